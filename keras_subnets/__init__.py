@@ -1,0 +1,41 @@
+"""keras-subnets: one Keras model holding several nested sub-networks.
+
+Train every level in one ``model.fit``, switch levels at run time, and
+deploy all of them in one TFLite Micro flatbuffer.
+"""
+
+from keras_subnets import callbacks, datasets, layers, schedules
+from keras_subnets.callbacks import MaskScheduler
+from keras_subnets.evaluation import evaluate_levels, format_table, level_costs
+from keras_subnets.layers import (
+    SubnetBatchNormalization,
+    SubnetConv2D,
+    SubnetDense,
+    SubnetDepthwiseConv2D,
+)
+from keras_subnets.models import SubnetModel
+from keras_subnets.nest import nest
+from keras_subnets.selection import get_level, level, num_levels, set_level
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MaskScheduler",
+    "SubnetBatchNormalization",
+    "SubnetConv2D",
+    "SubnetDense",
+    "SubnetDepthwiseConv2D",
+    "SubnetModel",
+    "callbacks",
+    "datasets",
+    "evaluate_levels",
+    "format_table",
+    "get_level",
+    "layers",
+    "level",
+    "level_costs",
+    "nest",
+    "num_levels",
+    "schedules",
+    "set_level",
+]

@@ -1,0 +1,15 @@
+"""Sub-network layers: drop-in replacements for Keras weight layers."""
+
+from keras_subnets.layers.subnet_batch_normalization import SubnetBatchNormalization
+from keras_subnets.layers.subnet_conv2d import SubnetConv2D
+from keras_subnets.layers.subnet_dense import SubnetDense
+from keras_subnets.layers.subnet_depthwise_conv2d import SubnetDepthwiseConv2D
+from keras_subnets.layers.subnet_layer import SubnetLayerMixin
+
+__all__ = [
+    "SubnetBatchNormalization",
+    "SubnetConv2D",
+    "SubnetDense",
+    "SubnetDepthwiseConv2D",
+    "SubnetLayerMixin",
+]

@@ -1,0 +1,74 @@
+"""Fully-connected layer holding nested sub-networks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_subnets.layers.subnet_layer import SubnetLayerMixin
+
+
+@keras.saving.register_keras_serializable(package="keras_subnets")
+class SubnetDense(SubnetLayerMixin, keras.layers.Dense):
+    """`keras.layers.Dense` whose weights hold several nested levels.
+
+    Takes every argument of `keras.layers.Dense` plus:
+
+    Args:
+        levels: per-level sparsity (fraction of kernel weights removed),
+            sparsest first; ``0.0`` is dense. Defaults to one dense level.
+        mask_kind: ``"unstructured"`` (magnitude top-k over the layer),
+            ``"row"`` (same count per output neuron, DRESS), ``"block"``
+            (1x2 blocks along the input) or ``"structured"`` (a prefix of
+            neurons per level).
+        level_widths: ``structured`` only: neurons kept by each level.
+        keep_row_max: keep each neuron's largest weight in every level.
+
+    The canonical weight matrix has one row per output neuron:
+    ``rows[o, i] = kernel[i, o]``.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        *args,
+        levels: Sequence[float] | None = None,
+        mask_kind: str = "unstructured",
+        level_widths: Sequence[int] | None = None,
+        keep_row_max: bool = True,
+        **kwargs,
+    ):
+        super().__init__(units, *args, **kwargs)
+        self._init_subnet(levels, mask_kind, level_widths, keep_row_max)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._positions_per_sample = int(np.prod([d for d in input_shape[1:-1]], dtype=np.int64))
+        self._build_subnet()
+
+    @property
+    def _units(self) -> int:
+        return self.units
+
+    def _kernel_to_rows(self, kernel: np.ndarray) -> np.ndarray:
+        return np.asarray(kernel).T
+
+    def _rows_to_kernel(self, rows: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(rows).T)
+
+    def _input_levels_to_rows(self, input_levels: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(input_levels[None, :], self._rows_shape())
+
+    def call(self, inputs, training=None):
+        x = ops.matmul(inputs, self._masked_kernel())
+        if self.use_bias:
+            x = ops.add(x, self._masked_bias())
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), **self._subnet_config()}

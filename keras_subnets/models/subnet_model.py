@@ -1,0 +1,194 @@
+"""A functional Keras model that trains all of its nested levels jointly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import ops
+
+# Keras' own helper that undoes the per-replica loss scaling of
+# tf.distribute, so per-level loss trackers report the same values as the
+# total loss tracker.
+from keras.src.losses.loss import unscale_loss_for_distribution
+
+from keras_subnets import levels as levels_lib
+
+
+@keras.saving.register_keras_serializable(package="keras_subnets")
+class SubnetModel(keras.Model):
+    """Functional model whose sub-network layers hold nested levels.
+
+    Built like any functional model (``SubnetModel(inputs, outputs)``) or by
+    `keras_subnets.nest`. In ``fit`` every training step runs the densest level
+    and the other levels on the same batch, sums their losses weighted by
+    ``level_weights`` and takes one optimizer step, so each weight receives the
+    gradients of exactly the levels that contain it (gradient routing).
+    ``evaluate``/``predict`` run the active level (see `set_level`).
+
+    Args:
+        *args: ``inputs`` and ``outputs`` as for `keras.Model`.
+        levels: the model-wide per-level sparsities, sparsest first.
+        level_weights: loss weight of each level; default REDS's
+            ``sqrt(1 - sparsity)``, normalised to sum to 1.
+        sandwich: ``None`` trains every level in every step; an integer ``n``
+            trains the sparsest, the densest and ``n`` levels drawn at random
+            from the others (for many levels).
+        distillation: in-place distillation weight ``λ`` in ``[0, 1]``: each
+            non-dense level's loss becomes ``(1 - λ)·task + λ·KL(teacher ‖
+            level)`` with the densest level's (stopped) prediction as teacher.
+        distillation_temperature: softmax temperature when outputs are logits.
+        from_logits: whether outputs are logits (for distillation); ``None``
+            reads ``from_logits`` off the compiled loss.
+        **kwargs: passed to `keras.Model`.
+    """
+
+    def __init__(
+        self,
+        *args,
+        levels: Sequence[float] | None = None,
+        level_weights: Sequence[float] | None = None,
+        sandwich: int | None = None,
+        distillation: float = 0.0,
+        distillation_temperature: float = 1.0,
+        from_logits: bool | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        layer_levels = {len(layer.levels) for layer in self.subnet_layers()}
+        if levels is None:
+            if not layer_levels:
+                raise ValueError(
+                    f"model '{self.name}' has no sub-network layer; use "
+                    "keras_subnets.nest(model, levels=...) to convert a plain model"
+                )
+            levels = next(layer.levels for layer in self.subnet_layers())
+        self.levels = levels_lib.validate_sparsities(levels, where=f"model '{self.name}' levels")
+        for layer in self.subnet_layers():
+            if layer.num_levels != len(self.levels):
+                raise ValueError(
+                    f"layer '{layer.name}' has {layer.num_levels} levels but model "
+                    f"'{self.name}' has {len(self.levels)}"
+                )
+        if level_weights is None:
+            level_weights = levels_lib.default_loss_weights(self.levels)
+        level_weights = [float(w) for w in level_weights]
+        if len(level_weights) != len(self.levels) or min(level_weights) < 0 or sum(level_weights) <= 0:
+            raise ValueError(
+                f"model '{self.name}': level_weights must hold {len(self.levels)} "
+                f"non-negative numbers with a positive sum, got {level_weights}"
+            )
+        total = sum(level_weights)
+        self.level_weights = [w / total for w in level_weights]
+        if sandwich is not None and (int(sandwich) < 0 or len(self.levels) < 3):
+            raise ValueError(
+                f"model '{self.name}': sandwich={sandwich} needs a non-negative count "
+                "and at least 3 levels"
+            )
+        self.sandwich = None if sandwich is None else int(sandwich)
+        if not 0.0 <= float(distillation) <= 1.0:
+            raise ValueError(f"model '{self.name}': distillation must lie in [0, 1], got {distillation}")
+        self.distillation = float(distillation)
+        self.distillation_temperature = float(distillation_temperature)
+        self.from_logits = from_logits
+        self.level_loss_trackers = [
+            keras.metrics.Mean(name=f"level_{k}_loss") for k in range(len(self.levels))
+        ]
+        self._sandwich_seed = keras.random.SeedGenerator(1337)
+        # The mask schedule's step lives in the model so that .keras files and
+        # checkpoints carry it and a resumed fit continues the schedule.
+        self.schedule_step = self.add_weight(
+            name="schedule_step", shape=(), initializer="zeros", dtype="int64",
+            trainable=False,
+        )
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.levels)
+
+    def subnet_layers(self) -> list:
+        """Every layer of the model that holds per-level state."""
+        return [layer for layer in self._flatten_layers(include_self=False)
+                if hasattr(layer, "active_level") or hasattr(layer, "levels")]
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        # A training forward pass without an explicit level runs the densest
+        # level: fit's own forward pass then doubles as the teacher.
+        if training and levels_lib.current_override() is None:
+            with levels_lib.level_override(self.num_levels - 1):
+                return super().call(inputs, training=training, mask=mask, **kwargs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def _outputs_from_logits(self) -> bool:
+        if self.from_logits is not None:
+            return self.from_logits
+        return bool(getattr(self.loss, "from_logits", False))
+
+    def _distill(self, teacher, student):
+        if self._outputs_from_logits():
+            t = self.distillation_temperature
+            teacher = ops.softmax(teacher / t, axis=-1)
+            student = ops.softmax(student / t, axis=-1)
+            return keras.losses.KLDivergence()(teacher, student) * (t * t)
+        return keras.losses.KLDivergence()(teacher, student)
+
+    def _level_loss(self, x, y, y_pred, teacher, sample_weight, level):
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training=True)
+        if self.distillation > 0.0:
+            loss = (1.0 - self.distillation) * loss + self.distillation * self._distill(teacher, y_pred)
+        return loss
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Weighted sum of every trained level's loss (training only)."""
+        if not training:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        top = self.num_levels - 1
+        dense_loss = super().compute_loss(x, y, y_pred, sample_weight, training=True)
+        self.level_loss_trackers[top].update_state(unscale_loss_for_distribution(dense_loss))
+        teacher = ops.stop_gradient(y_pred)
+        weights = self.level_weights
+        if self.sandwich is None:
+            total = weights[top] * dense_loss
+            for k in range(top):
+                with levels_lib.level_override(k):
+                    y_k = self(x, training=True)
+                loss_k = self._level_loss(x, y, y_k, teacher, sample_weight, k)
+                self.level_loss_trackers[k].update_state(unscale_loss_for_distribution(loss_k))
+                total = total + weights[k] * loss_k
+            return total
+        with levels_lib.level_override(0):
+            y_0 = self(x, training=True)
+        loss_0 = self._level_loss(x, y, y_0, teacher, sample_weight, 0)
+        self.level_loss_trackers[0].update_state(unscale_loss_for_distribution(loss_0))
+        total = weights[top] * dense_loss + weights[0] * loss_0
+        weight_sum = weights[top] + weights[0]
+        weight_table = ops.convert_to_tensor(weights, dtype="float32")
+        for _ in range(self.sandwich):
+            k = keras.random.randint((), 1, top, seed=self._sandwich_seed, dtype="int32")
+            with levels_lib.level_override(k):
+                y_k = self(x, training=True)
+            w_k = ops.take(weight_table, k)
+            total = total + w_k * self._level_loss(x, y, y_k, teacher, sample_weight, k)
+            weight_sum = weight_sum + w_k
+        return total / weight_sum
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["subnet_training"] = {
+            "levels": list(self.levels),
+            "level_weights": list(self.level_weights),
+            "sandwich": self.sandwich,
+            "distillation": self.distillation,
+            "distillation_temperature": self.distillation_temperature,
+            "from_logits": self.from_logits,
+        }
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from keras.src.models.functional import functional_from_config
+
+        config = dict(config)
+        training = config.pop("subnet_training", {})
+        plain = functional_from_config(keras.Model, config, custom_objects=custom_objects)
+        return cls(inputs=plain.inputs, outputs=plain.outputs, name=plain.name, **training)

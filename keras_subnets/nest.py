@@ -1,0 +1,152 @@
+"""Turning a plain Keras model into one that holds nested sub-networks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import keras
+
+from keras_subnets import levels as levels_lib
+from keras_subnets import masks as masks_lib
+from keras_subnets import structured
+from keras_subnets.layers import (
+    SubnetBatchNormalization,
+    SubnetConv2D,
+    SubnetDense,
+    SubnetDepthwiseConv2D,
+    SubnetLayerMixin,
+)
+from keras_subnets.models import SubnetModel
+
+# Order matters: DepthwiseConv2D is not a Conv2D subclass, but check exact
+# supported bases before anything more general.
+_WEIGHT_LAYERS = (
+    (keras.layers.DepthwiseConv2D, SubnetDepthwiseConv2D),
+    (keras.layers.Conv2D, SubnetConv2D),
+    (keras.layers.Dense, SubnetDense),
+)
+
+
+def _subnet_class(layer):
+    for base, subnet in _WEIGHT_LAYERS:
+        if type(layer) is base:
+            return subnet
+    return None
+
+
+def nest(
+    model: keras.Model,
+    levels: Sequence[float],
+    kind: str = "unstructured",
+    *,
+    widths: Mapping[str, Sequence[int]] | None = None,
+    layers: Iterable[str] | None = None,
+    layer_levels: Mapping[str, Sequence[float]] | None = None,
+    keep_row_max: bool = True,
+    shared_bn_affine: bool = False,
+    **training_options,
+) -> SubnetModel:
+    """Clones ``model`` into a `SubnetModel` holding nested levels.
+
+    Supported layers (`Dense`, `Conv2D`, `DepthwiseConv2D`,
+    `BatchNormalization`) are swapped for their sub-network versions with the
+    trained weights kept, like tfmot's ``prune_low_magnitude``; masks are
+    computed from the weight magnitudes at once (a `MaskScheduler` callback
+    can grow them gradually instead). Weight-free layers pass through.
+
+    Args:
+        model: a built Sequential or Functional model.
+        levels: per-level sparsity (fraction of weights removed), sparsest
+            first, e.g. ``[0.9, 0.75, 0.5, 0.0]``.
+        kind: ``"unstructured"``, ``"row"``, ``"block"`` or ``"structured"``.
+        widths: ``structured`` only: explicit per-level unit counts for some
+            layers, ``{layer name: [width per level]}``.
+        layers: names of the weight layers to nest; the others stay dense in
+            every level. Default: all supported layers.
+        layer_levels: per-layer sparsity overrides, ``{name: [per level]}``.
+        keep_row_max: keep each unit's largest weight in every level.
+        shared_bn_affine: share BatchNorm's gamma/beta across levels (the
+            statistics are always per level).
+        **training_options: `SubnetModel` options (``level_weights``,
+            ``sandwich``, ``distillation``, ...).
+
+    Returns:
+        The new, uncompiled `SubnetModel`; the input model is not changed.
+
+    Raises:
+        ValueError: naming the offending layer or argument.
+    """
+    levels = levels_lib.validate_sparsities(levels)
+    if kind not in masks_lib.MASK_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {masks_lib.MASK_KINDS}")
+    if widths and kind != "structured":
+        raise ValueError("widths= applies to kind='structured' only")
+    if not isinstance(model, keras.Model) or not model.built or not getattr(model, "inputs", None):
+        raise ValueError(
+            "nest() needs a built Sequential or Functional model with known inputs; "
+            "give the model a keras.Input (or call it once) first"
+        )
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, (SubnetLayerMixin, SubnetBatchNormalization)):
+            raise ValueError(f"layer '{layer.name}' is already a sub-network layer")
+    selected = None if layers is None else set(layers)
+    layer_levels = {name: levels_lib.validate_sparsities(v, where=f"layer_levels['{name}']")
+                    for name, v in (layer_levels or {}).items()}
+    for name, v in layer_levels.items():
+        if len(v) != len(levels):
+            raise ValueError(f"layer_levels['{name}'] has {len(v)} entries for {len(levels)} levels")
+    names = {la.name for la in model._flatten_layers(include_self=False)}
+    missing = (set(selected or ()) | set(layer_levels) | set(widths or {})) - names
+    if missing:
+        raise ValueError(f"no layer named {sorted(missing)} in model '{model.name}'")
+
+    pairs = []
+
+    def clone(layer):
+        config = layer.get_config()
+        subnet_cls = _subnet_class(layer)
+        if subnet_cls is not None and (selected is None or layer.name in selected):
+            config.pop("quantization_config", None)
+            new = subnet_cls.from_config({
+                **config,
+                "levels": layer_levels.get(layer.name, levels),
+                "mask_kind": kind,
+                "level_widths": (widths or {}).get(layer.name),
+                "keep_row_max": keep_row_max,
+            })
+        elif type(layer) is keras.layers.BatchNormalization:
+            new = SubnetBatchNormalization.from_config(
+                {**config, "levels": levels, "shared_affine": shared_bn_affine}
+            )
+        elif layer.weights and subnet_cls is None and not isinstance(layer, keras.Model):
+            raise ValueError(
+                f"layer '{layer.name}' ({type(layer).__name__}) has weights but no "
+                "sub-network version; supported: Dense, Conv2D, DepthwiseConv2D, "
+                "BatchNormalization. Remove it or ask for support"
+            )
+        else:
+            new = layer.__class__.from_config(config)
+        pairs.append((layer, new))
+        return new
+
+    cloned = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    for old, new in pairs:
+        if isinstance(new, SubnetBatchNormalization):
+            new.load_dense(
+                old.gamma if old.scale else None, old.beta if old.center else None,
+                old.moving_mean, old.moving_variance,
+            )
+        elif isinstance(new, SubnetLayerMixin):
+            new.kernel.assign(old.kernel)
+            if old.use_bias:
+                new.bias.assign(old.bias)
+            new.update_masks()
+        elif old.weights:
+            new.set_weights(old.get_weights())
+    result = SubnetModel(
+        inputs=cloned.inputs, outputs=cloned.outputs, name=f"{model.name}_subnets",
+        levels=levels, **training_options,
+    )
+    if kind == "structured":
+        structured.plan_structured(result, levels, widths)
+    return result

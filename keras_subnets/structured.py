@@ -1,0 +1,175 @@
+"""Unit-prefix planning for ``structured`` levels over a functional graph.
+
+A structured level keeps the leading units of every layer. Whether an input
+channel of a layer is active depends on the layer upstream of it, so widths
+are planned over the graph: depthwise layers follow their input's width,
+classifier layers keep all of their units, and the remaining layers share one
+width multiplier per level, chosen so that the level removes the requested
+fraction of kernel weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from keras_subnets import masks as masks_lib
+from keras_subnets.layers import SubnetDepthwiseConv2D, SubnetLayerMixin
+
+# Layers whose output channel c depends only on input channel c.
+_CHANNELWISE = (
+    keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU,
+    keras.layers.Softmax, keras.layers.Dropout, keras.layers.SpatialDropout2D,
+    keras.layers.GaussianNoise, keras.layers.GaussianDropout, keras.layers.MaxPooling2D,
+    keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling2D,
+    keras.layers.GlobalMaxPooling2D, keras.layers.ZeroPadding2D, keras.layers.Identity,
+    keras.layers.BatchNormalization,
+)
+
+
+@dataclass
+class _Node:
+    layer: SubnetLayerMixin
+    source: SubnetLayerMixin | None  # upstream weight layer, None = model input
+    tile: int  # >1 when a Flatten spreads each channel over `tile` positions
+    in_channels: int
+    taps: int  # weights per (output unit, input channel) pair
+
+
+def _producer(tensor):
+    return tensor._keras_history.operation
+
+
+def _trace_source(layer) -> tuple[SubnetLayerMixin | None, int]:
+    tile = 1
+    tensor = layer.input
+    while True:
+        op = _producer(tensor)
+        if isinstance(op, keras.layers.InputLayer):
+            return None, tile
+        if isinstance(op, SubnetLayerMixin):
+            return op, tile
+        if isinstance(op, keras.layers.Flatten):
+            shape = op.input.shape
+            tile *= int(np.prod(shape[1:-1]))
+        elif not isinstance(op, _CHANNELWISE):
+            raise ValueError(
+                f"structured levels: layer '{op.name}' ({type(op).__name__}) between "
+                f"'{layer.name}' and the layer feeding it mixes or reorders channels; "
+                "structured sub-networks support chains of channel-wise layers, "
+                "pooling and Flatten (residual Add/Concatenate come with the REDS "
+                "permutation support) — use mask kind 'unstructured', 'row' or "
+                "'block' for this model"
+            )
+        if isinstance(op.input, (list, tuple)):
+            raise ValueError(f"structured levels: layer '{op.name}' has several inputs")
+        tensor = op.input
+
+
+def plan_structured(
+    model: keras.Model,
+    sparsities: Sequence[float],
+    explicit: Mapping[str, Sequence[int]] | None = None,
+) -> dict[str, list[int]]:
+    """Chooses per-level unit widths for every structured layer and applies them.
+
+    Args:
+        model: a built functional model whose sub-network layers use
+            ``mask_kind="structured"``.
+        sparsities: model-wide per-level sparsity targets (fraction of kernel
+            weights removed), sparsest first.
+        explicit: per-layer widths given by the user; these layers are not
+            scaled by the planner.
+
+    Returns:
+        The applied widths, ``{layer name: [width per level]}``.
+    """
+    explicit = dict(explicit or {})
+    layers = [la for la in model._flatten_layers(include_self=False)
+              if isinstance(la, SubnetLayerMixin) and la.mask_kind == "structured"]
+    unknown = set(explicit) - {la.name for la in layers}
+    if unknown:
+        raise ValueError(f"widths given for unknown or non-structured layers: {sorted(unknown)}")
+    nodes = []
+    for layer in layers:
+        source, tile = _trace_source(layer)
+        kernel_shape = tuple(layer.kernel.shape)
+        if isinstance(layer, SubnetDepthwiseConv2D):
+            taps = kernel_shape[0] * kernel_shape[1]
+            in_channels = kernel_shape[2]
+        else:
+            in_channels = int(np.prod(kernel_shape[:-1])) // (
+                kernel_shape[0] * kernel_shape[1] if len(kernel_shape) == 4 else 1
+            )
+            taps = kernel_shape[0] * kernel_shape[1] if len(kernel_shape) == 4 else 1
+        if source is not None and source not in layers:
+            raise ValueError(
+                f"structured levels: layer '{layer.name}' is fed by '{source.name}', "
+                "which is not structured; nest the whole model with kind='structured'"
+            )
+        nodes.append(_Node(layer, source, tile, in_channels, taps))
+    sources = {id(n.source) for n in nodes if n.source is not None}
+
+    def widths_for(multiplier: float) -> dict[str, int]:
+        widths: dict[str, int] = {}
+        for n in nodes:
+            name = n.layer.name
+            if isinstance(n.layer, SubnetDepthwiseConv2D):
+                upstream = widths[n.source.name] if n.source is not None else n.in_channels
+                widths[name] = upstream * n.layer.depth_multiplier
+            elif id(n.layer) not in sources:
+                widths[name] = n.layer._units  # a classifier keeps every class
+            else:
+                widths[name] = max(1, int(round(multiplier * n.layer._units)))
+        return widths
+
+    def kept_weights(widths: Mapping[str, int]) -> int:
+        total = 0
+        for n in nodes:
+            if isinstance(n.layer, SubnetDepthwiseConv2D):
+                total += widths[n.layer.name] * n.taps
+                continue
+            inputs = n.in_channels if n.source is None else widths[n.source.name] * n.tile
+            total += widths[n.layer.name] * inputs * n.taps
+        return total
+
+    dense_total = kept_weights(widths_for(1.0))
+    per_level = []
+    for k, s in enumerate(sparsities):
+        target = (1.0 - s) * dense_total
+        lo, hi = 0.0, 1.0
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            if kept_weights(widths_for(mid)) < target:
+                lo = mid
+            else:
+                hi = mid
+        widths = widths_for(hi)
+        for name, given in explicit.items():
+            widths[name] = int(given[k])
+        per_level.append(widths)
+    plan = {n.layer.name: [per_level[k][n.layer.name] for k in range(len(sparsities))]
+            for n in nodes}
+    for n in nodes:
+        if isinstance(n.layer, SubnetDepthwiseConv2D) and n.layer.name in explicit:
+            upstream = plan[n.source.name] if n.source is not None else None
+            expected = [w * n.layer.depth_multiplier for w in upstream] if upstream else None
+            if expected is not None and plan[n.layer.name] != expected:
+                raise ValueError(
+                    f"structured levels: depthwise layer '{n.layer.name}' must keep the "
+                    f"width of its input layer '{n.source.name}' ({expected}), got "
+                    f"{plan[n.layer.name]}"
+                )
+    unit_levels: dict[str, np.ndarray] = {}
+    for n in nodes:
+        name = n.layer.name
+        if n.source is None:
+            input_levels = None
+        else:
+            input_levels = np.tile(unit_levels[n.source.name], n.tile)
+        n.layer.set_structured_levels(plan[name], input_levels)
+        unit_levels[name] = masks_lib.prefix_levels(n.layer._units, plan[name])
+    return plan

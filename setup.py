@@ -1,0 +1,46 @@
+"""keras-subnets: nested sub-networks for Keras 3 and TensorFlow Lite Micro."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="keras-subnets",
+    version="0.1.0",
+    description=(
+        "One Keras model holding several nested sub-networks, trained jointly and "
+        "deployed to TensorFlow Lite Micro with level-switching custom kernels"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["keras_subnets", "keras_subnets.*"]),
+    install_requires=[
+        # Versions known to work together (tested in CI).
+        "tensorflow==2.21.0",
+        "keras==3.15.1",
+        "numpy>=2.0,<2.5",
+        "scipy==1.17.1",
+        "tflite-micro==0.dev20261023182759",
+        "absl-py>=1.4",
+        "flatbuffers>=24.3",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "ruff>=0.6",
+            "matplotlib>=3.8",
+            "nbclient>=0.10",
+            "nbformat>=5.10",
+            "ipykernel>=6.29",
+            # Baselines for benchmarks only; never imported by the library.
+            "tf-keras==2.21.0",
+            "tensorflow-model-optimization==0.8.1",
+        ],
+    },
+    entry_points={"console_scripts": ["keras-subnets=keras_subnets.cli:run"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Keras",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
