@@ -1,5 +1,7 @@
 """keras-subnets: nested sub-networks for Keras 3 and TensorFlow Lite Micro."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 setup(
@@ -9,7 +11,7 @@ setup(
         "One Keras model holding several nested sub-networks, trained jointly and "
         "deployed to TensorFlow Lite Micro with level-switching custom kernels"
     ),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",

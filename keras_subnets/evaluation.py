@@ -55,7 +55,7 @@ def format_table(rows: list[dict]) -> str:
             f"{r['nonzeros']:,}", f"{r['macs']:,}",
         ] + [f"{r[k]:.4f}" for k in metric_keys])
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines]
+    out = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=False)) for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
 

@@ -166,10 +166,7 @@ def plan_structured(
     unit_levels: dict[str, np.ndarray] = {}
     for n in nodes:
         name = n.layer.name
-        if n.source is None:
-            input_levels = None
-        else:
-            input_levels = np.tile(unit_levels[n.source.name], n.tile)
+        input_levels = None if n.source is None else np.tile(unit_levels[n.source.name], n.tile)
         n.layer.set_structured_levels(plan[name], input_levels)
         unit_levels[name] = masks_lib.prefix_levels(n.layer._units, plan[name])
     return plan
