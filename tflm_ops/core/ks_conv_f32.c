@@ -1,0 +1,14 @@
+#include "ks_internal.h"
+
+#define KS__T float
+#define KS__PARAMS ks_float_params
+#define KS__DTYPE KS_DTYPE_FLOAT32
+#define KS__FN ks_conv_f32
+#define KS__SIZE_FN ks_conv_f32_get_buffer_size
+#define KS__PARAMS_OK(p) 1
+#define KS__PAD 0.0f
+#define KS__EPI_ZERO(idx) ks__epilogue_f32(0.0f, (idx), prm)
+#define KS__SPARSE_ROWS ks__sparse_rows_f32
+#define KS__STRUCT_ROWS ks__structured_rows_f32
+
+#include "ks_conv_impl.inc"

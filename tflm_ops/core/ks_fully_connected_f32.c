@@ -1,0 +1,11 @@
+#include "ks_internal.h"
+
+#define KS__T float
+#define KS__PARAMS ks_float_params
+#define KS__DTYPE KS_DTYPE_FLOAT32
+#define KS__FN ks_fully_connected_f32
+#define KS__PARAMS_OK(p) 1
+#define KS__SPARSE_ROWS ks__sparse_rows_f32
+#define KS__STRUCT_ROWS ks__structured_rows_f32
+
+#include "ks_fc_impl.inc"

@@ -1,0 +1,11 @@
+#include "ks_internal.h"
+
+#define KS__T int8_t
+#define KS__PARAMS ks_quant_params
+#define KS__DTYPE KS_DTYPE_INT8
+#define KS__FN ks_fully_connected_s8
+#define KS__PARAMS_OK(p) ((p)->multiplier != NULL && (p)->shift != NULL)
+#define KS__SPARSE_ROWS ks__sparse_rows_s8
+#define KS__STRUCT_ROWS ks__structured_rows_s8
+
+#include "ks_fc_impl.inc"

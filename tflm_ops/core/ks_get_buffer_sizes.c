@@ -1,0 +1,59 @@
+#include <stddef.h>
+
+#include "ks_internal.h"
+
+/* Sparse conv keeps a column -> window offset table (int32 per column) and
+ * a padded im2col patch for border pixels only.  1x1 needs neither: its
+ * columns are the channels of one pixel.  Structured conv and depthwise keep
+ * one int32 offset per tap. */
+static int32_t conv_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in, int32_t elem)
+{
+    int32_t taps;
+    int32_t cols;
+    if (cp == NULL || w == NULL || in == NULL || cp->kernel_h < 1 || cp->kernel_w < 1 || in->c < 1) {
+        return 0;
+    }
+    taps = cp->kernel_h * cp->kernel_w;
+    if (w->format == KS_FORMAT_STRUCTURED) {
+        return taps > 1 ? taps * (int32_t)sizeof(int32_t) : 0;
+    }
+    if (taps == 1) {
+        return 0;
+    }
+    cols = taps * in->c;
+    return cols * (int32_t)sizeof(int32_t) + ((cols * elem + 3) & ~3);
+}
+
+int32_t ks_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)
+{
+    return conv_size(cp, w, in, (int32_t)sizeof(int8_t));
+}
+
+int32_t ks_conv_f32_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)
+{
+    return conv_size(cp, w, in, (int32_t)sizeof(float));
+}
+
+static int32_t dw_size(const ks_conv_params *cp)
+{
+    int32_t taps;
+    if (cp == NULL || cp->kernel_h < 1 || cp->kernel_w < 1) {
+        return 0;
+    }
+    taps = cp->kernel_h * cp->kernel_w;
+    return taps > 1 ? taps * (int32_t)sizeof(int32_t) : 0;
+}
+
+int32_t ks_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)
+{
+    (void)w;
+    (void)in;
+    return dw_size(cp);
+}
+
+int32_t ks_depthwise_conv_f32_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)
+{
+    (void)w;
+    (void)in;
+    return dw_size(cp);
+}

@@ -1,0 +1,145 @@
+/*
+ * Internal helpers shared by the kernels.  Not part of the public API; the
+ * names carry a double underscore so they never clash with user code.
+ */
+#ifndef KS_INTERNAL_H
+#define KS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ks_ops.h"
+
+#ifndef KS_SINGLE_ROUNDING
+#define KS_SINGLE_ROUNDING 0
+#endif
+
+/* TFLM MultiplyByQuantizedMultiplier.  The left shift goes through uint32 so
+ * an out-of-contract accumulator wraps (as the hardware would) instead of
+ * being undefined behaviour; in-contract values are unchanged. */
+static inline int32_t ks__mbqm(int32_t x, int32_t multiplier, int32_t shift)
+{
+#if KS_SINGLE_ROUNDING
+    const int32_t total_shift = 31 - shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    int64_t r = (int64_t)x * (int64_t)multiplier + round;
+    return (int32_t)(r >> total_shift);
+#else
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t a = (int32_t)((uint32_t)x << left);
+    int32_t hi;
+    /* gemmlowp SaturatingRoundingDoublingHighMul: the only overflow is
+     * INT32_MIN * INT32_MIN, which saturates. */
+    if (a == INT32_MIN && multiplier == INT32_MIN) {
+        hi = INT32_MAX;
+    } else {
+        const int64_t ab = (int64_t)a * (int64_t)multiplier;
+        const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+        /* C99 '/' truncates toward zero, which is what gemmlowp relies on. */
+        hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    }
+    {
+        /* gemmlowp RoundingDivideByPOT: round half away from zero. */
+        const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+        const int32_t rem = hi & mask;
+        const int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
+        return (hi >> right) + (rem > threshold ? 1 : 0);
+    }
+#endif
+}
+
+static inline int8_t ks__requant(int32_t acc, int32_t idx, const ks_quant_params *q)
+{
+    int32_t y;
+    if (q->bias != NULL) {
+        acc += q->bias[idx];
+    }
+    y = ks__mbqm(acc, q->multiplier[idx], q->shift[idx]) + q->output_offset;
+    if (y < q->act_min) {
+        y = q->act_min;
+    }
+    if (y > q->act_max) {
+        y = q->act_max;
+    }
+    return (int8_t)y;
+}
+
+static inline float ks__epilogue_f32(float acc, int32_t idx, const ks_float_params *p)
+{
+    float y = acc;
+    if (p->scale != NULL) {
+        y = p->scale[idx] * acc;
+    }
+    if (p->bias != NULL) {
+        y += p->bias[idx];
+    }
+    if (y < p->act_min) {
+        y = p->act_min;
+    }
+    if (y > p->act_max) {
+        y = p->act_max;
+    }
+    return y;
+}
+
+/* O(1) checks every kernel repeats per call: the header fields of the active
+ * level.  Full array checks belong to ks_validate_*(). */
+ks_status ks__check_level(const ks_matrix *w, int32_t level, int32_t dtype);
+
+/*
+ * One input vector against every row of a sparse-format matrix (nested_csr,
+ * nested_block, row).  x[col] is read as x[off[col]] when off != NULL (conv
+ * window gather), else x[col].  Outputs y[0..rows) with stride 1.
+ */
+void ks__sparse_rows_s8(const ks_matrix *w, int32_t level, const int8_t *x,
+                        const int32_t *off, const ks_quant_params *q,
+                        int32_t qbase, int8_t *y);
+void ks__sparse_rows_f32(const ks_matrix *w, int32_t level, const float *x,
+                         const int32_t *off, const ks_float_params *p,
+                         int32_t pbase, float *y);
+
+/*
+ * Structured (prefix block) rows.  Columns are (tap, channel) with
+ * col = tap*in_channels + ci; tap t's channel 0 sits at x[tap_off[t]], and
+ * tap_off[t] < 0 marks a padded tap that contributes nothing.
+ */
+void ks__structured_rows_s8(const ks_matrix *w, int32_t level, const int8_t *x,
+                            const int32_t *tap_off, int32_t num_taps,
+                            const ks_quant_params *q, int32_t qbase, int8_t *y);
+void ks__structured_rows_f32(const ks_matrix *w, int32_t level, const float *x,
+                             const int32_t *tap_off, int32_t num_taps,
+                             const ks_float_params *p, int32_t pbase, float *y);
+
+/*
+ * Depthwise: row o = ci*mult + m reads channel ci at x[tap_off[t] + ci] for
+ * column (tap) t; tap_off[t] < 0 marks padding.  all_valid lets interior
+ * pixels skip the padding test.
+ */
+void ks__dw_rows_s8(const ks_matrix *w, int32_t level, int32_t mult,
+                    const int8_t *x, const int32_t *tap_off, int32_t all_valid,
+                    const ks_quant_params *q, int32_t qbase, int8_t *y);
+void ks__dw_rows_f32(const ks_matrix *w, int32_t level, int32_t mult,
+                     const float *x, const int32_t *tap_off, int32_t all_valid,
+                     const ks_float_params *p, int32_t pbase, float *y);
+
+/* Shared conv argument checks; returns KS_OK or KS_ERR_ARG. */
+ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,
+                              const ks_dims *out);
+
+/* Level-group bounds of sparse row `o` for the active level.  Only valid for
+ * nested_csr / nested_block / row. */
+static inline void ks__row_range(const ks_matrix *w, int32_t level, int32_t o,
+                                 int32_t *begin, int32_t *end)
+{
+    if (w->format == KS_FORMAT_ROW) {
+        const int32_t stride = w->counts[w->num_levels - 1];
+        *begin = o * stride;
+        *end = *begin + w->counts[level];
+    } else {
+        *begin = w->ptr[o * w->num_levels];
+        *end = w->ptr[o * w->num_levels + level + 1];
+    }
+}
+
+#endif /* KS_INTERNAL_H */

@@ -1,0 +1,77 @@
+/* Checks shared by the per-format validators (internal). */
+#ifndef KS_VALIDATE_COMMON_H
+#define KS_VALIDATE_COMMON_H
+
+#include "ks_internal.h"
+
+static inline ks_status ks__validate_header(const ks_matrix *w, int32_t format)
+{
+    if (w == NULL || w->values == NULL) {
+        return KS_ERR_ARG;
+    }
+    if (w->format != format) {
+        return KS_ERR_ARG;
+    }
+    if (w->dtype != KS_DTYPE_INT8 && w->dtype != KS_DTYPE_FLOAT32) {
+        return KS_ERR_FORMAT;
+    }
+    if (w->num_levels < 1 || w->num_levels > KS_MAX_LEVELS) {
+        return KS_ERR_FORMAT;
+    }
+    if (w->rows < 0 || w->cols < 1 || w->num_values < 0 || w->num_indices < 0) {
+        return KS_ERR_FORMAT;
+    }
+    return KS_OK;
+}
+
+/* Index j of a uint8 or uint16 index array. */
+static inline int32_t ks__index_at(const void *indices, int32_t u8, int32_t j)
+{
+    return u8 ? (int32_t)((const uint8_t *)indices)[j] : (int32_t)((const uint16_t *)indices)[j];
+}
+
+/*
+ * Pointer-based formats: P has rows*L + 1 entries, starts at 0, never
+ * decreases, ends at the index count; inside each (row, level) group the
+ * indices are < space and strictly ascending (so no duplicate inside a group).
+ */
+static inline ks_status ks__validate_ptr_groups(const ks_matrix *w, int32_t space)
+{
+    const int32_t L = w->num_levels;
+    const int32_t u8 = ks_index_is_u8(space);
+    int32_t g;
+    int32_t groups;
+
+    if (w->ptr == NULL || (w->indices == NULL && w->num_indices > 0)) {
+        return KS_ERR_FORMAT;
+    }
+    if (space > 65536) {
+        return KS_ERR_UNSUPPORTED; /* uint16 indices cannot address it */
+    }
+    if ((int64_t)w->rows * L + 1 > INT32_MAX) {
+        return KS_ERR_FORMAT;
+    }
+    groups = w->rows * L;
+    if (w->ptr[0] != 0 || w->ptr[groups] != w->num_indices) {
+        return KS_ERR_FORMAT;
+    }
+    for (g = 0; g < groups; ++g) {
+        const int32_t b = w->ptr[g];
+        const int32_t e = w->ptr[g + 1];
+        int32_t j;
+        int32_t prev = -1;
+        if (e < b || e > w->num_indices) {
+            return KS_ERR_FORMAT;
+        }
+        for (j = b; j < e; ++j) {
+            const int32_t c = ks__index_at(w->indices, u8, j);
+            if (c >= space || c <= prev) {
+                return KS_ERR_FORMAT;
+            }
+            prev = c;
+        }
+    }
+    return KS_OK;
+}
+
+#endif /* KS_VALIDATE_COMMON_H */

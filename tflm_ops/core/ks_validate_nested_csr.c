@@ -1,0 +1,17 @@
+#include "ks_validate_common.h"
+
+ks_status ks_validate_nested_csr(const ks_matrix *w)
+{
+    ks_status s = ks__validate_header(w, KS_FORMAT_NESTED_CSR);
+    if (s != KS_OK) {
+        return s;
+    }
+    s = ks__validate_ptr_groups(w, w->cols);
+    if (s != KS_OK) {
+        return s;
+    }
+    if (w->num_values != w->num_indices) {
+        return KS_ERR_FORMAT;
+    }
+    return KS_OK;
+}
