@@ -39,7 +39,8 @@ int main(void)
     int failures = 0;
     for (int k = 0; k < FC_NUM_CASES; k++) {
         const fc_case *c = &fc_cases[k];
-        const ksref_fc_params p = {c->input_offset, c->output_offset, c->act_min, c->act_max};
+        const ksref_fc_params p = {c->input_offset, c->filter_offset, c->output_offset,
+                                   c->act_min, c->act_max};
         memset(g_out, 0x55, sizeof g_out);
         KS_BENCH_BEGIN(ref_fc);
         ksref_fully_connected_s8(&p, c->batches, c->in_dim, c->out_dim, c->input, c->weights,

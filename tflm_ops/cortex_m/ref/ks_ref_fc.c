@@ -36,7 +36,7 @@ void ksref_fully_connected_s8(const ksref_fc_params *p, int batches, int in_dim,
             const int8_t *w = weights + o * in_dim;
             int32_t acc = 0;
             for (int i = 0; i < in_dim; i++) {
-                acc += (int32_t)w[i] * ((int32_t)in[i] + p->input_offset);
+                acc += ((int32_t)w[i] + p->filter_offset) * ((int32_t)in[i] + p->input_offset);
             }
             if (bias) {
                 acc += bias[o];

@@ -15,6 +15,7 @@ extern "C" {
 
 typedef struct {
     int32_t input_offset;   /* added to every input value (= -input zero point) */
+    int32_t filter_offset;  /* added to every weight (= -weight zero point, usually 0) */
     int32_t output_offset;  /* added after requantization (= output zero point) */
     int32_t act_min;        /* clamp range of the int8 output */
     int32_t act_max;
@@ -28,7 +29,8 @@ int32_t ksref_rounding_divide_by_pot(int32_t x, int exponent);
 int32_t ksref_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift);
 
 /*
- * output[o] = clamp(requant(bias[o] + sum_i (input[i] + input_offset) * w[o][i],
+ * output[o] = clamp(requant(bias[o] + sum_i (input[i] + input_offset) *
+ *                                           (w[o][i] + filter_offset),
  *                   multiplier[o], shift[o]) + output_offset)
  * for a batch of `batches` input rows; weights are row-major [out_dim][in_dim].
  * bias may be NULL.

@@ -62,6 +62,7 @@ def ref_fully_connected_s8(
     out_dim: int,
     input_offset: int,
     output_offset: int,
+    filter_offset: int = 0,
     act_min: int = -128,
     act_max: int = 127,
 ) -> list[int]:
@@ -71,7 +72,7 @@ def ref_fully_connected_s8(
         row = [v + input_offset for v in inp[b * in_dim : (b + 1) * in_dim]]
         for o in range(out_dim):
             w = weights[o * in_dim : (o + 1) * in_dim]
-            acc = _wrap32(sum(wi * xi for wi, xi in zip(w, row)) + (bias[o] if bias else 0))
+            acc = _wrap32(sum((wi + filter_offset) * xi for wi, xi in zip(w, row)) + (bias[o] if bias else 0))
             acc = multiply_by_quantized_multiplier(acc, multiplier[o], shift[o])
             acc = min(max(acc + output_offset, act_min), act_max)
             out.append(acc)
