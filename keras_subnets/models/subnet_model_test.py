@@ -1,0 +1,175 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_subnets as ks
+from keras_subnets.levels import level_override
+
+LEVELS = [0.8, 0.5, 0.0]
+
+
+def _mlp(levels=LEVELS, **options):
+    inputs = keras.Input((12,))
+    x = ks.SubnetDense(16, activation="relu", levels=levels)(inputs)
+    outputs = ks.SubnetDense(4, levels=levels)(x)
+    return ks.SubnetModel(inputs, outputs, **options)
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 12)).astype("float32"), rng.integers(0, 4, size=n)
+
+
+def test_training_loss_is_the_weighted_sum_of_level_losses():
+    model = _mlp()
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _data()
+    total = model.compute_loss(x, y, model(x, training=True), training=True)
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    expected = 0.0
+    for k, w in enumerate(ks.levels.default_loss_weights(LEVELS)):
+        with level_override(k):
+            expected += w * float(ce(y, model(x, training=True)))
+    assert float(total) == pytest.approx(expected, rel=1e-6)
+    assert float(model.compute_loss(x, y, model(x), training=False)) == pytest.approx(float(ce(y, model(x))))
+
+
+def test_fit_never_moves_weights_outside_every_level_and_reports_each_level():
+    model = _mlp(levels=[0.9, 0.5])  # no dense level: half of every kernel is in no level
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = [keras.ops.convert_to_numpy(la.kernel).copy() for la in model.subnet_layers()]
+    x, y = _data()
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert {"loss", "level_0_loss", "level_1_loss"} <= set(history.history)
+    for layer, old in zip(model.subnet_layers(), before, strict=True):
+        new = keras.ops.convert_to_numpy(layer.kernel)
+        outside = ~layer.level_masks()[-1]
+        assert outside.sum() > 0
+        np.testing.assert_array_equal(new[outside], old[outside])
+        assert np.any(new[~outside] != old[~outside])
+
+
+def test_each_level_loss_routes_gradients_only_into_its_mask():
+    model = _mlp()
+    x, y = _data()
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for k in range(len(LEVELS)):
+        with tf.GradientTape() as tape, level_override(k):
+            loss = ce(y, model(x, training=True))
+        kernels = [la.kernel for la in model.subnet_layers()]
+        for layer, grad in zip(model.subnet_layers(), tape.gradient(loss, kernels), strict=True):
+            assert np.all(grad.numpy()[~layer.level_masks()[k]] == 0.0)
+
+
+def test_sandwich_and_distillation_train():
+    levels = [0.9, 0.8, 0.6, 0.4, 0.0]
+    model = _mlp(levels=levels, sandwich=1, distillation=0.5, distillation_temperature=2.0)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _data()
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["level_0_loss"][-1] > 0 and history.history["level_4_loss"][-1] > 0
+
+
+def test_distillation_term_matches_a_hand_computed_kl():
+    model = _mlp(levels=[0.5, 0.0], distillation=1.0, distillation_temperature=2.0)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _data()
+    dense = model(x, training=True)
+    with level_override(0):
+        sparse = model(x, training=True)
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    p = tf.nn.softmax(dense / 2.0).numpy()
+    q = tf.nn.softmax(sparse / 2.0).numpy()
+    kl = np.mean(np.sum(p * np.log(p / q), axis=1)) * 4.0
+    w = ks.levels.default_loss_weights([0.5, 0.0])
+    expected = w[1] * float(ce(y, dense)) + w[0] * kl
+    got = float(model.compute_loss(x, y, dense, training=True))
+    assert got == pytest.approx(expected, rel=1e-4)
+
+
+def test_bad_options_are_rejected_with_the_model_named():
+    with pytest.raises(ValueError, match="level_weights"):
+        _mlp(level_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="distillation"):
+        _mlp(distillation=1.5)
+    inputs = keras.Input((3,))
+    with pytest.raises(ValueError, match="no sub-network layer"):
+        ks.SubnetModel(inputs, keras.layers.Dense(2)(inputs))
+
+
+def test_save_and_load_round_trip_every_variable_and_option(tmp_path):
+    inputs = keras.Input((8, 8, 1))
+    x = ks.SubnetConv2D(4, 3, levels=LEVELS, mask_kind="row")(inputs)
+    x = ks.SubnetBatchNormalization(levels=LEVELS)(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = ks.SubnetDense(3, levels=LEVELS, mask_kind="block")(x)
+    model = ks.SubnetModel(inputs, outputs, sandwich=None, distillation=0.25)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    rng = np.random.default_rng(3)
+    xs, ys = rng.normal(size=(32, 8, 8, 1)).astype("float32"), rng.integers(0, 3, 32)
+    schedule = ks.schedules.PolynomialDecay(0.0, 0.8, begin_step=0, end_step=4, frequency=1)
+    model.fit(xs, ys, epochs=1, batch_size=8, verbose=0, callbacks=[ks.MaskScheduler(schedule)])
+    ks.set_level(model, 1)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, ks.SubnetModel)
+    assert loaded.get_config()["subnet_training"] == model.get_config()["subnet_training"]
+    assert int(loaded.schedule_step.numpy()) == 4
+    assert ks.get_level(loaded) == 1
+    assert len(model.variables) == len(loaded.variables)
+    for old, new in zip(model.variables, loaded.variables, strict=True):
+        if "seed_generator" not in old.path:  # generator names are numbered per process
+            assert old.path == new.path
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(new), keras.ops.convert_to_numpy(old),
+                                      err_msg=old.path)
+    np.testing.assert_array_equal(loaded.predict(xs, verbose=0), model.predict(xs, verbose=0))
+
+
+def test_mirrored_strategy_matches_single_device_training(tmp_path):
+    # Logical devices must be configured before TensorFlow starts: own process.
+    script = textwrap.dedent("""
+        import os, sys
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import numpy as np, tensorflow as tf, keras
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import keras_subnets as ks
+
+        def build():
+            keras.utils.set_random_seed(7)
+            inputs = keras.Input((12,))
+            x = ks.SubnetDense(16, activation="relu", levels=[0.8, 0.5, 0.0])(inputs)
+            out = ks.SubnetDense(4, levels=[0.8, 0.5, 0.0])(x)
+            model = ks.SubnetModel(inputs, out)
+            model.compile(keras.optimizers.SGD(0.1),
+                          keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            return model
+
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(64, 12)).astype("float32"); y = rng.integers(0, 4, 64)
+        single = build()
+        single.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        assert strategy.num_replicas_in_sync == 2
+        with strategy.scope():
+            mirrored = build()
+        hist = mirrored.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        for a, b in zip(single.trainable_weights, mirrored.trainable_weights):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+        assert "level_0_loss" in hist.history
+        print("MIRRORED-OK")
+    """)
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert "MIRRORED-OK" in done.stdout, done.stderr[-3000:]
