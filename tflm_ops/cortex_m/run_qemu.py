@@ -81,15 +81,11 @@ def require_qemu() -> str:
 
 def require_toolchain() -> str:
     _require("make", "install it with `apt-get install make`")
-    return _require(
-        CROSS_GCC, "install it with `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`"
-    )
+    return _require(CROSS_GCC, "install it with `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`")
 
 
 def qemu_version() -> tuple[int, ...]:
-    out = subprocess.run(
-        [require_qemu(), "--version"], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([require_qemu(), "--version"], capture_output=True, text=True, check=True).stdout
     m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
     if not m:
         raise RuntimeError(f"cannot parse QEMU version from {out!r}")
@@ -117,9 +113,7 @@ def build_images(
     args += extra_make_args or []
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(
-            f"build failed ({' '.join(args)}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        )
+        raise RuntimeError(f"build failed ({' '.join(args)}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     if images is None:
         images = sorted(p.stem for p in (HERE / "apps").glob("*.c"))
     res = BuildResult({name: build_dir / f"{name}.elf" for name in images})
@@ -135,7 +129,7 @@ class _Elf32:
         self.data = data = path.read_bytes()
         if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
             raise ValueError(f"{path} is not a 32-bit little-endian ELF file")
-        shoff, = struct.unpack_from("<I", data, 0x20)
+        (shoff,) = struct.unpack_from("<I", data, 0x20)
         shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x2E)
         self.sections = []
         for i in range(shnum):
@@ -143,8 +137,16 @@ class _Elf32:
                 "<IIIIIIIIII", data, shoff + i * shentsize
             )
             self.sections.append(
-                dict(name=name, type=typ, flags=flags, addr=addr, off=off, size=size,
-                     link=link, entsize=entsize)
+                dict(
+                    name=name,
+                    type=typ,
+                    flags=flags,
+                    addr=addr,
+                    off=off,
+                    size=size,
+                    link=link,
+                    entsize=entsize,
+                )
             )
 
     def _cstr(self, off: int) -> str:
@@ -226,8 +228,19 @@ def run_image(
     if not elf.is_file():
         raise FileNotFoundError(elf)
     cmd = [
-        qemu, "-M", MACHINES[cpu], "-display", "none", "-monitor", "none", "-serial", "none",
-        "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
+        qemu,
+        "-M",
+        MACHINES[cpu],
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        str(elf),
     ]
     with tempfile.TemporaryDirectory(prefix="ks_qemu_") as tmp:
         log = pathlib.Path(tmp) / "events.txt"
@@ -241,15 +254,12 @@ def run_image(
             plugin_arg = f"{plugin_path.resolve()},outfile={log}"
             if "ks_bench_begin_mark" in syms:
                 plugin_arg += (
-                    f",begin=0x{syms['ks_bench_begin_mark'] & ~1:x}"
-                    f",end=0x{syms['ks_bench_end_mark'] & ~1:x}"
+                    f",begin=0x{syms['ks_bench_begin_mark'] & ~1:x},end=0x{syms['ks_bench_end_mark'] & ~1:x}"
                 )
             cmd += ["-plugin", plugin_arg]
         cmd += extra_qemu_args or []
         try:
-            proc = subprocess.run(
-                cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout
-            )
+            proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             out = (exc.stdout or b"").decode("utf-8", "replace")
             raise QemuTimeoutError(
@@ -292,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         res = run_image(
-            args.elf, cpu=args.cpu, timeout=args.timeout, plugin=args.plugin,
+            args.elf,
+            cpu=args.cpu,
+            timeout=args.timeout,
+            plugin=args.plugin,
             count=not args.no_count,
         )
     except (ToolMissingError, QemuTimeoutError) as exc:

@@ -42,17 +42,26 @@ def main() -> None:
         "} fc_case;\n"
     ]
     table = []
-    for i, (name, nb, din, dout, ioff, woff, ooff, amin, amax, (smin, smax), has_bias) in enumerate(
-        CASES
-    ):
+    for i, (name, nb, din, dout, ioff, woff, ooff, amin, amax, (smin, smax), has_bias) in enumerate(CASES):
         inp = rand_ints(rng, nb * din, -128, 127)
         w = rand_ints(rng, dout * din, -127, 127)
         bias = rand_ints(rng, dout, -(2**14), 2**14) if has_bias else None
         mult = rand_ints(rng, dout, 2**30, 2**31 - 1)
         shift = rand_ints(rng, dout, smin, smax)
         exp = ref_fully_connected_s8(
-            inp, w, bias, mult, shift, batches=nb, in_dim=din, out_dim=dout,
-            input_offset=ioff, filter_offset=woff, output_offset=ooff, act_min=amin, act_max=amax,
+            inp,
+            w,
+            bias,
+            mult,
+            shift,
+            batches=nb,
+            in_dim=din,
+            out_dim=dout,
+            input_offset=ioff,
+            filter_offset=woff,
+            output_offset=ooff,
+            act_min=amin,
+            act_max=amax,
         )
         p = f"c{i}_"
         parts += [

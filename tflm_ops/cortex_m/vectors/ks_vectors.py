@@ -17,6 +17,7 @@ _CTYPES = {
     "int8_t": (-(2**7), 2**7 - 1),
     "uint8_t": (0, 2**8 - 1),
     "int16_t": (-(2**15), 2**15 - 1),
+    "uint16_t": (0, 2**16 - 1),
     "int32_t": (INT32_MIN, INT32_MAX),
     "uint32_t": (0, 2**32 - 1),
 }
@@ -72,7 +73,8 @@ def ref_fully_connected_s8(
         row = [v + input_offset for v in inp[b * in_dim : (b + 1) * in_dim]]
         for o in range(out_dim):
             w = weights[o * in_dim : (o + 1) * in_dim]
-            acc = _wrap32(sum((wi + filter_offset) * xi for wi, xi in zip(w, row)) + (bias[o] if bias else 0))
+            dot = sum((wi + filter_offset) * xi for wi, xi in zip(w, row, strict=True))
+            acc = _wrap32(dot + (bias[o] if bias else 0))
             acc = multiply_by_quantized_multiplier(acc, multiplier[o], shift[o])
             acc = min(max(acc + output_offset, act_min), act_max)
             out.append(acc)
@@ -91,10 +93,11 @@ def c_array(name: str, ctype: str, values: Iterable[int], *, per_line: int = 16)
     for v in vals:
         if not lo <= v <= hi:
             raise ValueError(f"{name}: {v} does not fit {ctype}")
-    if ctype == "int32_t":
-        fmt = lambda v: "INT32_MIN" if v == INT32_MIN else str(v)  # noqa: E731
-    else:
-        fmt = str
+
+    def fmt(v: int) -> str:
+        # INT32_MIN has no literal of type int32_t in C
+        return "INT32_MIN" if v == INT32_MIN else str(v)
+
     lines = [
         "    " + ", ".join(fmt(v) for v in vals[i : i + per_line]) + ","
         for i in range(0, len(vals), per_line)
