@@ -34,7 +34,6 @@ import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 MACHINES = {"m4": "mps2-an386", "m7": "mps2-an500"}
-QEMU = os.environ.get("KS_QEMU", "qemu-system-arm")
 CROSS_GCC = "arm-none-eabi-gcc"
 # Instructions of marker code between the two plugin events (ks_bench.h).
 MARKER_OVERHEAD = 5
@@ -75,8 +74,13 @@ def _require(tool: str, hint: str) -> str:
     return path
 
 
+def qemu_program() -> str:
+    """The QEMU binary: $KS_QEMU, else qemu-system-arm."""
+    return os.environ.get("KS_QEMU", "qemu-system-arm")
+
+
 def require_qemu() -> str:
-    return _require(QEMU, "install it with `apt-get install qemu-system-arm`")
+    return _require(qemu_program(), "install it with `apt-get install qemu-system-arm`")
 
 
 def require_toolchain() -> str:
@@ -104,9 +108,9 @@ def build_images(
     if cpu not in MACHINES:
         raise ValueError(f"cpu must be one of {sorted(MACHINES)}, got {cpu!r}")
     require_toolchain()
-    require_qemu()  # the plugin's API version is derived from the QEMU version
+    qemu = require_qemu()  # the plugin's API version is derived from the QEMU version
     build_dir = pathlib.Path(build_dir).resolve()
-    args = ["make", "-C", str(HERE), f"-j{jobs}", f"CPU={cpu}", f"BUILD={build_dir}"]
+    args = ["make", "-C", str(HERE), f"-j{jobs}", f"CPU={cpu}", f"BUILD={build_dir}", f"QEMU={qemu}"]
     args.append(f"PYTHON={sys.executable}")
     if images is not None:
         args.append("IMAGES=" + " ".join(images))

@@ -1,0 +1,8 @@
+/* Harness check: main's return value becomes QEMU's exit status. */
+#include <stdio.h>
+
+int main(void)
+{
+    printf("exiting with 42\n");
+    return 42;
+}

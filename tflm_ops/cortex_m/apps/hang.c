@@ -1,0 +1,10 @@
+/* Harness check: an image that never exits is stopped by run_qemu's timeout. */
+#include <stdio.h>
+
+int main(void)
+{
+    printf("hanging\n");
+    for (;;) {
+        __asm__ volatile("" ::: "memory");
+    }
+}
