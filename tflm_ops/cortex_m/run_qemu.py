@@ -62,9 +62,11 @@ class RunResult:
 
 
 class BuildResult(dict):
-    """Image name -> ELF path, plus the plugin path in `.plugin`."""
+    """Image name -> ELF path; `.plugin` the plugin, `.log` make's output."""
 
     plugin: pathlib.Path
+    log: str
+    failed: list[str]
 
 
 def _require(tool: str, hint: str) -> str:
@@ -102,9 +104,15 @@ def build_images(
     images: list[str] | None = None,
     *,
     jobs: int = 1,
+    keep_going: bool = False,
     extra_make_args: list[str] | None = None,
 ) -> BuildResult:
-    """Run the Makefile for `cpu` into `build_dir`; return the ELF paths."""
+    """Run the Makefile for `cpu` into `build_dir`; return the ELF paths.
+
+    With keep_going, images that fail to build (e.g. while tflm_ops/core is
+    broken) are left out of the result instead of raising; `.log` holds the
+    make output and `.failed` their names.
+    """
     if cpu not in MACHINES:
         raise ValueError(f"cpu must be one of {sorted(MACHINES)}, got {cpu!r}")
     require_toolchain()
@@ -112,16 +120,24 @@ def build_images(
     build_dir = pathlib.Path(build_dir).resolve()
     args = ["make", "-C", str(HERE), f"-j{jobs}", f"CPU={cpu}", f"BUILD={build_dir}", f"QEMU={qemu}"]
     args.append(f"PYTHON={sys.executable}")
+    if keep_going:
+        args.append("-k")
     if images is not None:
         args.append("IMAGES=" + " ".join(images))
     args += extra_make_args or []
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"build failed ({' '.join(args)}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     if images is None:
         images = sorted(p.stem for p in (HERE / "apps").glob("*.c"))
-    res = BuildResult({name: build_dir / f"{name}.elf" for name in images})
-    res.plugin = build_dir / "ks_icount.so"
+    for name in images:  # never report a stale image as built
+        (build_dir / f"{name}.elf").unlink(missing_ok=True)
+    proc = subprocess.run(args, capture_output=True, text=True)
+    log = f"$ {' '.join(args)}\n{proc.stdout}\n{proc.stderr}"
+    plugin = build_dir / "ks_icount.so"
+    built = {name: build_dir / f"{name}.elf" for name in images}
+    failed = [name for name, path in built.items() if not path.is_file()]
+    if proc.returncode != 0 and (not keep_going or not plugin.is_file()):
+        raise RuntimeError(f"build failed:\n{log[-8000:]}")
+    res = BuildResult({k: v for k, v in built.items() if k not in failed})
+    res.plugin, res.log, res.failed = plugin, log, failed
     return res
 
 
