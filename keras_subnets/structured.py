@@ -93,6 +93,9 @@ def plan_structured(
     unknown = set(explicit) - {la.name for la in layers}
     if unknown:
         raise ValueError(f"widths given for unknown or non-structured layers: {sorted(unknown)}")
+    for name, given in explicit.items():
+        if len(given) != len(sparsities):
+            raise ValueError(f"widths['{name}'] has {len(given)} entries for {len(sparsities)} levels")
     nodes = []
     for layer in layers:
         source, tile = _trace_source(layer)
@@ -113,11 +116,13 @@ def plan_structured(
         nodes.append(_Node(layer, source, tile, in_channels, taps))
     sources = {id(n.source) for n in nodes if n.source is not None}
 
-    def widths_for(multiplier: float) -> dict[str, int]:
+    def widths_for(multiplier: float, level: int | None = None) -> dict[str, int]:
         widths: dict[str, int] = {}
         for n in nodes:
             name = n.layer.name
-            if isinstance(n.layer, SubnetDepthwiseConv2D):
+            if level is not None and name in explicit:
+                widths[name] = int(explicit[name][level])
+            elif isinstance(n.layer, SubnetDepthwiseConv2D):
                 upstream = widths[n.source.name] if n.source is not None else n.in_channels
                 widths[name] = upstream * n.layer.depth_multiplier
             elif id(n.layer) not in sources:
@@ -143,14 +148,11 @@ def plan_structured(
         lo, hi = 0.0, 1.0
         for _ in range(40):
             mid = 0.5 * (lo + hi)
-            if kept_weights(widths_for(mid)) < target:
+            if kept_weights(widths_for(mid, k)) < target:
                 lo = mid
             else:
                 hi = mid
-        widths = widths_for(hi)
-        for name, given in explicit.items():
-            widths[name] = int(given[k])
-        per_level.append(widths)
+        per_level.append(widths_for(hi, k))
     plan = {n.layer.name: [per_level[k][n.layer.name] for k in range(len(sparsities))]
             for n in nodes}
     for n in nodes:

@@ -106,6 +106,30 @@ class SubnetModel(keras.Model):
     def num_levels(self) -> int:
         return len(self.levels)
 
+    # Per-level losses exist only in training steps; evaluate() must return
+    # the same list as for a plain model, so the trackers join `metrics` only
+    # while a training step is being traced.
+    @property
+    def metrics(self):
+        found = super().metrics
+        if getattr(self, "_tracing_train_steps", 0):
+            return found + list(self.level_loss_trackers)
+        return [m for m in found if m not in getattr(self, "level_loss_trackers", ())]
+
+    def train_step(self, data):
+        # A count, not a flag: MirroredStrategy traces one step per replica in
+        # interleaved threads.
+        self._tracing_train_steps = getattr(self, "_tracing_train_steps", 0) + 1
+        try:
+            return super().train_step(data)
+        finally:
+            self._tracing_train_steps -= 1
+
+    def reset_metrics(self):
+        super().reset_metrics()
+        for tracker in self.level_loss_trackers:
+            tracker.reset_state()
+
     def subnet_layers(self) -> list:
         """Every layer of the model that holds per-level state."""
         return [layer for layer in self._flatten_layers(include_self=False)

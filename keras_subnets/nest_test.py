@@ -1,0 +1,144 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_subnets as ks
+
+LEVELS = [0.75, 0.5, 0.0]
+
+
+def _cnn():
+    inputs = keras.Input((10, 10, 2))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+    x = keras.layers.BatchNormalization(name="bn2")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(12, 1, name="pw")(x)
+    x = keras.layers.BatchNormalization(name="bn3")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(5, name="head")(x)
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.get_weights()])
+    return model
+
+
+def _x(n=4):
+    return np.random.default_rng(1).normal(size=(n, 10, 10, 2)).astype("float32")
+
+
+@pytest.mark.parametrize("kind", ["unstructured", "row", "block", "structured"])
+def test_densest_level_reproduces_the_original_model(kind):
+    base = _cnn()
+    model = ks.nest(base, LEVELS, kind=kind)
+    assert isinstance(model, ks.SubnetModel) and model.levels == LEVELS
+    np.testing.assert_allclose(model.predict(_x(), verbose=0), base.predict(_x(), verbose=0), rtol=1e-5, atol=1e-5)
+    names = {type(la).__name__ for la in model.layers}
+    assert {"SubnetConv2D", "SubnetDepthwiseConv2D", "SubnetDense", "SubnetBatchNormalization"} <= names
+
+
+def test_sequential_models_are_nested_and_masks_follow_magnitudes():
+    base = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+    model = ks.nest(base, LEVELS, kind="unstructured", keep_row_max=False)
+    first = model.subnet_layers()[0]
+    kernel = keras.ops.convert_to_numpy(first.kernel)
+    np.testing.assert_array_equal(kernel, base.layers[0].get_weights()[0])
+    kept = first.level_masks()[0]
+    assert kept.sum() == round(0.25 * kernel.size)
+    assert np.abs(kernel[kept]).min() >= np.abs(kernel[~kept]).max()
+
+
+def test_layer_selection_and_per_layer_sparsity():
+    model = ks.nest(_cnn(), LEVELS, layers=["stem", "pw"], layer_levels={"pw": [0.9, 0.6, 0.0]})
+    types = {la.name: type(la).__name__ for la in model.layers}
+    assert types["dw"] == "DepthwiseConv2D" and types["head"] == "Dense"
+    pw = model.get_layer("pw")
+    assert pw.levels == [0.9, 0.6, 0.0]
+    assert pw.level_masks()[0].sum() == max(12, round(0.1 * 8 * 12))  # every filter keeps one weight
+    assert pw.level_masks()[1].sum() == round(0.4 * 8 * 12)
+
+
+def test_structured_level_equals_a_physically_smaller_model():
+    base = _cnn()
+    model = ks.nest(base, LEVELS, kind="structured")
+    stem, dw, pw, head = (model.get_layer(n) for n in ("stem", "dw", "pw", "head"))
+    assert head.level_widths == [5, 5, 5]  # the classifier keeps every class
+    assert dw.level_widths == stem.level_widths  # depthwise follows its input
+    k = 0
+    w_stem, w_pw = stem.level_widths[k], pw.level_widths[k]
+    assert w_stem < 8 and w_pw < 12
+    np_ = keras.ops.convert_to_numpy
+
+    def bn(name, width):
+        layer = model.get_layer(name)
+        return [np_(v)[k, :width] for v in (layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance)]
+
+    inputs = keras.Input((10, 10, 2))
+    x = keras.layers.Conv2D(w_stem, 3, padding="same", name="stem")(inputs)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+    x = keras.layers.BatchNormalization(name="bn2")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(w_pw, 1, name="pw")(x)
+    x = keras.layers.BatchNormalization(name="bn3")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    small = keras.Model(inputs, keras.layers.Dense(5, name="head")(x))
+    small.get_layer("stem").set_weights([np_(stem.kernel)[..., :w_stem], np_(stem.bias)[:w_stem]])
+    small.get_layer("dw").set_weights([np_(dw.kernel)[:, :, :w_stem], np_(dw.bias)[:w_stem]])
+    small.get_layer("pw").set_weights([np_(pw.kernel)[:, :, :w_stem, :w_pw], np_(pw.bias)[:w_pw]])
+    small.get_layer("head").set_weights([np_(head.kernel)[:w_pw], np_(head.bias)])
+    for name, width in (("bn1", w_stem), ("bn2", w_stem), ("bn3", w_pw)):
+        small.get_layer(name).set_weights(bn(name, width))
+    with ks.level(model, k):
+        got = model.predict(_x(), verbose=0)
+    np.testing.assert_allclose(got, small.predict(_x(), verbose=0), rtol=1e-5, atol=1e-5)
+    costs = ks.level_costs(model, k)
+    assert costs["macs"] == sum(
+        n * m for n, m in ((w_stem * 9 * 2, 100), (w_stem * 9, 100), (w_stem * w_pw, 100), (w_pw * 5, 1))
+    )
+    assert abs(costs["sparsity"] - 0.75) < 0.1
+
+
+def test_structured_explicit_widths():
+    model = ks.nest(_cnn(), LEVELS, kind="structured", widths={"stem": [2, 4, 8], "pw": [3, 6, 12]})
+    assert model.get_layer("stem").level_widths == [2, 4, 8]
+    assert model.get_layer("dw").level_widths == [2, 4, 8]
+    assert model.get_layer("pw").level_widths == [3, 6, 12]
+
+
+def test_structured_rejects_residual_adds_by_name():
+    inputs = keras.Input((6, 6, 4))
+    a = keras.layers.Conv2D(4, 1)(inputs)
+    b = keras.layers.Conv2D(4, 1)(a)
+    x = keras.layers.Add(name="residual")([a, b])
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+    with pytest.raises(ValueError, match="residual"):
+        ks.nest(keras.Model(inputs, outputs), LEVELS, kind="structured")
+
+
+@pytest.mark.parametrize("layer, message", [
+    (keras.layers.Conv1D(3, 2, name="c1d"), "c1d"),
+    (keras.layers.LayerNormalization(name="ln"), "ln"),
+])
+def test_unsupported_weight_layers_are_named(layer, message):
+    base = keras.Sequential([keras.Input((8, 4)), layer, keras.layers.Flatten(), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match=message):
+        ks.nest(base, LEVELS)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown kind"):
+        ks.nest(_cnn(), LEVELS, kind="diagonal")
+    with pytest.raises(ValueError, match="no layer named"):
+        ks.nest(_cnn(), LEVELS, layers=["nope"])
+    with pytest.raises(ValueError, match="built"):
+        ks.nest(keras.Sequential([keras.layers.Dense(2)]), LEVELS)
+    with pytest.raises(ValueError, match="already a sub-network"):
+        ks.nest(ks.nest(_cnn(), LEVELS), LEVELS)

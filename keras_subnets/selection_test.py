@@ -1,0 +1,42 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_subnets as ks
+
+
+def _model():
+    inputs = keras.Input((6,))
+    outputs = ks.SubnetDense(3, levels=[0.8, 0.0])(inputs)
+    return ks.SubnetModel(inputs, outputs)
+
+
+def test_set_level_switches_compiled_predict_without_retracing():
+    model = _model()
+    x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+    dense = model.predict(x, verbose=0)
+    ks.set_level(model, 0)
+    sparse = model.predict(x, verbose=0)
+    assert not np.allclose(dense, sparse)
+    layer = model.subnet_layers()[0]
+    kernel = keras.ops.convert_to_numpy(layer.kernel) * layer.level_masks()[0]
+    np.testing.assert_allclose(sparse, x @ kernel + keras.ops.convert_to_numpy(layer.bias), rtol=1e-5)
+    ks.set_level(model, -1)
+    assert ks.get_level(model) == 1
+    np.testing.assert_array_equal(model.predict(x, verbose=0), dense)
+
+
+def test_level_context_restores_the_previous_level():
+    model = _model()
+    with ks.level(model, 0):
+        assert ks.get_level(model) == 0
+    assert ks.get_level(model) == 1
+
+
+def test_errors_name_the_model_and_level():
+    model = _model()
+    with pytest.raises(ValueError, match="levels 0..1; got level 2"):
+        ks.set_level(model, 2)
+    plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="no sub-network layer"):
+        ks.set_level(plain, 0)
