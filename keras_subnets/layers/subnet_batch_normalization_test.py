@@ -37,7 +37,11 @@ def test_inference_at_each_level_equals_keras_batch_norm_with_that_levels_state(
     for k in range(2):
         plain = keras.layers.BatchNormalization()
         plain.build(x.shape)
-        row = (lambda v, k=k: keras.ops.convert_to_numpy(v) if shared_affine else keras.ops.convert_to_numpy(v)[k])
+
+        def row(v, k=k):
+            value = keras.ops.convert_to_numpy(v)
+            return value if shared_affine else value[k]
+
         plain.set_weights([row(layer.gamma), row(layer.beta),
                            keras.ops.convert_to_numpy(layer.moving_mean)[k],
                            keras.ops.convert_to_numpy(layer.moving_variance)[k]])
