@@ -11,7 +11,7 @@
 #include "ks_bench.h"
 
 static volatile float g_scale = 1.5f; /* .data */
-static int g_zeroed[16];              /* .bss */
+volatile int g_zeroed[16];            /* .bss (extern: the compiler cannot assume 0) */
 
 int main(void)
 {
