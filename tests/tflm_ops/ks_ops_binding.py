@@ -272,9 +272,7 @@ def encode_row(W: np.ndarray, first_level: np.ndarray, num_levels: int) -> Neste
     return Nested("row", L, rows, cols, values.reshape(-1), indices=indices.reshape(-1), counts=counts)
 
 
-def encode_structured(
-    W: np.ndarray, out_width, in_width, in_channels: int, depth_multiplier: int = 0
-) -> Nested:
+def encode_structured(W: np.ndarray, out_width, in_width, in_channels: int, depth_multiplier: int = 0) -> Nested:
     rows, cols = W.shape
     return Nested(
         "structured",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import ks_ops_binding as kb
+import numpy as np
 
 
 def random_levels(rng, num_levels: int, shape, keep_prob=None) -> np.ndarray:

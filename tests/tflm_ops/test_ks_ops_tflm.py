@@ -13,11 +13,10 @@ from __future__ import annotations
 import functools
 import zlib
 
-import numpy as np
-import pytest
-
 import ks_ops_binding as kb
 import nested_masks
+import numpy as np
+import pytest
 import tflm_oracle as to
 
 FORMATS = ["nested_csr", "nested_block", "row", "structured"]
@@ -37,7 +36,14 @@ CASES = {
         "conv", (2, 9, 8, 4), units=6, kernel=(3, 3), strides=(2, 2), input_range=(0.0, 2.0), seed=11
     ),
     "conv_5x3_same_s2_relu": to.LayerSpec(
-        "conv", (1, 8, 9, 2), units=4, kernel=(5, 3), strides=(2, 1), padding="same", activation="relu", seed=12
+        "conv",
+        (1, 8, 9, 2),
+        units=4,
+        kernel=(5, 3),
+        strides=(2, 1),
+        padding="same",
+        activation="relu",
+        seed=12,
     ),
     "conv_1x1": to.LayerSpec("conv", (1, 5, 4, 16), units=8, kernel=(1, 1), input_range=(-0.5, 2.0), seed=13),
     "conv_1x1_s2": to.LayerSpec("conv", (2, 5, 5, 7), units=3, kernel=(1, 1), strides=(2, 2), seed=14),
@@ -75,7 +81,7 @@ CASES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _converted(case: str, int8: bool) -> bytes:
     return bytes(to.convert(CASES[case], int8))
 
@@ -97,9 +103,7 @@ def _call_kernel(lib, layer, nested, level, params, x):
         return kb.fully_connected(lib, nested, level, params, x)
     kh, kw = layer.kernel_hw()
     ph, pw = layer.padding()
-    geom = kb.ConvGeometry(
-        kh, kw, *layer.stride, *layer.dilation, ph, pw, depth_multiplier=layer.depth_multiplier
-    )
+    geom = kb.ConvGeometry(kh, kw, *layer.stride, *layer.dilation, ph, pw, depth_multiplier=layer.depth_multiplier)
     status, y, _ = kb.conv(lib, layer.kind, geom, nested, level, params, x, layer.output_shape)
     return status, y
 

@@ -214,9 +214,7 @@ class TfliteLayer:
         rows = self.output_shape[-1]
         ws = np.asarray(self.w_scales, np.float32)
         if ws.size > 1:
-            return np.array(
-                [float(self.in_scale) * float(s) / float(self.out_scale) for s in ws], np.float64
-            )
+            return np.array([float(self.in_scale) * float(s) / float(self.out_scale) for s in ws], np.float64)
         # Per-tensor: TFLM multiplies the two scales in float first.
         prod = float(np.float32(self.in_scale) * np.float32(ws[0]))
         return np.full(rows, prod / float(self.out_scale), np.float64)

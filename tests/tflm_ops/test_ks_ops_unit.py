@@ -1,0 +1,447 @@
+"""tflm_ops without TFLM: requantization helpers, validators, error paths,
+geometry TFLM models cannot express (stride and dilation together, explicit
+padding), and the Cortex-M cross build."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import shutil
+import subprocess
+
+import ks_ops_binding as kb
+import nested_masks
+import numpy as np
+import pytest
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+# ---------------------------------------------------------------------------
+# Python transcriptions of TFLM's QuantizeMultiplier and (double-rounding)
+# MultiplyByQuantizedMultiplier, from tensorflow/lite/kernels/internal.
+# ---------------------------------------------------------------------------
+
+
+def tflm_quantize_multiplier(d: float) -> tuple[int, int]:
+    if d == 0.0:
+        return 0, 0
+    q, shift = math.frexp(d)
+    x = q * (1 << 31)
+    q_fixed = int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))  # std::round
+    if q_fixed == 1 << 31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        shift, q_fixed = 0, 0
+    return q_fixed, shift
+
+
+def _wrap32(v: int) -> int:
+    return (v + 2**31) % 2**32 - 2**31
+
+
+def tflm_mbqm(x: int, m: int, shift: int) -> int:
+    left = shift if shift > 0 else 0
+    right = 0 if shift > 0 else -shift
+    a = _wrap32(x * (1 << left))
+    if a == m == INT32_MIN:
+        hi = INT32_MAX
+    else:
+        ab = a * m
+        nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+        t = ab + nudge
+        hi = abs(t) // (1 << 31) * (1 if t >= 0 else -1)  # C division truncates
+    mask = (1 << right) - 1
+    rem = hi & mask
+    threshold = (mask >> 1) + (1 if hi < 0 else 0)
+    return (hi >> right) + (1 if rem > threshold else 0)
+
+
+def test_quantize_multiplier_matches_tflm(lib):
+    rng = np.random.default_rng(0)
+    values = list(rng.uniform(0, 1, 2000)) + list(10.0 ** rng.uniform(-12, 3, 2000))
+    values += [0.0, 1.0, 0.5, 2**-31, 2**-32, 0.9999999999, 1 - 2**-33, 3.0, 2**-31 * 0.75]
+    for d in values:
+        assert kb.quantize_multiplier(lib, d) == tflm_quantize_multiplier(d), d
+    m, s = ctypes.c_int32(), ctypes.c_int32()
+    assert lib.ks_quantize_multiplier(-0.5, ctypes.byref(m), ctypes.byref(s)) == kb.KS_ERR_ARG
+    assert lib.ks_quantize_multiplier(float("nan"), ctypes.byref(m), ctypes.byref(s)) == kb.KS_ERR_ARG
+
+
+def test_multiply_by_quantized_multiplier_matches_tflm(lib):
+    rng = np.random.default_rng(1)
+    xs = list(rng.integers(-(2**20), 2**20, 3000)) + [0, 1, -1, INT32_MAX, INT32_MIN, 2**24, -(2**24)]
+    for i, x in enumerate(xs):
+        m = int(rng.integers(2**30, 2**31)) if i % 7 else int(rng.integers(0, 2**31))
+        s = int(rng.integers(-31, 8))
+        assert lib.ks_multiply_by_quantized_multiplier(int(x), m, s) == tflm_mbqm(int(x), m, s), (x, m, s)
+    # Exact ties, where the two rounding schemes of TFLM differ.
+    for x in range(-40, 41):
+        for s in (-1, -2, -3, -5):
+            assert lib.ks_multiply_by_quantized_multiplier(x, 1 << 30, s) == tflm_mbqm(x, 1 << 30, s)
+
+
+def test_index_width_rule(lib):
+    assert lib.ks_index_is_u8(1) == 1
+    assert lib.ks_index_is_u8(256) == 1
+    assert lib.ks_index_is_u8(257) == 0
+
+
+# ---------------------------------------------------------------------------
+# Validators
+# ---------------------------------------------------------------------------
+
+
+def _sample(fmt: str, rows=6, cols=21, L=3, seed=0, dtype=np.int8, dm=0):
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-127, 128, size=(rows, cols)).astype(dtype)
+    in_ch = (rows // dm) if dm else cols
+    nested, fl = nested_masks.make_nested(fmt, W, L, rng, in_channels=in_ch, depth_multiplier=dm)
+    return nested, W, fl
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32])
+def test_validators_accept_encoded(lib, fmt, dtype):
+    for seed in range(5):
+        nested, _, _ = _sample(fmt, seed=seed, dtype=dtype, cols=20 + seed)
+        fn = {
+            "nested_csr": "ks_validate_nested_csr",
+            "nested_block": "ks_validate_nested_block",
+            "row": "ks_validate_row",
+            "structured": "ks_validate_structured",
+        }[fmt]
+        assert kb.validate(lib, nested, fn) == kb.KS_OK
+        assert kb.validate(lib, nested) == kb.KS_OK
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block"])
+def test_validate_pointer_corruptions(lib, fmt):
+    nested, _, _ = _sample(fmt)
+    L, rows = nested.num_levels, nested.rows
+    assert kb.validate(lib, nested) == kb.KS_OK
+    good = nested.ptr.copy()
+
+    def check(mutate, expected=kb.KS_ERR_FORMAT):
+        nested.ptr = good.copy()
+        mutate(nested.ptr)
+        assert kb.validate(lib, nested) == expected
+        nested.ptr = good.copy()
+
+    check(lambda p: p.__setitem__(0, 1))  # does not start at 0
+    check(lambda p: p.__setitem__(-1, p[-1] + 1))  # past the end of the arrays
+    check(lambda p: p.__setitem__(-1, p[-1] - 1))  # leaves entries unreferenced
+    mid = rows * L // 2
+    # decreasing pointer somewhere inside
+    check(lambda p: p.__setitem__(mid, p[mid + 1] + 1))
+    check(lambda p: p.__setitem__(mid, -5))
+    check(lambda p: p.__setitem__(mid, 2**31 - 1))
+    # Every pointer at the end: groups empty but the final count stays right
+    # only for the last group; all earlier groups then hold "negative" ranges.
+    check(lambda p: p.__setitem__(slice(1, -1), p[-1] + 3))
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+def test_validate_index_corruptions(lib, fmt):
+    nested, _, _ = _sample(fmt, cols=21)
+    space = 11 if fmt == "nested_block" else 21
+    good = nested.indices.copy()
+    assert kb.validate(lib, nested) == kb.KS_OK
+    j = 0
+    nested.indices[j] = space  # first index outside the row
+    assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+    nested.indices[j] = 255
+    assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+    nested.indices[:] = good
+    # Two equal indices inside the first group of a row (group of size >= 2).
+    if fmt == "row":
+        n_max = int(nested.counts[-1])
+        if nested.counts[0] >= 2:
+            nested.indices[1] = nested.indices[0]
+            assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+        nested.indices[:] = good
+        assert n_max >= 1
+    else:
+        for g in range(nested.rows * nested.num_levels):
+            b, e = nested.ptr[g], nested.ptr[g + 1]
+            if e - b >= 2:
+                nested.indices[b + 1] = nested.indices[b]  # duplicate -> not ascending
+                assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+                nested.indices[:] = good
+                nested.indices[b], nested.indices[b + 1] = good[b + 1], good[b]  # descending
+                assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+                break
+        nested.indices[:] = good
+    assert kb.validate(lib, nested) == kb.KS_OK
+
+
+def test_validate_block_odd_padding_value(lib):
+    nested, _, _ = _sample("nested_block", cols=21)
+    last = (21 + 1) // 2 - 1
+    hits = np.nonzero(nested.indices == last)[0]
+    assert hits.size, "sample should contain the half-empty block"
+    nested.values[2 * hits[0] + 1] = 5
+    assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+
+
+def test_validate_header_and_sizes(lib):
+    for fmt in ("nested_csr", "nested_block", "row", "structured"):
+        nested, _, _ = _sample(fmt)
+        for bad_L in (0, 17, -1):
+            m = nested.struct()
+            m.num_levels = bad_L
+            assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT, (fmt, bad_L)
+        m = nested.struct()
+        m.num_values -= 1
+        assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT, fmt
+        m = nested.struct()
+        m.format = 9
+        assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT
+        m = nested.struct()
+        m.dtype = 7
+        assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT
+        m = nested.struct()
+        m.values = None
+        assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_ARG
+    assert lib.ks_validate_matrix(None) == kb.KS_ERR_ARG
+    # Calling a validator for the wrong format is an argument error.
+    nested, _, _ = _sample("row")
+    assert kb.validate(lib, nested, "ks_validate_nested_csr") == kb.KS_ERR_ARG
+
+
+def test_validate_row_counts(lib):
+    nested, _, _ = _sample("row", cols=21)
+    good = nested.counts.copy()
+    nested.counts = good[::-1].copy()
+    if not np.all(good == good[0]):
+        assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT  # decreasing
+    nested.counts = good.copy()
+    nested.counts[-1] = 22  # more than cols (and sizes no longer match)
+    assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+    nested.counts = good.copy()
+    nested.counts[0] = -1
+    assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+    nested.counts = good.copy()
+    assert kb.validate(lib, nested) == kb.KS_OK
+
+
+def test_validate_structured_widths(lib):
+    nested, _, _ = _sample("structured", rows=6, cols=21)
+    gw_out, gw_in = nested.out_width.copy(), nested.in_width.copy()
+
+    def check(out_w, in_w, expected=kb.KS_ERR_FORMAT):
+        nested.out_width, nested.in_width = np.array(out_w, np.int32), np.array(in_w, np.int32)
+        assert kb.validate(lib, nested) == expected, (out_w, in_w)
+
+    check([1, 2, 6], [3, 5, 21], kb.KS_OK)
+    check([3, 2, 6], [3, 5, 21])  # out widths decrease
+    check([1, 2, 6], [6, 5, 21])  # in widths decrease
+    check([1, 2, 7], [3, 5, 21])  # more rows than exist
+    check([1, 2, 6], [3, 5, 22])  # more input channels than exist
+    check([-1, 2, 6], [3, 5, 21])
+    nested.out_width, nested.in_width = gw_out, gw_in
+    m = nested.struct()
+    m.in_channels = 4  # 21 columns are not a whole number of 4-channel taps
+    assert lib.ks_validate_structured(ctypes.byref(m)) == kb.KS_ERR_FORMAT
+    # Depthwise: out_width must equal in_width * depth_multiplier.
+    dw, _, _ = _sample("structured", rows=6, cols=9, dm=2)
+    assert kb.validate(lib, dw) == kb.KS_OK
+    dw.out_width = dw.out_width.copy()
+    dw.out_width[-1] = dw.in_width[-1] * 2 - 1
+    assert kb.validate(lib, dw) == kb.KS_ERR_FORMAT
+
+
+def test_validate_quant_params(lib):
+    L, rows = 2, 3
+    mult = np.full((L, rows), 1 << 30, np.int32)
+    shift = np.full((L, rows), -3, np.int32)
+
+    def status(**kw):
+        args = dict(input_offset=5, output_offset=-3, act_min=-128, act_max=127, multiplier=mult, shift=shift)
+        args.update(kw)
+        return lib.ks_validate_quant_params(kb.QuantParams(**args).struct(), L, rows)
+
+    assert status() == kb.KS_OK
+    assert status(act_min=10, act_max=9) == kb.KS_ERR_ARG
+    assert status(input_offset=129) == kb.KS_ERR_ARG
+    assert status(output_offset=128) == kb.KS_ERR_ARG
+    bad = shift.copy()
+    bad[1, 2] = 31
+    assert status(shift=bad) == kb.KS_ERR_ARG
+    bad[1, 2] = -32
+    assert status(shift=bad) == kb.KS_ERR_ARG
+    badm = mult.copy()
+    badm[0, 0] = -1
+    assert status(multiplier=badm) == kb.KS_ERR_ARG
+
+
+# ---------------------------------------------------------------------------
+# Numpy reference for geometry Keras cannot build (stride with dilation,
+# arbitrary explicit padding, batches) - same semantics as TFLM reference ops.
+# ---------------------------------------------------------------------------
+
+
+def _ref_conv(x, Wk, geom, op, out_shape, input_offset=0):
+    """Dense masked matrix Wk in format column order; returns float64 acc."""
+    n, H, Wd, C = x.shape
+    _, OH, OW, rows = out_shape
+    acc = np.zeros(out_shape, np.float64)
+    xs = x.astype(np.float64) + input_offset
+    for oy in range(OH):
+        for ox in range(OW):
+            for ky in range(geom.kernel_h):
+                iy = oy * geom.stride_h - geom.pad_h + ky * geom.dilation_h
+                if not 0 <= iy < H:
+                    continue
+                for kx in range(geom.kernel_w):
+                    ix = ox * geom.stride_w - geom.pad_w + kx * geom.dilation_w
+                    if not 0 <= ix < Wd:
+                        continue
+                    t = ky * geom.kernel_w + kx
+                    if op == "conv":
+                        wt = Wk[:, t * C : (t + 1) * C]  # [rows][C]
+                        acc[:, oy, ox, :] += xs[:, iy, ix, :] @ wt.T
+                    else:
+                        m = geom.depth_multiplier
+                        acc[:, oy, ox, :] += np.repeat(xs[:, iy, ix, :], m, axis=1) * Wk[:, t][None, :]
+    return acc
+
+
+GEOMS = [
+    # kh, kw, sh, sw, dh, dw, ph, pw
+    (3, 3, 2, 2, 2, 2, 2, 2),
+    (3, 2, 3, 1, 1, 2, 0, 1),
+    (2, 3, 2, 3, 3, 2, 3, 0),
+    (1, 1, 2, 2, 1, 1, 1, 1),  # 1x1 window with padding: border pixels see nothing
+    (3, 3, 1, 1, 1, 1, 4, 4),  # padding wider than the kernel
+]
+
+
+@pytest.mark.parametrize("op", ["conv", "depthwise_conv"])
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
+@pytest.mark.parametrize("gi", range(len(GEOMS)))
+def test_geometry_against_numpy(lib, op, fmt, gi):
+    kh, kw, sh, sw, dh, dw, ph, pw = GEOMS[gi]
+    rng = np.random.default_rng(100 + gi)
+    n, H, Wd, C = 2, 9, 8, 3
+    m = 2 if op == "depthwise_conv" else 0
+    rows = C * m if m else 5
+    cols = kh * kw * (1 if m else C)
+    OH = (H + 2 * ph - ((kh - 1) * dh + 1)) // sh + 1
+    OW = (Wd + 2 * pw - ((kw - 1) * dw + 1)) // sw + 1
+    out_shape = (n, OH, OW, rows)
+    geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw, depth_multiplier=m)
+    L = 3
+    x8 = rng.integers(-128, 128, size=(n, H, Wd, C)).astype(np.int8)
+    xf = rng.uniform(-1, 1, size=(n, H, Wd, C)).astype(np.float32)
+    W8 = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    Wf = rng.normal(size=(rows, cols)).astype(np.float32)
+    in_ch = C
+    nested8, fl = nested_masks.make_nested(fmt, W8, L, rng, in_channels=in_ch, depth_multiplier=m)
+    if fmt == "structured":
+        nestedf = kb.encode_structured(Wf, nested8.out_width, nested8.in_width, in_ch, m)
+    elif fmt == "nested_block":
+        bfl = fl[:, ::2]
+        nestedf = kb.encode_nested_block(Wf, bfl, L)
+    elif fmt == "row":
+        nestedf = kb.encode_row(Wf, fl, L)
+    else:
+        nestedf = kb.encode_nested_csr(Wf, fl, L)
+    in_off, out_off = 37, -5
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int32)
+    shift = rng.integers(-12, -7, size=(L, rows)).astype(np.int32)
+    bias = rng.integers(-500, 500, size=(L, rows)).astype(np.int32)
+    q = kb.QuantParams(in_off, out_off, -100, 120, mult, shift, bias)
+    p = kb.FloatParams(-1.5, 2.5, scale=rng.uniform(0.5, 2, (L, rows)), bias=rng.normal(size=(L, rows)))
+    for k in range(L):
+        mask = fl <= k
+        acc = _ref_conv(x8, np.where(mask, W8, 0), geom, op, out_shape, in_off).astype(np.int64)
+        exp = np.empty(out_shape, np.int64)
+        for o in range(rows):
+            v = acc[..., o] + bias[k, o]
+            mq = [tflm_mbqm(int(a), int(mult[k, o]), int(shift[k, o])) for a in v.ravel()]
+            exp[..., o] = np.array(mq).reshape(v.shape)
+        exp = np.clip(exp + out_off, -100, 120)
+        status, y, _ = kb.conv(lib, op, geom, nested8, k, q, x8, out_shape)
+        assert status == kb.KS_OK
+        refacc = _ref_conv(xf, np.where(mask, Wf, 0), geom, op, out_shape)
+        expf = np.clip(p.scale[k] * refacc + p.bias[k], -1.5, 2.5)
+        statusf, yf, _ = kb.conv(lib, op, geom, nestedf, k, p, xf, out_shape)
+        assert statusf == kb.KS_OK
+        if fmt == "structured":
+            ow = int(nested8.out_width[k])
+            exp[..., ow:] = out_off
+            expf[..., ow:] = 0.0
+        np.testing.assert_array_equal(y, exp.astype(np.int8), err_msg=f"level {k}")
+        np.testing.assert_allclose(yf, expf, rtol=1e-5, atol=1e-5, err_msg=f"level {k}")
+
+
+def test_kernels_refuse_bad_arguments(lib):
+    nested, W, _ = _sample("nested_csr", rows=4, cols=2 * 2 * 3)
+    geom = kb.ConvGeometry(2, 2)
+    q = kb.QuantParams(0, 0, -128, 127, np.full(4, 1 << 30, np.int32), np.full(4, -1, np.int32))
+    x = np.zeros((1, 4, 4, 3), np.int8)
+    assert kb.conv(lib, "conv", geom, nested, 0, q, x, (1, 3, 3, 4))[0] == kb.KS_OK
+    # output channels disagree with the matrix
+    assert kb.conv(lib, "conv", geom, nested, 0, q, x, (1, 3, 3, 5))[0] == kb.KS_ERR_ARG
+    # input channels disagree with the columns
+    assert kb.conv(lib, "conv", geom, nested, 0, q, np.zeros((1, 4, 4, 2), np.int8), (1, 3, 3, 4))[0] == 1
+    # float input against an int8 matrix
+    pf = kb.FloatParams(-1, 1)
+    assert kb.conv(lib, "conv", geom, nested, 0, pf, x.astype(np.float32), (1, 3, 3, 4))[0] == kb.KS_ERR_ARG
+    bad = kb.ConvGeometry(2, 2, stride_h=0)
+    assert kb.conv(lib, "conv", bad, nested, 0, q, x, (1, 3, 3, 4))[0] == kb.KS_ERR_ARG
+    # conv scratch is required when the library asks for it
+    cp, m, p = geom.struct(), nested.struct(), q.struct()
+    din, dout = kb._dims(x.shape), kb._dims((1, 3, 3, 4))
+    y = np.zeros((1, 3, 3, 4), np.int8)
+    st = lib.ks_conv_s8(ctypes.byref(cp), ctypes.byref(m), 0, ctypes.byref(p), ctypes.byref(din), x.ctypes.data,
+                        ctypes.byref(dout), y.ctypes.data, None)  # fmt: skip
+    assert st == kb.KS_ERR_ARG
+    # Level errors win over nothing else but NULL/shape errors, for every op.
+    for lvl in (-1, nested.num_levels, 2**31 - 1):
+        assert kb.conv(lib, "conv", geom, nested, lvl, q, x, (1, 3, 3, 4))[0] == kb.KS_ERR_LEVEL
+        assert kb.fully_connected(lib, nested, lvl, q, np.zeros((1, 12), np.int8))[0] == kb.KS_ERR_LEVEL
+
+
+def test_scratch_sizes(lib):
+    nested, _, _ = _sample("nested_csr", rows=4, cols=8)
+    for kh, kw, expected in ((1, 1, 0), (2, 2, 2 * 2 * 2 * 4 + 8)):
+        cp = kb.ConvGeometry(kh, kw).struct()
+        din = kb._dims((1, 5, 5, 2))
+        assert lib.ks_conv_s8_get_buffer_size(ctypes.byref(cp), ctypes.byref(nested.struct()), ctypes.byref(din)) == (
+            expected
+        )
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m7"])
+def test_cortex_m_build_is_warning_free(tmp_path, cpu):
+    res = subprocess.run(
+        ["make", "-s", "-C", str(kb.TFLM_OPS_DIR), cpu, f"ARM_BUILD_DIR={tmp_path}"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "warning" not in res.stderr.lower()
+    assert (tmp_path / "libks_ops.a").exists()
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
+def test_fc_never_reads_past_the_input_row(lib, fmt):
+    """Odd R: the half-empty last block must not read column R.  A NaN right
+    after the input row would poison the output if it were read (0 * NaN)."""
+    rows, cols = 5, 13
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(rows, cols)).astype(np.float32)
+    nested, fl = nested_masks.make_nested(fmt, W, 2, rng, in_channels=cols)
+    buf = np.full(cols + 1, np.nan, np.float32)
+    buf[:cols] = rng.normal(size=cols)
+    x = buf[:cols][None, :]  # a view: the NaN sits right after the row
+    p = kb.FloatParams(-1e30, 1e30)
+    y = np.zeros((1, rows), np.float32)
+    m, ps = nested.struct(), p.struct()
+    status = lib.ks_fully_connected_f32(ctypes.byref(m), 1, ctypes.byref(ps), 1, x.ctypes.data, y.ctypes.data)
+    assert status == kb.KS_OK
+    assert np.all(np.isfinite(y))
+    np.testing.assert_allclose(y[0], np.where(fl <= 1, W, 0) @ buf[:cols], rtol=1e-5, atol=1e-5)
