@@ -4,7 +4,7 @@ Train every level in one ``model.fit``, switch levels at run time, and
 deploy all of them in one TFLite Micro flatbuffer.
 """
 
-from keras_subnets import callbacks, datasets, layers, schedules
+from keras_subnets import callbacks, datasets, layers, schedules, zoo
 from keras_subnets.callbacks import MaskScheduler
 from keras_subnets.evaluation import evaluate_levels, format_table, level_costs
 from keras_subnets.layers import (
