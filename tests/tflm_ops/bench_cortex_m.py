@@ -25,7 +25,6 @@ CM = ROOT / "tflm_ops" / "cortex_m"
 sys.path.insert(0, str(CM))
 
 import ks_ops_binding as kb  # noqa: E402
-import nested_masks  # noqa: E402
 
 ARCH = {
     "m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
@@ -150,9 +149,7 @@ def build(cpu, workdir, lib):
                 f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')}, {opt('counts')},"
                 f" {opt('out_width')}, {opt('in_width')}, {nested.in_channels}, {nested.depth_multiplier} }};\n"
             )
-            calls.append(
-                f"    const ks_quant_params q = {{128, 3, -128, 127, 1, bias{ci}, mult{ci}, shift{ci}}};\n"
-            )
+            calls.append(f"    const ks_quant_params q = {{128, 3, -128, 127, 1, bias{ci}, mult{ci}, shift{ci}}};\n")
             for k in range(L):
                 if op == "fc":
                     st, y = kb.fully_connected(lib, nested, k, q, x)
@@ -174,7 +171,7 @@ def build(cpu, workdir, lib):
                 hdr.append(c_arr(exp, y, "int8_t"))
                 calls.append(
                     f"    KS_BENCH_BEGIN(k);\n    st = {call};\n    KS_BENCH_END(k);\n"
-                    f"    check(\"{name} {fmt} L{k}\", st, y{ci}, {exp}, {y.size});\n"
+                    f'    check("{name} {fmt} L{k}", st, y{ci}, {exp}, {y.size});\n'
                 )
                 if op != "fc":
                     calls.append("    }\n")
@@ -186,10 +183,10 @@ def build(cpu, workdir, lib):
                 meta.append((name, fmt, k, work, dense, nested.nbytes()))
             calls.append("  }\n")
     src = [
-        "#include <stdio.h>\n#include <string.h>\n#include \"ks_bench.h\"\n#include \"ks_ops.h\"\n",
+        '#include <stdio.h>\n#include <string.h>\n#include "ks_bench.h"\n#include "ks_ops.h"\n',
         "static uint8_t g_scratch[8192] __attribute__((aligned(4)));\nstatic int g_fail;\n",
         "static void check(const char *n, ks_status st, const int8_t *y, const int8_t *e, int len) {\n"
-        "  if (st != KS_OK || memcmp(y, e, (size_t)len) != 0) { printf(\"FAIL %s status %d\\n\", n, (int)st);"
+        '  if (st != KS_OK || memcmp(y, e, (size_t)len) != 0) { printf("FAIL %s status %d\\n", n, (int)st);'
         " g_fail++; }\n}\n",
         *hdr,
         "int main(void) {\n  ks_status st;\n",
@@ -244,8 +241,11 @@ def main():
                 raise SystemExit(f"{cpu}: {res.exit_code} failures")
             results[cpu] = res.regions["k"]
         cpus = list(results)
-        print("| layer | format | level | MACs (level) | bytes | " + " | ".join(
-            f"{c} instr | {c} instr/MAC | {c} instr/dense MAC" for c in cpus) + " |")
+        print(
+            "| layer | format | level | MACs (level) | bytes | "
+            + " | ".join(f"{c} instr | {c} instr/MAC | {c} instr/dense MAC" for c in cpus)
+            + " |"
+        )
         print("|" + "---|" * (5 + 3 * len(cpus)))
         for i, (name, fmt, k, work, dense, nbytes) in enumerate(meta):
             cols = []

@@ -14,9 +14,18 @@
 #define KS_SINGLE_ROUNDING 0
 #endif
 
-/* TFLM MultiplyByQuantizedMultiplier.  The left shift goes through uint32 so
- * an out-of-contract accumulator wraps (as the hardware would) instead of
- * being undefined behaviour; in-contract values are unchanged. */
+/*
+ * TFLM MultiplyByQuantizedMultiplier (double rounding unless
+ * KS_SINGLE_ROUNDING).  gemmlowp's SaturatingRoundingDoublingHighMul,
+ * trunc((a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31), equals
+ * floor((a*b + 2^30) / 2^31) for every a*b, i.e. one add and an arithmetic
+ * shift (ceil(n/d) = floor((n+d-1)/d)); that is what CMSIS-NN does too.
+ * Its only saturating case, a = b = INT32_MIN, needs a negative multiplier,
+ * which ks_validate_quant_params() rejects, so kernels skip that test.
+ * Assumes >> of a negative value is arithmetic (gcc, clang, armclang).
+ * The left shift goes through uint32 so an out-of-contract accumulator
+ * wraps as the hardware would instead of being undefined behaviour.
+ */
 static inline int32_t ks__mbqm(int32_t x, int32_t multiplier, int32_t shift)
 {
 #if KS_SINGLE_ROUNDING
@@ -28,41 +37,85 @@ static inline int32_t ks__mbqm(int32_t x, int32_t multiplier, int32_t shift)
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     const int32_t a = (int32_t)((uint32_t)x << left);
-    int32_t hi;
-    /* gemmlowp SaturatingRoundingDoublingHighMul: the only overflow is
-     * INT32_MIN * INT32_MIN, which saturates. */
-    if (a == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        const int64_t ab = (int64_t)a * (int64_t)multiplier;
-        const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-        /* C99 '/' truncates toward zero, which is what gemmlowp relies on. */
-        hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-    }
-    {
-        /* gemmlowp RoundingDivideByPOT: round half away from zero. */
-        const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
-        const int32_t rem = hi & mask;
-        const int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
-        return (hi >> right) + (rem > threshold ? 1 : 0);
-    }
+    const int32_t hi = (int32_t)(((int64_t)a * (int64_t)multiplier + ((int64_t)1 << 30)) >> 31);
+    /* gemmlowp RoundingDivideByPOT: round half away from zero. */
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t rem = hi & mask;
+    const int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
+    return (hi >> right) + (rem > threshold ? 1 : 0);
 #endif
+}
+
+/* Epilogue constants copied out of ks_quant_params once per call: outputs
+ * are int8_t, which may alias anything, so reading through the struct would
+ * reload every field after every store. */
+typedef struct ks__qepi {
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+} ks__qepi;
+
+static inline ks__qepi ks__qepi_make(const ks_quant_params *q, int32_t base)
+{
+    ks__qepi e;
+    e.bias = q->bias != NULL ? q->bias + base : NULL;
+    e.mult = q->multiplier + base;
+    e.shift = q->shift + base;
+    e.input_offset = q->input_offset;
+    e.output_offset = q->output_offset;
+    e.act_min = q->act_min;
+    e.act_max = q->act_max;
+    return e;
+}
+
+static inline int8_t ks__requant_e(int32_t acc, int32_t o, const ks__qepi *e)
+{
+    int32_t y;
+    if (e->bias != NULL) {
+        acc += e->bias[o];
+    }
+    y = ks__mbqm(acc, e->mult[o], e->shift[o]) + e->output_offset;
+    y = y < e->act_min ? e->act_min : y;
+    y = y > e->act_max ? e->act_max : y;
+    return (int8_t)y;
+}
+
+typedef struct ks__fepi {
+    const float *scale;
+    const float *bias;
+    float act_min;
+    float act_max;
+} ks__fepi;
+
+static inline ks__fepi ks__fepi_make(const ks_float_params *p, int32_t base)
+{
+    ks__fepi e;
+    e.scale = p->scale != NULL ? p->scale + base : NULL;
+    e.bias = p->bias != NULL ? p->bias + base : NULL;
+    e.act_min = p->act_min;
+    e.act_max = p->act_max;
+    return e;
+}
+
+static inline float ks__fepi_apply(float acc, int32_t o, const ks__fepi *e)
+{
+    float y = e->scale != NULL ? e->scale[o] * acc : acc;
+    if (e->bias != NULL) {
+        y += e->bias[o];
+    }
+    y = y < e->act_min ? e->act_min : y;
+    y = y > e->act_max ? e->act_max : y;
+    return y;
 }
 
 static inline int8_t ks__requant(int32_t acc, int32_t idx, const ks_quant_params *q)
 {
-    int32_t y;
-    if (q->bias != NULL) {
-        acc += q->bias[idx];
-    }
-    y = ks__mbqm(acc, q->multiplier[idx], q->shift[idx]) + q->output_offset;
-    if (y < q->act_min) {
-        y = q->act_min;
-    }
-    if (y > q->act_max) {
-        y = q->act_max;
-    }
-    return (int8_t)y;
+    const ks__qepi e = ks__qepi_make(q, 0);
+    return ks__requant_e(acc, idx, &e);
 }
 
 static inline float ks__epilogue_f32(float acc, int32_t idx, const ks_float_params *p)
