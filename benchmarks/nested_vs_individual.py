@@ -1,0 +1,238 @@
+"""One nested model against individually trained tfmot models, Fashion-MNIST.
+
+Protocol (everything measured in this one run):
+1. Pretrain the quickstart CNN dense for --pretrain_epochs (Keras 3).
+2. Nested: `ks.nest` the pretrained model once per mask kind with levels
+   --levels + dense, fine-tune --epochs with a MaskScheduler
+   (PolynomialDecay over the first --ramp_epochs).
+3. Individual: for each sparsity, the same pretrained weights in the same
+   architecture built with tf_keras, tfmot `prune_low_magnitude` with the same
+   schedule and the same --epochs (run in a child process: tfmot needs Keras 2);
+   the dense reference is the pretrained model fine-tuned --epochs in Keras 3.
+Accuracy is test accuracy at the end of each epoch; the table reports the
+mean over the last --average_last epochs (single evaluations of small
+BatchNorm nets swing by points between epochs) and the final value.
+
+    python benchmarks/nested_vs_individual.py [--epochs 10] [--write]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("pretrain_epochs", 5, "Dense pretraining epochs.")
+flags.DEFINE_integer("epochs", 10, "Fine-tuning epochs per model.")
+flags.DEFINE_integer("ramp_epochs", 2, "Epochs over which sparsity grows.")
+flags.DEFINE_integer("average_last", 3, "Report the mean accuracy of this many final epochs.")
+flags.DEFINE_list("levels", ["0.9", "0.75", "0.5"], "Sparsities (the dense level is added).")
+flags.DEFINE_list("kinds", ["unstructured", "row"], "Nested mask kinds to train.")
+flags.DEFINE_integer("batch_size", 128, "Batch size.")
+flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
+flags.DEFINE_string("tfmot_worker", None, "Internal: JSON job for the tf_keras/tfmot child process.")
+
+
+class EpochClock:
+    """Collects wall time per epoch and test accuracy per epoch (per level)."""
+
+    def __init__(self):
+        self.seconds: list[float] = []
+
+    def start(self):
+        self._t = time.perf_counter()
+
+    def stop(self):
+        self.seconds.append(time.perf_counter() - self._t)
+
+
+def _tfmot_worker(job: dict) -> None:
+    """Child process: prune the pretrained model with tfmot at one sparsity."""
+    import numpy as np
+    import tensorflow_model_optimization as tfmot  # sets TF_USE_LEGACY_KERAS=1
+    import tf_keras
+
+    from keras_subnets import zoo
+    from keras_subnets.demo import load_scaled
+
+    tf_keras.utils.set_random_seed(job["seed"])
+    (x_train, y_train), (x_test, y_test) = load_scaled(job["train_samples"])
+    model = zoo.quickstart_cnn(api=tf_keras)
+    weights = np.load(job["weights"])
+    model.set_weights([weights[f"w{i}"] for i in range(len(weights.files))])
+    steps = int(np.ceil(len(x_train) / job["batch_size"]))
+    schedule = tfmot.sparsity.keras.PolynomialDecay(
+        0.0, job["sparsity"], begin_step=0, end_step=steps * job["ramp_epochs"], frequency=job["frequency"])
+    pruned = tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=schedule)
+    pruned.compile(tf_keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    clock, accuracy = EpochClock(), []
+
+    class Track(tf_keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            clock.start()
+
+        def on_epoch_end(self, epoch, logs=None):
+            clock.stop()
+            accuracy.append(float(pruned.evaluate(x_test, y_test, verbose=0, batch_size=512)[1]))
+            print(f"tfmot {job['sparsity']:.2f} epoch {epoch + 1}: test accuracy {accuracy[-1]:.4f}",
+                  file=sys.stderr, flush=True)
+
+    pruned.fit(x_train, y_train, batch_size=job["batch_size"], epochs=job["epochs"], verbose=0,
+               callbacks=[tfmot.sparsity.keras.UpdatePruningStep(), Track()])
+    stripped = tfmot.sparsity.keras.strip_pruning(pruned)
+    kernels = [w for layer in stripped.layers for w in layer.get_weights()[:1]
+               if layer.__class__.__name__ in ("Conv2D", "DepthwiseConv2D", "Dense")]
+    zeros = sum(int((k == 0).sum()) for k in kernels) / sum(k.size for k in kernels)
+    print(json.dumps({"accuracy": accuracy, "seconds": clock.seconds, "kernel_sparsity": zeros}))
+
+
+def _run_tfmot(job: dict) -> dict:
+    done = subprocess.run([sys.executable, __file__, f"--tfmot_worker={json.dumps(job)}"],
+                          stdout=subprocess.PIPE, stderr=None, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"tfmot run at sparsity {job['sparsity']} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv):
+    del argv
+    if FLAGS.tfmot_worker:
+        _tfmot_worker(json.loads(FLAGS.tfmot_worker))
+        return
+    import keras
+    import numpy as np
+    from report import markdown_table, provenance, write_section
+
+    import keras_subnets as ks
+    from keras_subnets.demo import load_scaled
+
+    sparsities = sorted({float(s) for s in FLAGS.levels if float(s) > 0}, reverse=True)
+    levels = sparsities + [0.0]
+    keras.utils.set_random_seed(FLAGS.seed)
+    (x_train, y_train), (x_test, y_test) = load_scaled(FLAGS.train_samples)
+    steps = int(np.ceil(len(x_train) / FLAGS.batch_size))
+    # Masks are recomputed every 100 steps as tfmot's default, more often for short runs.
+    frequency = max(1, min(100, steps * FLAGS.ramp_epochs // 10))
+    print(f"Fashion-MNIST {len(x_train)} train / {len(x_test)} test; pretraining {FLAGS.pretrain_epochs} epochs")
+    base = ks.zoo.quickstart_cnn()
+    base.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    base.fit(x_train, y_train, batch_size=FLAGS.batch_size, epochs=FLAGS.pretrain_epochs, verbose=2)
+    workdir = Path(tempfile.mkdtemp(prefix="ks_bench_"))
+    weights_file = workdir / "pretrained.npz"
+    np.savez(weights_file, **{f"w{i}": w for i, w in enumerate(base.get_weights())})
+    pretrained = base.get_weights()
+
+    def tracked_fit(model, callbacks, evaluate):
+        clock, accuracy = EpochClock(), []
+
+        class Track(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                clock.start()
+
+            def on_epoch_end(self, epoch, logs=None):
+                clock.stop()
+                accuracy.append(evaluate())
+                print(f"  epoch {epoch + 1}: {accuracy[-1]}", flush=True)
+
+        model.fit(x_train, y_train, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs, verbose=0,
+                  callbacks=[*callbacks, Track()])
+        return clock.seconds, accuracy
+
+    print(f"Dense reference: fine-tuning {FLAGS.epochs} epochs")
+    dense = ks.zoo.quickstart_cnn()
+    dense.set_weights(pretrained)
+    dense.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    dense_seconds, dense_acc = tracked_fit(
+        dense, [], lambda: float(dense.evaluate(x_test, y_test, verbose=0, batch_size=512)[1]))
+
+    nested = {}
+    for kind in FLAGS.kinds:
+        print(f"Nested '{kind}' levels {levels}: fine-tuning {FLAGS.epochs} epochs")
+        start = ks.zoo.quickstart_cnn()
+        start.set_weights(pretrained)
+        model = ks.nest(start, levels, kind=kind)
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        schedule = ks.schedules.PolynomialDecay(0.0, sparsities[0], begin_step=0,
+                                                end_step=steps * FLAGS.ramp_epochs, frequency=frequency)
+        seconds, acc = tracked_fit(
+            model, [ks.MaskScheduler(schedule)],
+            lambda m=model: [r["accuracy"] for r in ks.evaluate_levels(m, x_test, y_test, print_table=False,
+                                                                         batch_size=512)])
+        costs = [ks.level_costs(model, k) for k in range(len(levels))]
+        nested[kind] = {"seconds": seconds, "accuracy": acc, "costs": costs}
+
+    individual = {}
+    for s in sparsities:
+        print(f"Individual tfmot prune_low_magnitude at {s:.0%}: fine-tuning {FLAGS.epochs} epochs")
+        individual[s] = _run_tfmot({
+            "sparsity": s, "weights": str(weights_file), "epochs": FLAGS.epochs, "seed": FLAGS.seed,
+            "ramp_epochs": FLAGS.ramp_epochs, "batch_size": FLAGS.batch_size,
+            "train_samples": FLAGS.train_samples, "frequency": frequency,
+        })
+
+    n = FLAGS.average_last
+
+    def tail(values):
+        return 100 * statistics.fmean(values[-n:])
+
+    header = ["sparsity", f"individual tfmot (mean last {n} / final)"]
+    header += [f"nested {k} (mean last {n} / final)" for k in FLAGS.kinds]
+    header += [f"Δ {k} (mean)" for k in FLAGS.kinds]
+    rows = []
+    for k, s in enumerate(levels):
+        if s == 0.0:
+            ref, ref_label = dense_acc, "dense Keras 3"
+        else:
+            ref, ref_label = individual[s]["accuracy"], f"{100 * individual[s]['kernel_sparsity']:.1f} % zeros"
+        row = [f"{s:.0%}", f"{tail(ref):.2f} / {100 * ref[-1]:.2f} ({ref_label})"]
+        per_kind = [[acc[k] for acc in nested[kind]["accuracy"]] for kind in FLAGS.kinds]
+        row += [f"{tail(v):.2f} / {100 * v[-1]:.2f} ({100 * nested[kind]['costs'][k]['sparsity']:.1f} % zeros)"
+                for v, kind in zip(per_kind, FLAGS.kinds, strict=True)]
+        row += [f"{tail(v) - tail(ref):+.2f}" for v in per_kind]
+        rows.append(row)
+    dense_epoch = statistics.median(dense_seconds)
+    timing = [["dense Keras 3 (1 model)", f"{dense_epoch:.1f}", "1.00", f"{sum(dense_seconds):.0f}"]]
+    for kind in FLAGS.kinds:
+        sec = nested[kind]["seconds"]
+        timing.append([f"nested {kind} ({len(levels)} levels, 1 model)", f"{statistics.median(sec):.1f}",
+                       f"{statistics.median(sec) / dense_epoch:.2f}", f"{sum(sec):.0f}"])
+    tf_total = 0.0
+    for s in sparsities:
+        sec = individual[s]["seconds"]
+        tf_total += sum(sec)
+        timing.append([f"tfmot {s:.0%} (1 model)", f"{statistics.median(sec):.1f}",
+                       f"{statistics.median(sec) / dense_epoch:.2f}", f"{sum(sec):.0f}"])
+    timing.append([f"individual total ({len(sparsities)} tfmot + dense)", "", "",
+                   f"{tf_total + sum(dense_seconds):.0f}"])
+    table = markdown_table(header, rows)
+    timing_table = markdown_table(["training", "median s/epoch", "ratio to dense", "total s"], timing)
+    print("\n" + table + "\n\n" + timing_table)
+    if FLAGS.write:
+        body = (
+            provenance() + "\n"
+            f"Quickstart CNN (`keras_subnets.zoo.quickstart_cnn`), full Fashion-MNIST, "
+            f"{FLAGS.pretrain_epochs} dense pretraining epochs shared by all, then {FLAGS.epochs} fine-tuning "
+            f"epochs per model; sparsity ramps over {FLAGS.ramp_epochs} epochs (PolynomialDecay, "
+            f"power 3); Adam 1e-3, batch {FLAGS.batch_size}, seed {FLAGS.seed}. Test accuracy in %.\n\n"
+            + table + "\n\nTraining time (wall clock, this machine, same run):\n\n" + timing_table + "\n"
+        )
+        write_section("nested_vs_individual", "Nested levels vs individually trained tfmot models", body)
+
+
+if __name__ == "__main__":
+    app.run(main)
