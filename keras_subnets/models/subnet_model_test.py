@@ -173,3 +173,20 @@ def test_mirrored_strategy_matches_single_device_training(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                           timeout=300)
     assert "MIRRORED-OK" in done.stdout, done.stderr[-3000:]
+
+
+def test_training_from_scratch_with_a_schedule_learns_every_level():
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(512, 12)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32") + 2 * (x[:, 2] > 0).astype("int32")
+    model = ks.nest(keras.Sequential([keras.Input((12,)), keras.layers.Dense(32, activation="relu"),
+                                      keras.layers.Dense(4)]), LEVELS)
+    model.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    schedule = ks.schedules.PolynomialDecay(0.0, 0.8, begin_step=0, end_step=60, frequency=10)
+    model.fit(x, y, batch_size=32, epochs=8, verbose=0, callbacks=[ks.MaskScheduler(schedule)])
+    rows = ks.evaluate_levels(model, x, y, print_table=False)
+    assert rows[0]["sparsity"] > 0.6
+    for row in rows:
+        assert row["accuracy"] > 0.8, row
