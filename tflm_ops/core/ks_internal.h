@@ -144,12 +144,14 @@ ks_status ks__check_level(const ks_matrix *w, int32_t level, int32_t dtype);
  * One input vector against every row of a sparse-format matrix (nested_csr,
  * nested_block, row).  x[col] is read as x[off[col]] when off != NULL (conv
  * window gather), else x[col].  Outputs y[0..rows) with stride 1.
+ * pairs_contiguous: columns 2b and 2b+1 sit next to each other in x (lets
+ * the DSP path read a block's input pair with one load).
  */
 void ks__sparse_rows_s8(const ks_matrix *w, int32_t level, const int8_t *x,
-                        const int32_t *off, const ks_quant_params *q,
+                        const int32_t *off, int32_t pairs_contiguous, const ks_quant_params *q,
                         int32_t qbase, int8_t *y);
 void ks__sparse_rows_f32(const ks_matrix *w, int32_t level, const float *x,
-                         const int32_t *off, const ks_float_params *p,
+                         const int32_t *off, int32_t pairs_contiguous, const ks_float_params *p,
                          int32_t pbase, float *y);
 
 /*

@@ -1,5 +1,8 @@
 #include "ks_internal.h"
 
+#define KS__DSP 0
+#define KS__DSP_DECL(epi) (void)0
+
 #define KS__T float
 #define KS__ACC float
 #define KS__PARAMS ks_float_params

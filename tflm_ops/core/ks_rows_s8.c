@@ -1,4 +1,12 @@
+#include "ks_dsp.h"
 #include "ks_internal.h"
+
+#define KS__DSP KS_HAVE_DSP
+#if KS_HAVE_DSP
+#define KS__DSP_DECL(epi) const uint32_t off2 = ks__dup16((epi).input_offset); (void)off2
+#else
+#define KS__DSP_DECL(epi) (void)0
+#endif
 
 #define KS__T int8_t
 #define KS__ACC int32_t
