@@ -1,11 +1,20 @@
 #include "ks_internal.h"
 
 #define KS__T float
+#define KS__ACC float
 #define KS__PARAMS ks_float_params
 #define KS__DTYPE KS_DTYPE_FLOAT32
 #define KS__FN ks_depthwise_conv_f32
 #define KS__SIZE_FN ks_depthwise_conv_f32_get_buffer_size
 #define KS__PARAMS_OK(p) 1
-#define KS__DW_ROWS ks__dw_rows_f32
+#define KS__EPI_GLOBALS(p)                                                     \
+    const float act_min = (p)->act_min;                                        \
+    const float act_max = (p)->act_max
+#define KS__ROW_EPI_DECL(p, i)                                                 \
+    const float es_ = (p)->scale != NULL ? (p)->scale[(i)] : 1.0f;             \
+    const float eb_ = (p)->bias != NULL ? (p)->bias[(i)] : 0.0f
+#define KS__ROW_EPI(acc) ks__clamp_f32(es_ * (acc) + eb_, act_min, act_max)
+#define KS__MAC(acc, wv, xv) ((acc) += (wv) * (xv))
+#define KS__INACTIVE 0.0f
 
 #include "ks_dw_impl.inc"

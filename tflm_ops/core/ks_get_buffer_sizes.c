@@ -4,8 +4,8 @@
 
 /* Sparse conv keeps a column -> window offset table (int32 per column) and
  * a padded im2col patch for border pixels only.  1x1 needs neither: its
- * columns are the channels of one pixel.  Structured conv and depthwise keep
- * one int32 offset per tap. */
+ * columns are the channels of one pixel.  Structured conv keeps one int32
+ * offset per tap. */
 static int32_t conv_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in, int32_t elem)
 {
     int32_t taps;
@@ -34,14 +34,15 @@ int32_t ks_conv_f32_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w
     return conv_size(cp, w, in, (int32_t)sizeof(float));
 }
 
+/* Depthwise gathers one channel's level entries: per tap an input offset,
+ * the weight (int32 / float), and the tap's row and column offsets for
+ * border tests. */
 static int32_t dw_size(const ks_conv_params *cp)
 {
-    int32_t taps;
     if (cp == NULL || cp->kernel_h < 1 || cp->kernel_w < 1) {
         return 0;
     }
-    taps = cp->kernel_h * cp->kernel_w;
-    return taps > 1 ? taps * (int32_t)sizeof(int32_t) : 0;
+    return cp->kernel_h * cp->kernel_w * 4 * (int32_t)sizeof(int32_t);
 }
 
 int32_t ks_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)

@@ -112,6 +112,22 @@ static inline float ks__fepi_apply(float acc, int32_t o, const ks__fepi *e)
     return y;
 }
 
+/* Requantize with the channel's constants already in locals. */
+static inline int8_t ks__requant_c(int32_t acc, int32_t mult, int32_t shift, int32_t out_off,
+                                   int32_t act_min, int32_t act_max)
+{
+    int32_t y = ks__mbqm(acc, mult, shift) + out_off;
+    y = y < act_min ? act_min : y;
+    y = y > act_max ? act_max : y;
+    return (int8_t)y;
+}
+
+static inline float ks__clamp_f32(float y, float act_min, float act_max)
+{
+    y = y < act_min ? act_min : y;
+    return y > act_max ? act_max : y;
+}
+
 static inline int8_t ks__requant(int32_t acc, int32_t idx, const ks_quant_params *q)
 {
     const ks__qepi e = ks__qepi_make(q, 0);
@@ -165,18 +181,6 @@ void ks__structured_rows_s8(const ks_matrix *w, int32_t level, const int8_t *x,
 void ks__structured_rows_f32(const ks_matrix *w, int32_t level, const float *x,
                              const int32_t *tap_off, int32_t num_taps,
                              const ks_float_params *p, int32_t pbase, float *y);
-
-/*
- * Depthwise: row o = ci*mult + m reads channel ci at x[tap_off[t] + ci] for
- * column (tap) t; tap_off[t] < 0 marks padding.  all_valid lets interior
- * pixels skip the padding test.
- */
-void ks__dw_rows_s8(const ks_matrix *w, int32_t level, int32_t mult,
-                    const int8_t *x, const int32_t *tap_off, int32_t all_valid,
-                    const ks_quant_params *q, int32_t qbase, int8_t *y);
-void ks__dw_rows_f32(const ks_matrix *w, int32_t level, int32_t mult,
-                     const float *x, const int32_t *tap_off, int32_t all_valid,
-                     const ks_float_params *p, int32_t pbase, float *y);
 
 /* Shared conv argument checks; returns KS_OK or KS_ERR_ARG. */
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,

@@ -14,6 +14,5 @@
 #define KS__INACTIVE(epi) 0.0f
 #define KS__SPARSE_ROWS ks__sparse_rows_f32
 #define KS__STRUCT_ROWS ks__structured_rows_f32
-#define KS__DW_ROWS ks__dw_rows_f32
 
 #include "ks_rows_impl.inc"

@@ -19,6 +19,5 @@
 #define KS__INACTIVE(epi) ((int8_t)(epi).output_offset)
 #define KS__SPARSE_ROWS ks__sparse_rows_s8
 #define KS__STRUCT_ROWS ks__structured_rows_s8
-#define KS__DW_ROWS ks__dw_rows_s8
 
 #include "ks_rows_impl.inc"
