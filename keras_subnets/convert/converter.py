@@ -1,0 +1,367 @@
+"""Keras sub-network model → one TFLite flatbuffer holding every level."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from keras_subnets.convert import flatbuffer as fb
+from keras_subnets.convert import formats, options, quantization
+from keras_subnets.convert.export import FoldedLayer, fold_plan, plain_model
+from keras_subnets.evaluation import level_costs
+from keras_subnets.layers import SubnetDepthwiseConv2D, SubnetLayerMixin
+
+METADATA_NAME = "keras_subnets.levels"
+SUBNET_INPUT = "subnet"
+_WEIGHT_OPS = {"CONV_2D": "conv_2d", "DEPTHWISE_CONV_2D": "depthwise_conv_2d", "FULLY_CONNECTED": "fully_connected"}
+_KERAS_OPS = {keras.layers.Conv2D: "conv_2d", keras.layers.DepthwiseConv2D: "depthwise_conv_2d",
+              keras.layers.Dense: "fully_connected"}
+
+
+class ConversionError(ValueError):
+    """The model cannot be expressed in the nested flatbuffer format."""
+
+
+def _op_kind(layer) -> str | None:
+    for cls, kind in _KERAS_OPS.items():
+        if isinstance(layer, cls):
+            return kind
+    return None
+
+
+def _tflite_weight_shape(layer) -> tuple[int, ...]:
+    kshape = tuple(int(d) for d in layer.kernel.shape)
+    kind = _op_kind(layer)
+    if kind == "conv_2d":
+        return (kshape[3], kshape[0], kshape[1], kshape[2])
+    if kind == "depthwise_conv_2d":
+        return (1, kshape[0], kshape[1], kshape[2] * kshape[3])
+    return (kshape[1], kshape[0])
+
+
+def _representative(data, input_shape, count: int) -> list[np.ndarray]:
+    """Up to ``count`` single-sample float32 arrays shaped like the model input."""
+    if data is None:
+        raise ConversionError("int8 conversion needs representative_data (a few hundred input samples)")
+    if callable(data):
+        data = data()
+    if isinstance(data, np.ndarray):
+        data = [data]
+    samples = []
+    expected = tuple(d for d in input_shape[1:])
+    for batch in data:
+        if isinstance(batch, (list, tuple)):
+            batch = batch[0]
+        arr = np.asarray(keras.ops.convert_to_numpy(batch), dtype=np.float32)
+        if arr.shape[1:] != expected and arr.shape == expected:
+            arr = arr[None]
+        if arr.ndim != len(expected) + 1 or tuple(arr.shape[1:]) != expected:
+            raise ConversionError(
+                f"representative_data has samples of shape {arr.shape[1:] if arr.ndim else arr.shape}; "
+                f"the model input '{input_shape}' needs {expected}"
+            )
+        for sample in arr:
+            samples.append(sample[None])
+            if len(samples) >= count:
+                return samples
+    if not samples:
+        raise ConversionError("representative_data yielded no samples")
+    return samples
+
+
+def _tf_convert(model: keras.Model, samples: list[np.ndarray] | None) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if samples is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([s] for s in samples)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def _union_ranges(models: list, subgraph_index: int = 0) -> None:
+    """Widens each activation's int8 range in models[-1] to cover every level's."""
+    base = models[-1].subgraphs[subgraph_index]
+    for t_index, tensor in enumerate(base.tensors):
+        if fb.tensor_data(models[-1], tensor) is not None:
+            continue
+        params = [fb.quant_params(m.subgraphs[subgraph_index].tensors[t_index]) for m in models]
+        if any(p is None for p in params) or any(len(p[0]) != 1 for p in params):
+            continue
+        if all(np.array_equal(p[0], params[0][0]) and np.array_equal(p[1], params[0][1]) for p in params):
+            continue
+        lo = min(float((-128 - int(z[0])) * s[0]) for s, z in params)
+        hi = max(float((127 - int(z[0])) * s[0]) for s, z in params)
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+        scale = np.float32((hi - lo) / 255.0)
+        zero_point = int(np.clip(np.round(-128 - lo / scale), -128, 127))
+        fb.set_quant_params(tensor, scale, zero_point)
+
+
+def _check_same_graph(models: list) -> None:
+    ref = models[-1].subgraphs[0]
+    for k, m in enumerate(models[:-1]):
+        sg = m.subgraphs[0]
+        same = len(sg.operators) == len(ref.operators) and len(sg.tensors) == len(ref.tensors) and all(
+            fb.op_name(m, a) == fb.op_name(models[-1], b) and list(a.inputs) == list(b.inputs)
+            for a, b in zip(sg.operators, ref.operators, strict=True))
+        if not same:
+            raise ConversionError(
+                f"TensorFlow's converter built a different graph for level {k} than for the densest "
+                "level; the levels cannot share one flatbuffer"
+            )
+
+
+def _match_ops(tfl, layers: list) -> dict[int, object]:
+    """Maps each Keras weight layer to its TFLite operator index (order, then shape)."""
+    sg = tfl.subgraphs[0]
+    candidates = [(i, _WEIGHT_OPS[fb.op_name(tfl, op)]) for i, op in enumerate(sg.operators)
+                  if fb.op_name(tfl, op) in _WEIGHT_OPS]
+    taken, mapping = set(), {}
+    for layer in layers:
+        kind, shape = _op_kind(layer), _tflite_weight_shape(layer)
+        for i, op_kind in candidates:
+            if i in taken or op_kind != kind:
+                continue
+            weights = sg.tensors[sg.operators[i].inputs[1]]
+            if tuple(int(d) for d in weights.shape) == shape:
+                taken.add(i)
+                mapping[i] = layer
+                break
+        else:
+            raise ConversionError(f"layer '{layer.name}': no {kind} operator with weights {shape} in the "
+                                  "converted graph")
+    return mapping
+
+
+@dataclass
+class _OpPlan:
+    folded: FoldedLayer
+    kind: str
+    nested: formats.Nested
+    tables: list[np.ndarray]
+    options: dict
+
+
+def _input_levels(layer, level_rows: np.ndarray) -> np.ndarray:
+    if isinstance(layer, SubnetDepthwiseConv2D):
+        return keras.ops.convert_to_numpy(layer.unit_level)[:: layer.depth_multiplier]
+    cin = int(layer.kernel.shape[-2])
+    return level_rows[0, :cin]
+
+
+def _geometry(tfl, op, kind: str, layer) -> dict:
+    opts = op.builtinOptions
+    geo = {"kernel_h": 1, "kernel_w": 1, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1,
+           "padding": 1, "depth_multiplier": 0}
+    if kind != "fully_connected":
+        kh, kw = (int(d) for d in layer.kernel.shape[:2])
+        geo.update(kernel_h=kh, kernel_w=kw, stride_h=int(opts.strideH), stride_w=int(opts.strideW),
+                   dilation_h=int(opts.dilationHFactor), dilation_w=int(opts.dilationWFactor),
+                   padding=int(opts.padding))
+    if kind == "depthwise_conv_2d":
+        geo["depth_multiplier"] = int(layer.depth_multiplier)
+    return geo
+
+
+def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
+    layer, sg = folded.layer, tfl.subgraphs[0]
+    kind = _op_kind(layer)
+    L = layer.num_levels
+    kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel), np.float64)
+    rows = layer._kernel_to_rows(kernel)
+    level_rows = layer._kernel_to_rows(np.asarray(keras.ops.convert_to_numpy(layer.kernel_level)))
+    kept = level_rows < L
+    activation = fb.ACTIVATIONS[int(op.builtinOptions.fusedActivationFunction)]
+    opts = {"version": options.FORMAT_VERSION, "levels": L, "rows": rows.shape[0], "cols": rows.shape[1],
+            "int8": int(int8), **_geometry(tfl, op, kind, layer)}
+    affine = [folded.level_affine(k) for k in range(L)]
+    if int8:
+        values, weight_scale = quantization.quantize_rows(rows * kept)
+        (s_x,), (z_x,) = fb.quant_params(sg.tensors[op.inputs[0]])
+        (s_y,), (z_y,) = fb.quant_params(sg.tensors[op.outputs[0]])
+        per_level = [quantization.level_int8_tables(a, c, weight_scale, s_x, s_y)[:3] for a, c in affine]
+        tables = [np.stack([t[i] for t in per_level]).astype(np.int32) for i in range(3)]
+        act_min, act_max = quantization.activation_bounds(activation, float(s_y), int(z_y))
+        opts.update(input_offset=-int(z_x), output_offset=int(z_y), act_min=act_min, act_max=act_max)
+    else:
+        values = (rows * kept).astype(np.float32)
+        tables = [np.stack([c for _, c in affine]).astype(np.float32),
+                  np.stack([a for a, _ in affine]).astype(np.float32)]
+        lo, hi = quantization.float_activation_bounds(activation)
+        opts.update(act_min_f=float(np.float32(max(lo, -3.0e38))), act_max_f=float(np.float32(min(hi, 3.0e38))))
+    fmt = formats.KIND_TO_FORMAT[layer.mask_kind]
+    if fmt == "nested_csr":
+        nested = formats.encode_nested_csr(values, level_rows, L)
+    elif fmt == "nested_block":
+        nested = formats.encode_nested_block(values, level_rows, L)
+    elif fmt == "row":
+        nested = formats.encode_row(values, level_rows, L)
+    else:
+        unit_levels = np.asarray(keras.ops.convert_to_numpy(layer.unit_level))
+        out_w, in_w = formats.structured_widths(unit_levels, _input_levels(layer, level_rows), L)
+        depthwise = isinstance(layer, SubnetDepthwiseConv2D)
+        cin = int(layer.kernel.shape[-2])
+        nested = formats.encode_structured(values, out_w, in_w, cin, layer.depth_multiplier if depthwise else 0)
+    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=int(layer.kernel.shape[-2]))
+    return _OpPlan(folded, kind, nested, tables, opts)
+
+
+def bytes_read(nested: formats.Nested, level: int, int8: bool) -> int:
+    """Weight-side bytes one inference reads at ``level`` (values, indices, pointers, tables)."""
+    vsize = 1 if int8 else 4
+    isize = 0 if nested.indices is None else nested.indices.itemsize
+    tables = nested.rows * (12 if int8 else 8)
+    L = nested.num_levels
+    if nested.format in ("nested_csr", "nested_block"):
+        ptr = nested.level_table
+        entries = int(sum(ptr[r * L + level + 1] - ptr[r * L] for r in range(nested.rows)))
+        per_entry = (2 * vsize if nested.format == "nested_block" else vsize) + isize
+        return entries * per_entry + nested.rows * 8 + tables
+    if nested.format == "row":
+        return nested.rows * int(nested.level_table[level]) * (vsize + isize) + tables
+    out_w, in_w = int(nested.level_table[level]), int(nested.level_table[L + level])
+    if nested.depth_multiplier:
+        return out_w * nested.cols * vsize + out_w * (12 if int8 else 8)
+    taps = nested.cols // max(nested.in_channels, 1)
+    return out_w * in_w * taps * vsize + out_w * (12 if int8 else 8)
+
+
+def convert(
+    model: keras.Model,
+    representative_data: np.ndarray | Iterable | Callable | None = None,
+    quantize: str = "int8",
+    *,
+    accuracy: list[float] | None = None,
+    num_calibration_samples: int = 200,
+    progress: bool = True,
+) -> bytes:
+    """Converts a sub-network model into one TFLite flatbuffer holding every level.
+
+    TensorFlow's converter builds the graph of every level (BatchNorm folded,
+    activations fused, int8 calibrated per level); the activation ranges of
+    all levels are merged, and every sub-network layer becomes a ``KS_*``
+    custom operator whose weights are stored once in the nested format of its
+    mask kind (``docs/format.md``). The model gets a second input ``subnet``
+    (int32, shape [1]): the level to run.
+
+    Args:
+        model: a `SubnetModel` (or functional model of sub-network layers).
+        representative_data: input samples for int8 calibration (an array of
+            samples, an iterable of batches, or a callable returning one).
+        quantize: ``"int8"`` (full-integer, int8 input and output) or
+            ``"float32"``.
+        accuracy: measured accuracy per level, stored in the level table.
+        num_calibration_samples: samples used for calibration.
+        progress: print a progress line to stderr.
+
+    Returns:
+        The ``.tflite`` file's bytes.
+
+    Raises:
+        ConversionError: naming the layer, level or argument at fault.
+    """
+    if quantize not in ("int8", "float32"):
+        raise ConversionError(f"quantize must be 'int8' or 'float32', got {quantize!r}")
+    layers = [la for la in model._flatten_layers(include_self=False) if isinstance(la, SubnetLayerMixin)]
+    if not layers:
+        raise ConversionError(f"model '{model.name}' has no sub-network layer (no levels to convert)")
+    counts = {la.num_levels for la in layers}
+    if len(counts) != 1:
+        raise ConversionError(f"model '{model.name}' mixes layers with {sorted(counts)} levels")
+    L = counts.pop()
+    if len(model.inputs) != 1:
+        raise ConversionError(f"model '{model.name}' has {len(model.inputs)} inputs; one is supported")
+    if accuracy is not None and len(accuracy) != L:
+        raise ConversionError(f"accuracy has {len(accuracy)} values for {L} levels")
+    try:
+        plan = fold_plan(model)
+    except ValueError as err:
+        raise ConversionError(str(err)) from None
+    int8 = quantize == "int8"
+    samples = _representative(representative_data, tuple(model.inputs[0].shape), num_calibration_samples) \
+        if int8 else None
+    levels_to_build = range(L) if int8 else [L - 1]
+    converted = []
+    for n, k in enumerate(levels_to_build, start=1):
+        if progress:
+            print(f"\rkeras-subnets convert: {'calibrating' if int8 else 'building'} level {k} "
+                  f"({n}/{len(levels_to_build)})", end="", file=sys.stderr, flush=True)
+        converted.append(fb.load(_tf_convert(plain_model(model, k), samples)))
+    if progress:
+        print(file=sys.stderr)
+    _check_same_graph(converted)
+    if int8:
+        _union_ranges(converted)
+    tfl = converted[-1]
+    sg = tfl.subgraphs[0]
+    weight_layers = [la for la in model._flatten_layers(include_self=False) if _op_kind(la) is not None]
+    mapping = _match_ops(tfl, weight_layers)
+    folded_by_layer = {id(f.layer): f for f in plan}
+    subnet_index = fb.add_activation(sg, SUBNET_INPUT, [1], fb.TensorType.INT32)
+    sg.inputs = np.append(np.asarray(sg.inputs, np.int32), subnet_index).astype(np.int32)
+    replaced, reads = 0, np.zeros(L, np.int64)
+    for op_index, layer in mapping.items():
+        if id(layer) not in folded_by_layer:
+            continue  # a plain layer the user kept dense: stays a builtin operator
+        op = sg.operators[op_index]
+        op_plan = _plan_op(tfl, op, folded_by_layer[id(layer)], int8)
+        nested, name = op_plan.nested, layer.name
+        inputs = [int(op.inputs[0]), subnet_index,
+                  fb.add_constant(tfl, sg, f"{name}/values", nested.values),
+                  -1 if nested.indices is None else fb.add_constant(tfl, sg, f"{name}/indices", nested.indices),
+                  fb.add_constant(tfl, sg, f"{name}/levels", nested.level_table)]
+        table_names = ("bias", "multiplier", "shift") if int8 else ("bias", "scale")
+        inputs += [fb.add_constant(tfl, sg, f"{name}/{t}", table)
+                   for t, table in zip(table_names, op_plan.tables, strict=True)]
+        op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
+        op.inputs = np.asarray(inputs, np.int32)
+        op.builtinOptionsType = 0
+        op.builtinOptions = None
+        op.customOptions = np.frombuffer(options.encode(op_plan.options), np.uint8)
+        op.customOptionsFormat = 0
+        replaced += 1
+        reads += [bytes_read(nested, k, int8) for k in range(L)]
+    if replaced != len(plan):
+        raise ConversionError(f"only {replaced} of {len(plan)} sub-network layers became custom operators")
+    table = []
+    for k in range(L):
+        costs = level_costs(model, k)
+        table.append({"level": k, "sparsity": round(costs["sparsity"], 6), "macs": costs["macs"],
+                      "nonzeros": costs["nonzeros"], "bytes_read": int(reads[k]),
+                      "accuracy": None if accuracy is None else float(accuracy[k])})
+    meta = {"version": options.FORMAT_VERSION, "quantize": quantize, "input": SUBNET_INPUT,
+            "mask_kinds": sorted({la.mask_kind for la in layers}),
+            "target_sparsity": list(getattr(model, "levels", [])), "levels": table}
+    fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True).encode())
+    fb.compact(tfl)
+    return fb.save(tfl)
+
+
+def read_levels(tflite: bytes) -> dict:
+    """The ``keras_subnets.levels`` metadata table of a converted file."""
+    payload = fb.get_metadata(fb.load(tflite), METADATA_NAME)
+    if payload is None:
+        raise fb.FlatbufferError("no keras_subnets.levels metadata: not written by keras_subnets.convert")
+    return json.loads(payload.decode())
+
+
+def convert_file(path: str | os.PathLike, output: str | os.PathLike, **kwargs) -> bytes:
+    """Loads a ``.keras`` file, converts it, writes ``output``."""
+    try:
+        model = keras.models.load_model(path)
+    except Exception as err:
+        raise ConversionError(f"cannot load '{path}' as a Keras model: {err}") from None
+    data = convert(model, **kwargs)
+    with open(output, "wb") as handle:
+        handle.write(data)
+    return data

@@ -1,0 +1,156 @@
+"""Plain Keras models of one level, and how weight layers pair with BatchNorms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from keras_subnets.layers import (
+    SubnetBatchNormalization,
+    SubnetConv2D,
+    SubnetDense,
+    SubnetDepthwiseConv2D,
+    SubnetLayerMixin,
+)
+
+_PLAIN = {
+    SubnetDense: keras.layers.Dense,
+    SubnetConv2D: keras.layers.Conv2D,
+    SubnetDepthwiseConv2D: keras.layers.DepthwiseConv2D,
+    SubnetBatchNormalization: keras.layers.BatchNormalization,
+}
+_SUBNET_KEYS = ("levels", "mask_kind", "level_widths", "keep_row_max", "shared_affine")
+
+
+def _np(value) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def subnet_layers(model: keras.Model) -> list:
+    """Sub-network weight layers in the model's topological order."""
+    return [la for la in model._flatten_layers(include_self=False) if isinstance(la, SubnetLayerMixin)]
+
+
+def _consumers(layer) -> list:
+    found = []
+    for node in layer._outbound_nodes:
+        found.append(node.operation)
+    return found
+
+
+@dataclass
+class FoldedLayer:
+    """A sub-network weight layer and the per-level BatchNorm folded into it."""
+
+    layer: SubnetLayerMixin
+    batch_norm: SubnetBatchNormalization | None
+
+    def level_affine(self, level: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-output-unit ``(a, c)``: level output = ``a * (masked conv) + c``.
+
+        ``c`` includes the layer's (masked) bias; without a BatchNorm ``a = 1``.
+        """
+        units = self.layer._units
+        bias = np.zeros(units)
+        if self.layer.use_bias:
+            keep = _np(self.layer.unit_level) <= level
+            bias = _np(self.layer.bias).astype(np.float64) * keep
+        if self.batch_norm is None:
+            return np.ones(units), bias
+        bn = self.batch_norm
+        var = _np(bn.moving_variance)[level].astype(np.float64)
+        mean = _np(bn.moving_mean)[level].astype(np.float64)
+        gamma = np.ones(units)
+        beta = np.zeros(units)
+        if bn.scale:
+            gamma = _np(bn.gamma).astype(np.float64)
+            gamma = gamma if bn.shared_affine else gamma[level]
+        if bn.center:
+            beta = _np(bn.beta).astype(np.float64)
+            beta = beta if bn.shared_affine else beta[level]
+        a = gamma / np.sqrt(var + bn.epsilon)
+        return a, a * (bias - mean) + beta
+
+
+def fold_plan(model: keras.Model) -> list[FoldedLayer]:
+    """Pairs each weight layer with the per-level BatchNorm directly after it.
+
+    Raises:
+        ValueError: a per-level BatchNorm whose levels differ and that does
+            not directly follow a weight layer (it cannot become part of a
+            custom operator and a builtin op cannot switch level).
+    """
+    plan, folded = [], set()
+    for layer in subnet_layers(model):
+        consumers = _consumers(layer)
+        bn = None
+        if len(consumers) == 1 and isinstance(consumers[0], SubnetBatchNormalization):
+            bn = consumers[0]
+            if bn.axis not in (-1, len(bn.input.shape) - 1):
+                bn = None
+        if bn is not None:
+            folded.add(id(bn))
+        plan.append(FoldedLayer(layer, bn))
+    for la in model._flatten_layers(include_self=False):
+        if isinstance(la, SubnetBatchNormalization) and id(la) not in folded:
+            tables = [_np(v) for v in (la.moving_mean, la.moving_variance)]
+            if not la.shared_affine:
+                tables += [_np(v) for v in (la.gamma, la.beta) if v is not None]
+            if any(not np.array_equal(t, np.broadcast_to(t[-1], t.shape)) for t in tables):
+                raise ValueError(
+                    f"layer '{la.name}': a per-level BatchNorm must directly follow a Dense/Conv2D/"
+                    "DepthwiseConv2D layer (and be its only consumer) to be folded into the "
+                    "level-switching operator; move it, or share its statistics across levels"
+                )
+    return plan
+
+
+def plain_model(model: keras.Model, level: int) -> keras.Model:
+    """A standard Keras model computing ``model`` at ``level``.
+
+    Sub-network layers become their Keras parents with the level's masked
+    weights and BatchNorm row; the result converts with TensorFlow's TFLite
+    converter and is the float reference for that level.
+    """
+    count = model.num_levels if hasattr(model, "num_levels") else None
+    if count is not None and not 0 <= level < count:
+        raise ValueError(f"model '{model.name}' has levels 0..{count - 1}; got level {level}")
+    pairs = []
+
+    def clone(layer):
+        plain_cls = _PLAIN.get(type(layer))
+        config = layer.get_config()
+        if plain_cls is None:
+            new = layer.__class__.from_config(config)
+        else:
+            for key in _SUBNET_KEYS:
+                config.pop(key, None)
+            new = plain_cls.from_config(config)
+        pairs.append((layer, new))
+        return new
+
+    graph = keras.Model(model.inputs, model.outputs, name=f"{model.name}_level{level}")
+    cloned = keras.models.clone_model(graph, clone_function=clone)
+    for old, new in pairs:
+        if isinstance(old, SubnetLayerMixin):
+            weights = [_np(old.kernel) * old.level_masks()[level]]
+            if old.use_bias:
+                weights.append(_np(old.bias) * (_np(old.unit_level) <= level))
+            new.set_weights(weights)
+        elif isinstance(old, SubnetBatchNormalization):
+            def row(var, old=old):
+                value = _np(var)
+                return value if value.ndim == 1 else value[level]
+
+            weights = []
+            if old.scale:
+                weights.append(row(old.gamma))
+            if old.center:
+                weights.append(row(old.beta))
+            weights += [row(old.moving_mean), row(old.moving_variance)]
+            new.set_weights(weights)
+        elif old.weights:
+            new.set_weights(old.get_weights())
+    return cloned

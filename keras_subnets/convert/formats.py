@@ -1,0 +1,119 @@
+"""Packing one layer's nested levels into the weight formats of docs/format.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FORMAT_IDS = {"nested_csr": 1, "nested_block": 2, "row": 3, "structured": 4}
+FORMAT_NAMES = {v: k for k, v in FORMAT_IDS.items()}
+KIND_TO_FORMAT = {"unstructured": "nested_csr", "block": "nested_block", "row": "row",
+                  "structured": "structured"}
+
+
+def index_dtype(space: int) -> np.dtype:
+    """uint8 when at most 256 distinct indices, else uint16 (docs/format.md §3)."""
+    if space <= 256:
+        return np.dtype(np.uint8)
+    if space <= 65536:
+        return np.dtype(np.uint16)
+    raise ValueError(f"index space {space} exceeds the 65536 of format version 1")
+
+
+@dataclass
+class Nested:
+    """The arrays of one nested weight matrix (docs/format.md)."""
+
+    format: str
+    num_levels: int
+    rows: int
+    cols: int
+    values: np.ndarray
+    indices: np.ndarray | None = None
+    level_table: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    in_channels: int = 0
+    depth_multiplier: int = 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.values, self.indices, self.level_table) if a is not None)
+
+
+def _sorted_entries(levels: np.ndarray, num_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the kept positions ordered by (level, position): row ids and positions."""
+    rows, cols = levels.shape
+    keep = levels < num_levels
+    # One lexsort over (row, level, column) gives every row's nested order.
+    r, c = np.nonzero(keep)
+    order = np.lexsort((c, levels[r, c], r))
+    return r[order], c[order]
+
+
+def _pointers(levels: np.ndarray, num_levels: int) -> np.ndarray:
+    rows = levels.shape[0]
+    counts = np.stack([(levels == k).sum(axis=1) for k in range(num_levels)], axis=1)  # [rows, L]
+    ptr = np.zeros(rows * num_levels + 1, np.int64)
+    ptr[1:] = np.cumsum(counts.reshape(-1))
+    if ptr[-1] > np.iinfo(np.int32).max:
+        raise ValueError("too many non-zeros for int32 pointers")
+    return ptr.astype(np.int32)
+
+
+def encode_nested_csr(values: np.ndarray, levels: np.ndarray, num_levels: int) -> Nested:
+    """Unstructured: each row's non-zeros by level, then column; per-level end pointers."""
+    r, c = _sorted_entries(levels, num_levels)
+    return Nested("nested_csr", num_levels, *values.shape, values=np.ascontiguousarray(values[r, c]),
+                  indices=c.astype(index_dtype(values.shape[1])), level_table=_pointers(levels, num_levels))
+
+
+def encode_nested_block(values: np.ndarray, levels: np.ndarray, num_levels: int) -> Nested:
+    """1x2 blocks: ``levels`` must agree on both columns of every block."""
+    rows, cols = values.shape
+    nblocks = (cols + 1) // 2
+    padded = np.zeros((rows, 2 * nblocks), values.dtype)
+    padded[:, :cols] = values
+    block_levels = levels[:, 0::2]
+    if cols > 1 and not np.array_equal(levels[:, 1::2], block_levels[:, : cols // 2]):
+        raise ValueError("block format needs both columns of every 1x2 block in the same level")
+    r, b = _sorted_entries(block_levels, num_levels)
+    pairs = np.stack([padded[r, 2 * b], padded[r, 2 * b + 1]], axis=1).reshape(-1)
+    return Nested("nested_block", num_levels, rows, cols, values=np.ascontiguousarray(pairs),
+                  indices=b.astype(index_dtype(nblocks)), level_table=_pointers(block_levels, num_levels))
+
+
+def encode_row(values: np.ndarray, levels: np.ndarray, num_levels: int) -> Nested:
+    """DRESS rows: the same count per row at every level; no pointers."""
+    rows, cols = values.shape
+    counts = np.stack([(levels <= k).sum(axis=1) for k in range(num_levels)], axis=1)
+    if not np.all(counts == counts[:1]):
+        bad = int(np.nonzero(np.any(counts != counts[:1], axis=1))[0][0])
+        raise ValueError(f"row format needs the same count in every row; row {bad} has {list(counts[bad])}, "
+                         f"row 0 has {list(counts[0])}")
+    r, c = _sorted_entries(levels, num_levels)
+    per_row = int(counts[0, -1]) if rows else 0
+    return Nested("row", num_levels, rows, cols, values=np.ascontiguousarray(values[r, c]),
+                  indices=c.astype(index_dtype(cols)).reshape(rows * per_row),
+                  level_table=counts[0].astype(np.int32))
+
+
+def encode_structured(values: np.ndarray, out_width, in_width, in_channels: int,
+                      depth_multiplier: int = 0) -> Nested:
+    """REDS prefixes: dense rows in place, per-level output and input widths."""
+    rows, cols = values.shape
+    table = np.concatenate([np.asarray(out_width, np.int32), np.asarray(in_width, np.int32)])
+    return Nested("structured", len(out_width), rows, cols, values=np.ascontiguousarray(values.reshape(-1)),
+                  level_table=table, in_channels=in_channels, depth_multiplier=depth_multiplier)
+
+
+def structured_widths(unit_levels: np.ndarray, input_levels: np.ndarray, num_levels: int):
+    """Per-level output and input widths from unit and input-channel levels (must be prefixes)."""
+    out_w, in_w = [], []
+    for k in range(num_levels):
+        for name, lv, widths in (("output unit", unit_levels, out_w), ("input channel", input_levels, in_w)):
+            active = lv <= k
+            n = int(active.sum())
+            if not active[:n].all():
+                raise ValueError(f"structured level {k}: active {name}s are not a prefix")
+            widths.append(n)
+    return out_w, in_w

@@ -1,0 +1,36 @@
+"""Custom-operator options: a flexbuffer map, versioned (docs/format.md §11)."""
+
+from __future__ import annotations
+
+from flatbuffers import flexbuffers
+
+FORMAT_VERSION = 1
+OP_NAMES = {"fully_connected": "KS_FULLY_CONNECTED", "conv_2d": "KS_CONV_2D",
+            "depthwise_conv_2d": "KS_DEPTHWISE_CONV_2D"}
+REQUIRED = ("version", "format", "levels", "rows", "cols", "in_channels", "depth_multiplier", "kernel_h",
+            "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "padding", "int8")
+
+
+def encode(options: dict) -> bytes:
+    missing = [k for k in REQUIRED if k not in options]
+    if missing:
+        raise ValueError(f"custom options lack {missing}")
+    return bytes(flexbuffers.Dumps(options))
+
+
+def decode(data, where: str = "operator") -> dict:
+    """Parses and checks the version of a KS_* operator's options."""
+    try:
+        options = flexbuffers.Loads(bytes(bytearray(data)))
+    except Exception as err:
+        raise ValueError(f"{where}: unreadable custom options ({err})") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"{where}: custom options are not a map")
+    version = options.get("version")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{where}: format version {version!r} is not supported (this library reads "
+                         f"version {FORMAT_VERSION})")
+    missing = [k for k in REQUIRED if k not in options]
+    if missing:
+        raise ValueError(f"{where}: custom options lack {missing}")
+    return options
