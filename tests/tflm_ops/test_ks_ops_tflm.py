@@ -31,6 +31,7 @@ CASES = {
     "fc_u16": to.LayerSpec("fc", (2, 300), units=5, input_range=(-3.0, 1.0), seed=3),
     "fc_u16_blocks": to.LayerSpec("fc", (1, 601), units=4, seed=4),
     "fc_one_input": to.LayerSpec("fc", (2, 1), units=3, seed=5),
+    "fc_per_tensor": to.LayerSpec("fc", (2, 40), units=6, per_tensor=True, input_range=(-2.0, 0.5), seed=6),
     "conv_3x3_same": to.LayerSpec("conv", (1, 7, 6, 3), units=5, kernel=(3, 3), padding="same", seed=10),
     "conv_3x3_valid_s2": to.LayerSpec(
         "conv", (2, 9, 8, 4), units=6, kernel=(3, 3), strides=(2, 2), input_range=(0.0, 2.0), seed=11
@@ -125,6 +126,7 @@ def test_int8_bit_exact_with_tflm(lib, case, fmt):
     assert kb.validate(lib, nested) == kb.KS_OK
 
     base_scales = np.array(layer.w_scales, copy=True)
+    assert (base_scales.size == 1) == CASES[case].per_tensor
     base_bias = np.array(layer.bias, copy=True)
     # Per-level tables: level k gets its own per-channel scale and bias, the
     # way a per-level BatchNorm fold would produce them.

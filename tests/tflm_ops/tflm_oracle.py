@@ -39,6 +39,7 @@ class LayerSpec:
     depth_multiplier: int = 1
     activation: str | None = None
     input_range: tuple = (-1.0, 1.0)  # representative data range -> input zero point
+    per_tensor: bool = False  # FC only: one weight scale for the whole tensor
     seed: int = 0
 
 
@@ -90,6 +91,8 @@ def convert(spec: LayerSpec, int8: bool) -> bytearray:
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
+        if spec.per_tensor:
+            conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     return bytearray(conv.convert())
 
 
