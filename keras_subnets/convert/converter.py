@@ -76,6 +76,9 @@ def _representative(data, input_shape, count: int) -> list[np.ndarray]:
 
 
 def _tf_convert(model: keras.Model, samples: list[np.ndarray] | None) -> bytes:
+    import contextlib
+    import io
+
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -85,7 +88,9 @@ def _tf_convert(model: keras.Model, samples: list[np.ndarray] | None) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    return converter.convert()
+    # Keras's SavedModel export prints every captured tensor; keep the progress line readable.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return converter.convert()
 
 
 def _union_ranges(models: list, subgraph_index: int = 0) -> None:

@@ -1,0 +1,153 @@
+"""Converter and densify against Keras, run by the tflite-micro wheel's interpreter."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tflite_micro.python.tflite_micro import runtime
+
+import keras_subnets as ks
+from keras_subnets.convert import ConversionError, convert, densify, read_levels
+from keras_subnets.convert import flatbuffer as fb
+from keras_subnets.demo import load_scaled
+
+LEVELS = [0.9, 0.6, 0.0]
+KINDS = ["unstructured", "row", "block", "structured"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_scaled(train_samples=3000, test_samples=64)
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    """One short-trained model per mask kind (real Fashion-MNIST)."""
+    (x, y), _ = data
+    keras.utils.set_random_seed(0)
+    base = ks.zoo.quickstart_cnn()
+    base.compile("adam", "sparse_categorical_crossentropy")
+    base.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    models = {}
+    for kind in KINDS:
+        model = ks.nest(base, LEVELS, kind=kind)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x[:1500], y[:1500], epochs=1, batch_size=64, verbose=0)
+        models[kind] = model
+    return models
+
+
+def run_tflm(model_bytes: bytes, x: np.ndarray, level: int | None = None) -> np.ndarray:
+    """Runs each sample through the TFLM interpreter; dequantizes int8 outputs."""
+    interp = runtime.Interpreter.from_bytes(model_bytes)
+    in_q = interp.get_input_details(0)["quantization_parameters"]
+    out_details = interp.get_output_details(0)
+    outputs = []
+    for sample in x:
+        sample = sample[None]
+        if interp.get_input_details(0)["dtype"] == np.int8:
+            scale, zero = in_q["scales"][0], in_q["zero_points"][0]
+            sample = np.clip(np.round(sample / scale + zero), -128, 127).astype(np.int8)
+        interp.set_input(sample, 0)
+        if level is not None:
+            interp.set_input(np.array([level], np.int32), 1)
+        interp.invoke()
+        out = interp.get_output(0)[0]
+        if out_details["dtype"] == np.int8:
+            q = out_details["quantization_parameters"]
+            out = (out.astype(np.float32) - q["zero_points"][0]) * q["scales"][0]
+        outputs.append(out)
+    return np.array(outputs)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_level_matches_keras_through_the_densified_reference(kind, trained, data):
+    (x_train, _), (x_test, _) = data
+    model = trained[kind]
+    x = x_test[:24]
+    float_file = convert(model, quantize="float32", progress=False)
+    int8_file = convert(model, x_train[:200], quantize="int8", progress=False)
+    for k in range(len(LEVELS)):
+        with ks.level(model, k):
+            expected = model.predict(x, verbose=0)
+        got = run_tflm(densify(float_file, k), x)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6, err_msg=f"float32 level {k}")
+        got8 = run_tflm(densify(int8_file, k), x)
+        step = 1.0 / 256.0  # softmax output: int8 scale 1/256
+        assert np.abs(got8 - expected).max() <= step + 1e-6, f"int8 level {k} differs by more than one step"
+
+
+@pytest.mark.parametrize("quantize", ["float32", "int8"])
+def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
+    (x_train, _), (x_test, y_test) = data
+    model = trained["unstructured"]
+    blob = convert(model, x_train[:100], quantize=quantize, accuracy=[0.5, 0.6, 0.7], progress=False)
+    # TensorFlow's C++ reader parses the whole file (it fails on a malformed flatbuffer).
+    tf.lite.experimental.Analyzer.analyze(model_content=blob)
+    assert "KS_CONV_2D" in capfd.readouterr().out
+    parsed = fb.load(blob)
+    sg = parsed.subgraphs[0]
+    names = [fb.op_name(parsed, op) for op in sg.operators]
+    assert names.count("KS_CONV_2D") == 3 and names.count("KS_DEPTHWISE_CONV_2D") == 2
+    assert names.count("KS_FULLY_CONNECTED") == 1
+    assert not {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"} & set(names)
+    inputs = [fb._text(sg.tensors[i].name) for i in sg.inputs]
+    assert inputs[-1] == "subnet" and sg.tensors[sg.inputs[-1]].type == fb.TensorType.INT32
+    table = read_levels(blob)
+    assert [row["level"] for row in table["levels"]] == [0, 1, 2]
+    assert [row["accuracy"] for row in table["levels"]] == [0.5, 0.6, 0.7]
+    costs = [ks.level_costs(model, k) for k in range(3)]
+    assert [row["macs"] for row in table["levels"]] == [c["macs"] for c in costs]
+    reads = [row["bytes_read"] for row in table["levels"]]
+    assert reads[0] < reads[1] < reads[2]
+    assert json.loads(json.dumps(table)) == table
+    # Every kernel weight of the densest level is stored once, and nothing else duplicates it.
+    weights = sum(int(np.prod(la.kernel.shape)) for la in ks.convert.export.subnet_layers(model))
+    per_value = 1 if quantize == "int8" else 4
+    values = sum(fb.tensor_data(parsed, t).nbytes for t in sg.tensors if fb._text(t.name).endswith("/values"))
+    assert values == weights * per_value
+
+
+def test_densified_files_are_plain_tflite(trained, data):
+    (x_train, _), (x_test, _) = data
+    blob = densify(convert(trained["row"], x_train[:50], progress=False), 0)
+    interp = tf.lite.Interpreter(model_content=blob)  # TensorFlow Lite parses and allocates it
+    interp.allocate_tensors()
+    assert len(interp.get_input_details()) == 1
+
+
+def test_bad_inputs_are_named(trained, data, tmp_path):
+    (x_train, _), _ = data
+    model = trained["unstructured"]
+    with pytest.raises(ConversionError, match="representative_data"):
+        convert(model, None, quantize="int8", progress=False)
+    with pytest.raises(ConversionError, match=r"\(28, 28, 1\)"):
+        convert(model, np.zeros((4, 32, 32, 3), "float32"), progress=False)
+    with pytest.raises(ConversionError, match="quantize"):
+        convert(model, quantize="int4", progress=False)
+    plain = ks.zoo.quickstart_cnn()
+    with pytest.raises(ConversionError, match="no sub-network layer"):
+        convert(plain, quantize="float32", progress=False)
+    with pytest.raises(ConversionError, match="accuracy has 2 values"):
+        convert(model, quantize="float32", accuracy=[0.1, 0.2], progress=False)
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ConversionError, match="broken.keras"):
+        ks.convert.convert_file(bad, tmp_path / "out.tflite", quantize="float32")
+    blob = convert(model, quantize="float32", progress=False)
+    with pytest.raises(ValueError, match="level 3 is out of range"):
+        densify(blob, 3)
+    with pytest.raises(ValueError, match="TFL3"):
+        densify(b"garbage!" * 4, 0)
+
+
+def test_unfoldable_per_level_batch_norm_is_named():
+    inputs = keras.Input((6,))
+    x = ks.SubnetBatchNormalization(levels=[0.5, 0.0], name="loose_bn")(inputs)
+    outputs = ks.SubnetDense(3, levels=[0.5, 0.0])(x)
+    model = ks.SubnetModel(inputs, outputs)
+    model.get_layer("loose_bn").moving_mean.assign(np.array([[1.0] * 6, [2.0] * 6], "float32"))
+    with pytest.raises(ConversionError, match="loose_bn"):
+        convert(model, quantize="float32", progress=False)
