@@ -146,8 +146,10 @@ def build(cpu, workdir, lib):
             calls.append(
                 f"  {{ const ks_matrix w = {{ {kb.FORMATS[fmt]}, KS_DTYPE_INT8, {L}, {rows}, {cols}, v{tag},"
                 f" {nested.values.size}, {('i' + tag) if nested.indices is not None else '0'},"
-                f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')}, {opt('counts')},"
-                f" {opt('out_width')}, {opt('in_width')}, {nested.in_channels}, {nested.depth_multiplier} }};\n"
+                f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')},"
+                f" {0 if nested.ptr is None else nested.ptr.size}, {opt('counts')},"
+                f" {opt('out_width')}, {opt('in_width')}, {L if nested.ptr is None else 0},"
+                f" {nested.in_channels}, {nested.depth_multiplier} }};\n"
             )
             calls.append(f"    const ks_quant_params q = {{128, 3, -128, 127, 1, bias{ci}, mult{ci}, shift{ci}}};\n")
             for k in range(L):

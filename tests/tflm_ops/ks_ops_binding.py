@@ -40,9 +40,11 @@ class KsMatrix(ctypes.Structure):
         ("indices", ctypes.c_void_p),
         ("num_indices", ctypes.c_int32),
         ("ptr", ctypes.c_void_p),
+        ("num_ptr", ctypes.c_int32),
         ("counts", ctypes.c_void_p),
         ("out_width", ctypes.c_void_p),
         ("in_width", ctypes.c_void_p),
+        ("num_table", ctypes.c_int32),
         ("in_channels", ctypes.c_int32),
         ("depth_multiplier", ctypes.c_int32),
     ]
@@ -191,9 +193,12 @@ class Nested:
         m.indices = _ptr(self.indices)
         m.num_indices = 0 if self.indices is None else self.indices.size
         m.ptr = _ptr(self.ptr)
+        m.num_ptr = 0 if self.ptr is None else self.ptr.size
         m.counts = _ptr(self.counts)
         m.out_width = _ptr(self.out_width)
         m.in_width = _ptr(self.in_width)
+        table = self.counts if self.counts is not None else self.out_width
+        m.num_table = 0 if table is None else table.size
         m.in_channels = self.in_channels
         m.depth_multiplier = self.depth_multiplier
         return m

@@ -445,3 +445,20 @@ def test_fc_never_reads_past_the_input_row(lib, fmt):
     assert status == kb.KS_OK
     assert np.all(np.isfinite(y))
     np.testing.assert_allclose(y[0], np.where(fl <= 1, W, 0) @ buf[:cols], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
+def test_validate_array_lengths(lib, fmt):
+    """A flatbuffer tensor of the wrong length is refused before it is read."""
+    nested, _, _ = _sample(fmt)
+    field = "num_ptr" if fmt.startswith("nested") else "num_table"
+    for delta in (-1, 1):
+        m = nested.struct()
+        setattr(m, field, getattr(m, field) + delta)
+        assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT
+    m = nested.struct()
+    if fmt == "structured":
+        m.num_values += 1  # value tensor longer than rows x cols
+    else:
+        m.num_indices += 1  # index tensor longer than the pointers / counts say
+    assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT

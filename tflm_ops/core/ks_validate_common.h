@@ -52,6 +52,9 @@ static inline ks_status ks__validate_ptr_groups(const ks_matrix *w, int32_t spac
         return KS_ERR_FORMAT;
     }
     groups = w->rows * L;
+    if (w->num_ptr != groups + 1) {
+        return KS_ERR_FORMAT;
+    }
     if (w->ptr[0] != 0 || w->ptr[groups] != w->num_indices) {
         return KS_ERR_FORMAT;
     }

@@ -11,7 +11,7 @@ ks_status ks_validate_row(const ks_matrix *w)
     if (s != KS_OK) {
         return s;
     }
-    if (w->counts == NULL) {
+    if (w->counts == NULL || w->num_table != L) {
         return KS_ERR_FORMAT;
     }
     if (w->cols > 65536) {

@@ -7,7 +7,8 @@ ks_status ks_validate_structured(const ks_matrix *w)
     if (s != KS_OK) {
         return s;
     }
-    if (w->out_width == NULL || w->in_width == NULL || w->in_channels < 1 || w->depth_multiplier < 0) {
+    if (w->out_width == NULL || w->in_width == NULL || w->num_table != w->num_levels || w->in_channels < 1 ||
+        w->depth_multiplier < 0) {
         return KS_ERR_FORMAT;
     }
     if (w->depth_multiplier == 0) {

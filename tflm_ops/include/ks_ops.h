@@ -59,9 +59,14 @@ typedef struct ks_matrix {
     const void *indices;   /* uint8_t[] or uint16_t[] (sparse formats) */
     int32_t num_indices;   /* element count of indices */
     const int32_t *ptr;    /* nested_csr / nested_block: rows*L + 1 */
+    int32_t num_ptr;       /* element count of ptr (must be rows*L + 1) */
     const int32_t *counts; /* row: [L] entries per row per level */
     const int32_t *out_width; /* structured: [L] */
     const int32_t *in_width;  /* structured: [L] */
+    /* element count of counts (row) or of each of out_width / in_width
+     * (structured); must be L.  Lengths are explicit so a validator never
+     * reads past a tensor a flatbuffer made too short. */
+    int32_t num_table;
     /* structured only: input channels the columns are grouped by
      * (FC: cols; conv: cols / (kh*kw); depthwise: rows / depth_multiplier) */
     int32_t in_channels;
