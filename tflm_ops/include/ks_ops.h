@@ -149,7 +149,12 @@ ks_status ks_fully_connected_f32(const ks_matrix *w, int32_t level,
                                  const ks_float_params *p, int32_t batches,
                                  const float *input, float *output);
 
-/* Conv2D, NHWC; w->cols == kernel_h*kernel_w*in->c, w->rows == out->c. */
+/*
+ * Convolutions: `scratch` is a caller buffer of *_get_buffer_size() bytes,
+ * 4-byte aligned (may be NULL when the size is 0).  Any output shape is
+ * memory-safe; padding positions contribute exactly zero, like TFLM.
+ *
+ * Conv2D, NHWC; w->cols == kernel_h*kernel_w*in->c, w->rows == out->c. */
 int32_t ks_conv_s8_get_buffer_size(const ks_conv_params *cp,
                                    const ks_matrix *w, const ks_dims *in);
 ks_status ks_conv_s8(const ks_conv_params *cp, const ks_matrix *w,
