@@ -1,10 +1,14 @@
-"""The README's main job, on a data slice: the CLI trains and prints every level."""
+"""The command-line tools on a data slice: demo (the README's main job) and convert."""
 
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+
+from keras_subnets.convert import read_levels
 
 CLI = shutil.which("keras-subnets") or str(Path(sys.executable).with_name("keras-subnets"))
 
@@ -25,6 +29,20 @@ def test_demo_prints_the_per_level_table(tmp_path):
     assert [line.split()[0] for line in table] == ["0", "1", "2", "3"]
     assert [line.split()[1] for line in table] == ["0.90", "0.75", "0.50", "0.00"]
     assert out.is_file()
+
+    calibration = tmp_path / "calibration.npy"
+    np.save(calibration, np.random.default_rng(0).uniform(size=(20, 28, 28, 1)).astype("float32"))
+    tflite = tmp_path / "demo.tflite"
+    done = _run("convert", str(out), "-o", str(tflite), "--quantize=int8", f"--data={calibration}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "calibrating level 3 (4/4)" in done.stderr
+    assert read_levels(tflite.read_bytes())["quantize"] == "int8"
+    assert [line.split()[1] for line in done.stdout.splitlines() if line.strip().startswith("level")] == [
+        "0:", "1:", "2:", "3:"]
+    done = _run("convert", str(tmp_path / "missing.keras"), "-o", str(tflite), "--quantize=float32")
+    assert done.returncode == 1 and "missing.keras" in done.stderr
+    done = _run("convert", str(out), "-o", str(tflite), "--data=/nonexistent.npy")
+    assert done.returncode == 1 and "/nonexistent.npy" in done.stderr
 
 
 def test_cli_rejects_unknown_commands():
