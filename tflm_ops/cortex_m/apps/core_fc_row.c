@@ -30,6 +30,7 @@ int main(void)
             .indices = c->indices,
             .num_indices = c->num_values,
             .counts = c->counts,
+            .num_table = c->num_levels,
         };
         const ks_quant_params q = {
             .input_offset = c->input_offset,
