@@ -48,6 +48,22 @@ flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
 flags.DEFINE_string("tfmot_worker", None, "Internal: JSON job for the tf_keras/tfmot child process.")
 
 
+def plain_recalibrate(model, x, batch_size: int = 256, max_batches: int = 40) -> None:
+    """BatchNorm recalibration for plain Keras 3 / tf_keras models (the baselines).
+
+    The same estimate `ks.recalibrate_batch_norm` makes for nested levels,
+    so both sides of the comparison get settled statistics.
+    """
+    bns = [la for la in model.layers if type(la).__name__ == "BatchNormalization"]
+    saved = [bn.momentum for bn in bns]
+    for t, start in enumerate(range(0, min(len(x), batch_size * max_batches), batch_size), start=1):
+        for bn in bns:
+            bn.momentum = 1.0 - 1.0 / t
+        model(x[start:start + batch_size], training=True)
+    for bn, momentum in zip(bns, saved, strict=True):
+        bn.momentum = momentum
+
+
 class EpochClock:
     """Collects wall time per epoch and test accuracy per epoch (per level)."""
 
@@ -88,8 +104,13 @@ def _tfmot_worker(job: dict) -> None:
 
         def on_epoch_end(self, epoch, logs=None):
             clock.stop()
-            accuracy.append(float(pruned.evaluate(x_test, y_test, verbose=0, batch_size=512)[1]))
-            print(f"tfmot {job['sparsity']:.2f} epoch {epoch + 1}: test accuracy {accuracy[-1]:.4f}",
+            moving = float(pruned.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
+            stripped = tfmot.sparsity.keras.strip_pruning(pruned)  # a copy: training state untouched
+            stripped.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+            plain_recalibrate(stripped, x_train)
+            accuracy.append({"moving": moving,
+                             "recalibrated": float(stripped.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])})
+            print(f"tfmot {job['sparsity']:.2f} epoch {epoch + 1}: test accuracy {accuracy[-1]}",
                   file=sys.stderr, flush=True)
 
     pruned.fit(x_train, y_train, batch_size=job["batch_size"], epochs=job["epochs"], verbose=0,
@@ -157,8 +178,16 @@ def main(argv):
     dense = ks.zoo.quickstart_cnn()
     dense.set_weights(pretrained)
     dense.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    dense_seconds, dense_acc = tracked_fit(
-        dense, [], lambda: float(dense.evaluate(x_test, y_test, verbose=0, batch_size=512)[1]))
+    def evaluate_dense():
+        moving = float(dense.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
+        saved = [v.numpy() for v in dense.non_trainable_variables]
+        plain_recalibrate(dense, x_train)
+        recalibrated = float(dense.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
+        for v, value in zip(dense.non_trainable_variables, saved, strict=True):
+            v.assign(value)
+        return {"moving": moving, "recalibrated": recalibrated}
+
+    dense_seconds, dense_acc = tracked_fit(dense, [], evaluate_dense)
 
     nested = {}
     for kind in FLAGS.kinds:
@@ -169,12 +198,25 @@ def main(argv):
         model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
         schedule = ks.schedules.PolynomialDecay(0.0, sparsities[0], begin_step=0,
                                                 end_step=steps * FLAGS.ramp_epochs, frequency=frequency)
-        seconds, acc = tracked_fit(
-            model, [ks.MaskScheduler(schedule)],
-            lambda m=model: [r["accuracy"] for r in ks.evaluate_levels(m, x_test, y_test, print_table=False,
-                                                                         batch_size=512)])
+        def evaluate(m=model):
+            def accuracies():
+                rows = ks.evaluate_levels(m, x_test, y_test, print_table=False, batch_size=512)
+                return [r["accuracy"] for r in rows]
+
+            moving = accuracies()
+            # The library's recalibration, applied to a copy of the statistics so
+            # training continues from the moving averages as it would without it.
+            saved = [v.numpy() for v in m.non_trainable_variables]
+            ks.recalibrate_batch_norm(m, x_train, batch_size=256, max_batches=40)
+            recalibrated = accuracies()
+            for v, value in zip(m.non_trainable_variables, saved, strict=True):
+                v.assign(value)
+            return {"moving": moving, "recalibrated": recalibrated}
+
+        seconds, acc = tracked_fit(model, [ks.MaskScheduler(schedule)], evaluate)
         costs = [ks.level_costs(model, k) for k in range(len(levels))]
-        nested[kind] = {"seconds": seconds, "accuracy": acc, "costs": costs}
+        nested[kind] = {"seconds": seconds, "accuracy": [a["recalibrated"] for a in acc],
+                        "moving": [a["moving"] for a in acc], "costs": costs}
 
     individual = {}
     for s in sparsities:
@@ -193,17 +235,24 @@ def main(argv):
     header = ["sparsity", f"individual tfmot (mean last {n} / final)"]
     header += [f"nested {k} (mean last {n} / final)" for k in FLAGS.kinds]
     header += [f"Δ {k} (mean)" for k in FLAGS.kinds]
+    header += [f"individual, moving BN stats (mean last {n})"]
+    header += [f"nested {k}, moving BN stats (mean last {n})" for k in FLAGS.kinds]
     rows = []
     for k, s in enumerate(levels):
         if s == 0.0:
-            ref, ref_label = dense_acc, "dense Keras 3"
+            ref_both, ref_label = dense_acc, "dense Keras 3"
         else:
-            ref, ref_label = individual[s]["accuracy"], f"{100 * individual[s]['kernel_sparsity']:.1f} % zeros"
+            ref_both = individual[s]["accuracy"]
+            ref_label = f"{100 * individual[s]['kernel_sparsity']:.1f} % zeros"
+        ref = [a["recalibrated"] for a in ref_both]
+        ref_moving = [a["moving"] for a in ref_both]
         row = [f"{s:.0%}", f"{tail(ref):.2f} / {100 * ref[-1]:.2f} ({ref_label})"]
         per_kind = [[acc[k] for acc in nested[kind]["accuracy"]] for kind in FLAGS.kinds]
         row += [f"{tail(v):.2f} / {100 * v[-1]:.2f} ({100 * nested[kind]['costs'][k]['sparsity']:.1f} % zeros)"
                 for v, kind in zip(per_kind, FLAGS.kinds, strict=True)]
         row += [f"{tail(v) - tail(ref):+.2f}" for v in per_kind]
+        row += [f"{tail(ref_moving):.2f}"]
+        row += [f"{tail([acc[k] for acc in nested[kind]['moving']]):.2f}" for kind in FLAGS.kinds]
         rows.append(row)
     dense_epoch = statistics.median(dense_seconds)
     timing = [["dense Keras 3 (1 model)", f"{dense_epoch:.1f}", "1.00", f"{sum(dense_seconds):.0f}"]]
@@ -228,7 +277,10 @@ def main(argv):
             f"Quickstart CNN (`keras_subnets.zoo.quickstart_cnn`), full Fashion-MNIST, "
             f"{FLAGS.pretrain_epochs} dense pretraining epochs shared by all, then {FLAGS.epochs} fine-tuning "
             f"epochs per model; sparsity ramps over {FLAGS.ramp_epochs} epochs (PolynomialDecay, "
-            f"power 3); Adam 1e-3, batch {FLAGS.batch_size}, seed {FLAGS.seed}. Test accuracy in %.\n\n"
+            f"power 3); Adam 1e-3, batch {FLAGS.batch_size}, seed {FLAGS.seed}. Test accuracy in %. Every "
+            "model is evaluated after BatchNorm recalibration (exact statistics from 40 training batches; "
+            "`ks.recalibrate_batch_norm` per level for nested models, the same estimate for the Keras 3 "
+            "and tfmot baselines); the last columns show all models with their raw moving averages.\n\n"
             + table + "\n\nTraining time (wall clock, this machine, same run):\n\n" + timing_table + "\n"
         )
         write_section("nested_vs_individual", "Nested levels vs individually trained tfmot models", body)

@@ -4,8 +4,9 @@ Train every level in one ``model.fit``, switch levels at run time, and
 deploy all of them in one TFLite Micro flatbuffer.
 """
 
-from keras_subnets import callbacks, datasets, layers, schedules, zoo
-from keras_subnets.callbacks import MaskScheduler
+from keras_subnets import callbacks, datasets, layers, schedules, zoo  # noqa: F401
+from keras_subnets.calibration import recalibrate_batch_norm
+from keras_subnets.callbacks import MaskScheduler, RecalibrateBatchNorm
 from keras_subnets.evaluation import evaluate_levels, format_table, level_costs
 from keras_subnets.layers import (
     SubnetBatchNormalization,
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MaskScheduler",
+    "RecalibrateBatchNorm",
     "SubnetBatchNormalization",
     "SubnetConv2D",
     "SubnetDense",
@@ -36,6 +38,7 @@ __all__ = [
     "level_costs",
     "nest",
     "num_levels",
+    "recalibrate_batch_norm",
     "schedules",
     "set_level",
 ]

@@ -143,8 +143,11 @@ def nest(
             new.update_masks()
         elif old.weights:
             new.set_weights(old.get_weights())
+    # Keep the input structure of a functional model (a lone tensor stays a tensor).
+    sequential = isinstance(cloned, keras.Sequential)
     result = SubnetModel(
-        inputs=cloned.inputs, outputs=cloned.outputs, name=f"{model.name}_subnets",
+        inputs=cloned.inputs if sequential else cloned.input,
+        outputs=cloned.outputs if sequential else cloned.output, name=f"{model.name}_subnets",
         levels=levels, **training_options,
     )
     if kind == "structured":

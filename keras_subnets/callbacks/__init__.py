@@ -1,5 +1,6 @@
 """Training callbacks."""
 
+from keras_subnets.callbacks.batch_norm_recalibration import RecalibrateBatchNorm
 from keras_subnets.callbacks.mask_scheduler import MaskScheduler
 
-__all__ = ["MaskScheduler"]
+__all__ = ["MaskScheduler", "RecalibrateBatchNorm"]
