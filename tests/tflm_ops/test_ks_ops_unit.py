@@ -271,7 +271,9 @@ def test_validate_quant_params(lib):
     bad[1, 2] = -32
     assert status(shift=bad) == kb.KS_ERR_ARG
     badm = mult.copy()
-    badm[0, 0] = -1
+    badm[0, 0] = -(1 << 30)  # a negative per-level BatchNorm scale is valid
+    assert status(multiplier=badm) == kb.KS_OK
+    badm[0, 0] = -(2**31)  # INT32_MIN has no magnitude to negate
     assert status(multiplier=badm) == kb.KS_ERR_ARG
 
 
@@ -348,7 +350,9 @@ def test_geometry_against_numpy(lib, op, fmt, gi):
     else:
         nestedf = kb.encode_nested_csr(Wf, fl, L)
     in_off, out_off = 37, -5
-    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int32)
+    # Negative multipliers carry negative per-level BatchNorm scales (format §5.2).
+    sign = rng.choice([-1, 1], size=(L, rows))
+    mult = (sign * rng.integers(2**30, 2**31, size=(L, rows))).astype(np.int32)
     shift = rng.integers(-12, -7, size=(L, rows)).astype(np.int32)
     bias = rng.integers(-500, 500, size=(L, rows)).astype(np.int32)
     q = kb.QuantParams(in_off, out_off, -100, 120, mult, shift, bias)
@@ -359,7 +363,8 @@ def test_geometry_against_numpy(lib, op, fmt, gi):
         exp = np.empty(out_shape, np.int64)
         for o in range(rows):
             v = acc[..., o] + bias[k, o]
-            mq = [tflm_mbqm(int(a), int(mult[k, o]), int(shift[k, o])) for a in v.ravel()]
+            m_ko = int(mult[k, o])
+            mq = [tflm_mbqm(int(a) if m_ko > 0 else -int(a), abs(m_ko), int(shift[k, o])) for a in v.ravel()]
             exp[..., o] = np.array(mq).reshape(v.shape)
         exp = np.clip(exp + out_off, -100, 120)
         status, y, _ = kb.conv(lib, op, geom, nested8, k, q, x8, out_shape)

@@ -20,7 +20,7 @@
  * trunc((a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31), equals
  * floor((a*b + 2^30) / 2^31) for every a*b, i.e. one add and an arithmetic
  * shift (ceil(n/d) = floor((n+d-1)/d)); that is what CMSIS-NN does too.
- * Its only saturating case, a = b = INT32_MIN, needs a negative multiplier,
+ * Its only saturating case, a = b = INT32_MIN, needs multiplier INT32_MIN,
  * which ks_validate_quant_params() rejects, so kernels skip that test.
  * Assumes >> of a negative value is arithmetic (gcc, clang, armclang).
  * The left shift goes through uint32 so an out-of-contract accumulator
@@ -44,6 +44,19 @@ static inline int32_t ks__mbqm(int32_t x, int32_t multiplier, int32_t shift)
     const int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
     return (hi >> right) + (rem > threshold ? 1 : 0);
 #endif
+}
+
+/* A negative multiplier carries a negative per-level BatchNorm scale
+ * (docs/format.md §5.2): the integer weights are shared by every level and
+ * cannot change sign, so the accumulator does. INT32_MIN is rejected by
+ * ks_validate_quant_params(); the negation wraps like the hardware. */
+static inline int32_t ks__mbqm_signed(int32_t x, int32_t multiplier, int32_t shift)
+{
+    if (multiplier < 0) {
+        x = (int32_t)(0u - (uint32_t)x);
+        multiplier = -multiplier;
+    }
+    return ks__mbqm(x, multiplier, shift);
 }
 
 /* Epilogue constants copied out of ks_quant_params once per call: outputs
@@ -78,7 +91,7 @@ static inline int8_t ks__requant_e(int32_t acc, int32_t o, const ks__qepi *e)
     if (e->bias != NULL) {
         acc += e->bias[o];
     }
-    y = ks__mbqm(acc, e->mult[o], e->shift[o]) + e->output_offset;
+    y = ks__mbqm_signed(acc, e->mult[o], e->shift[o]) + e->output_offset;
     y = y < e->act_min ? e->act_min : y;
     y = y > e->act_max ? e->act_max : y;
     return (int8_t)y;
@@ -116,7 +129,7 @@ static inline float ks__fepi_apply(float acc, int32_t o, const ks__fepi *e)
 static inline int8_t ks__requant_c(int32_t acc, int32_t mult, int32_t shift, int32_t out_off,
                                    int32_t act_min, int32_t act_max)
 {
-    int32_t y = ks__mbqm(acc, mult, shift) + out_off;
+    int32_t y = ks__mbqm_signed(acc, mult, shift) + out_off;
     y = y < act_min ? act_min : y;
     y = y > act_max ? act_max : y;
     return (int8_t)y;

@@ -20,8 +20,9 @@ ks_status ks_validate_quant_params(const ks_quant_params *q, int32_t num_levels,
     }
     n = q->per_level ? num_levels * rows : rows;
     for (i = 0; i < n; ++i) {
-        /* The requantizer's shifts are only defined on this range. */
-        if (q->multiplier[i] < 0 || q->shift[i] < -31 || q->shift[i] > 30) {
+        /* The requantizer's shifts are only defined on this range; a negative
+         * multiplier negates the accumulator, so INT32_MIN has no magnitude. */
+        if (q->multiplier[i] == INT32_MIN || q->shift[i] < -31 || q->shift[i] > 30) {
             return KS_ERR_ARG;
         }
     }
