@@ -76,13 +76,12 @@ def main(argv):
 
     logging.set_verbosity(logging.WARNING)
     import keras
-    import numpy as np
+    from report import markdown_table, provenance, write_section
 
     import keras_subnets as ks
     from keras_subnets.convert import convert, plain_model, read_levels
     from keras_subnets.convert.converter import _tf_convert
     from keras_subnets.demo import load_scaled
-    from report import markdown_table, provenance, write_section
 
     (x_train, _), _ = load_scaled(train_samples=FLAGS.calibration_samples)
     samples = [s[None] for s in x_train]
