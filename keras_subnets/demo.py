@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from keras_subnets import zoo
-from keras_subnets.callbacks import MaskScheduler
+from keras_subnets.callbacks import MaskScheduler, RecalibrateBatchNorm
 from keras_subnets.datasets import fashion_mnist
 from keras_subnets.evaluation import evaluate_levels
 from keras_subnets.nest import nest
@@ -57,7 +57,7 @@ def run_demo(
                                frequency=max(1, steps_per_epoch // 20))
     print(f"Training {len(levels)} nested '{kind}' levels jointly for {epochs} epoch(s)")
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose,
-              callbacks=[MaskScheduler(schedule)])
+              callbacks=[MaskScheduler(schedule), RecalibrateBatchNorm(x_train)])
     print(f"\nTest set, every level of one model ({time.time() - start:.0f} s of training):")
     rows = evaluate_levels(model, x_test, y_test)
     if output:

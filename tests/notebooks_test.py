@@ -24,6 +24,8 @@ def test_notebook_runs(path, monkeypatch, tmp_path):
         o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
     )
     assert "Traceback" not in outputs
+    if path.name == "03_deploy.ipynb":
+        assert "int8 accuracy" in outputs and "separate .tflite files" in outputs
     if path.name == "01_quickstart.ipynb":
         assert "level  target  sparsity" in outputs
         images = [o for cell in nb.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
