@@ -79,7 +79,7 @@ fig, ax = plt.subplots(figsize=(6, 4))
 macs = [r["macs"] / 1e3 for r in rows]
 acc = [100 * r["accuracy"] for r in rows]
 ax.plot(macs, acc, "o-", label="nested levels (one model)")
-for r, m, a in zip(rows, macs, acc):
+for r, m, a in zip(rows, macs, acc, strict=True):
     ax.annotate(f"{r['sparsity']:.0%} sparse", (m, a), textcoords="offset points", xytext=(5, -12))
 ax.set_xlabel("MACs per image (thousands)")
 ax.set_ylabel("test accuracy (%)")
