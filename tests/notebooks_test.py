@@ -1,6 +1,5 @@
 """Executes every notebook on a small data slice (KS_NOTEBOOK_FAST=1)."""
 
-import os
 from pathlib import Path
 
 import nbformat
