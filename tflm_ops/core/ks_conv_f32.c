@@ -10,5 +10,6 @@
 #define KS__EPI_ZERO(idx) ks__epilogue_f32(0.0f, (idx), prm)
 #define KS__SPARSE_ROWS ks__sparse_rows_f32
 #define KS__STRUCT_ROWS ks__structured_rows_f32
+#define KS__POINTWISE(w, level, x, npix, prm, base, y) 0
 
 #include "ks_conv_impl.inc"

@@ -12,5 +12,6 @@
 #define KS__EPI_ZERO(idx) ks__requant(0, (idx), prm)
 #define KS__SPARSE_ROWS ks__sparse_rows_s8
 #define KS__STRUCT_ROWS ks__structured_rows_s8
+#define KS__POINTWISE ks__sparse_pointwise_s8
 
 #include "ks_conv_impl.inc"

@@ -10,7 +10,8 @@
  *
  * Lane conventions follow the instructions: sxtb16(x) = {b0, b2},
  * sxtb16_ror8(x) = {b1, b3}, sxtab16(a, x) = {a.lo + b0, a.hi + b2},
- * smlad(x, y, acc) = acc + x.lo*y.lo + x.hi*y.hi.
+ * smlad(x, y, acc) = acc + x.lo*y.lo + x.hi*y.hi,
+ * smmlar(x, y, acc) = acc + (x*y + 2^31) >> 32 (64-bit product).
  */
 #ifndef KS_DSP_H
 #define KS_DSP_H
@@ -59,6 +60,12 @@ static inline int32_t ks__smlad(uint32_t x, uint32_t y, int32_t acc)
     const uint32_t s = (uint32_t)acc + (uint32_t)(ks__lo(x) * ks__lo(y)) + (uint32_t)(ks__hi(x) * ks__hi(y));
     return (int32_t)s;
 }
+/* SMMLAR: (acc * 2^32 + x * y + 2^31) >> 32, low 32 bits. */
+static inline int32_t ks__smmlar(int32_t x, int32_t y, int32_t acc)
+{
+    const int64_t p = (int64_t)x * (int64_t)y + ((int64_t)1 << 31);
+    return (int32_t)((uint32_t)acc + (uint32_t)(int32_t)(p >> 32));
+}
 
 #elif defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(KS_NO_DSP)
 #define KS_HAVE_DSP 1
@@ -90,6 +97,12 @@ static inline uint32_t ks__sxtab16_ror8(uint32_t a, uint32_t x)
 static inline int32_t ks__smlad(uint32_t x, uint32_t y, int32_t acc)
 {
     return __smlad((int32_t)x, (int32_t)y, acc);
+}
+static inline int32_t ks__smmlar(int32_t x, int32_t y, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+    return r;
 }
 
 #else

@@ -8,4 +8,6 @@
 #define KS__SPARSE_ROWS ks__sparse_rows_f32
 #define KS__STRUCT_ROWS ks__structured_rows_f32
 
+#define KS__STRUCT_BATCH(w, level, x, n, prm, base, y) 0
+
 #include "ks_fc_impl.inc"

@@ -7,5 +7,6 @@
 #define KS__PARAMS_OK(p) ((p)->multiplier != NULL && (p)->shift != NULL)
 #define KS__SPARSE_ROWS ks__sparse_rows_s8
 #define KS__STRUCT_ROWS ks__structured_rows_s8
+#define KS__STRUCT_BATCH(w, level, x, n, prm, base, y) (ks__structured_pointwise_s8(w, level, x, n, prm, base, y), 1)
 
 #include "ks_fc_impl.inc"

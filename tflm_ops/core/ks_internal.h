@@ -195,6 +195,19 @@ void ks__structured_rows_f32(const ks_matrix *w, int32_t level, const float *x,
                              const int32_t *tap_off, int32_t num_taps,
                              const ks_float_params *p, int32_t pbase, float *y);
 
+/* Sparse int8 1x1 conv over `npix` contiguous pixels of w->cols channels
+ * (output pixel i reads x + i*cols).  Returns 0 without touching anything
+ * when it does not handle the matrix (nested_block with odd cols);
+ * structured matrices go to ks__structured_pointwise_s8(). */
+int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t npix,
+                                const ks_quant_params *q, int32_t qbase, int8_t *y);
+
+/* Structured int8 rows over `nvec` contiguous input vectors of w->cols
+ * elements (FC batches, 1x1 stride-1 unpadded conv pixels); output vector i
+ * at y + i*rows.  Needs w->in_channels == w->cols. */
+void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t nvec,
+                                 const ks_quant_params *q, int32_t qbase, int8_t *y);
+
 /* Shared conv argument checks; returns KS_OK or KS_ERR_ARG. */
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,
                               const ks_dims *out);

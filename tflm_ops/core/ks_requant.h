@@ -1,0 +1,86 @@
+/*
+ * Per-output-channel requantizer with its constants prepared once per row
+ * (internal).  Bit-exact with ks__mbqm_signed() (TFLM
+ * MultiplyByQuantizedMultiplier, double rounding, negative multipliers
+ * negate the accumulator), for every int32 accumulator.
+ *
+ * Double rounding, per channel (m = |multiplier|, m < 2^31):
+ *   a  = (sign ? -x : x) << left
+ *   hi = floor((a*m + 2^30) / 2^31)   (SaturatingRoundingDoublingHighMul)
+ *      = floor((a*2m + 2^31) / 2^32)
+ *      = (m >= 2^30 ? a : 0) + floor((a*M2 + 2^31) / 2^32),  M2 = (int32)(2m)
+ *        (2m >= 2^31 wraps to 2m - 2^32; a*2^32 moves out of the division)
+ *      = SMMLAR(a, M2, a & amask): one DSP instruction plus an AND.
+ *   y  = RoundingDivideByPOT(hi, right)
+ *      = (hi >> right) + ((hi & mask) > half + (hi < 0))
+ *     (mask = 2^right - 1, half = mask >> 1; no intermediate can overflow)
+ * Without DSP the same steps run in 64-bit C.
+ */
+#ifndef KS_REQUANT_H
+#define KS_REQUANT_H
+
+#include <stdint.h>
+
+#include "ks_dsp.h"
+#include "ks_internal.h"
+
+typedef struct ks__rq {
+    int32_t neg;   /* 0, or -1 when the multiplier is negative */
+    int32_t left;  /* left shift of the accumulator */
+    int32_t m2;    /* (int32)(2*|multiplier|) */
+    int32_t amask; /* -1 when |multiplier| >= 2^30, else 0 */
+    int32_t mask;  /* 2^right - 1 */
+    int32_t half;  /* mask >> 1 */
+    int32_t right; /* right shift */
+#if KS_SINGLE_ROUNDING
+    int32_t mult;
+    int32_t shift;
+#endif
+} ks__rq;
+
+static inline ks__rq ks__rq_make(int32_t multiplier, int32_t shift)
+{
+    ks__rq r;
+    /* INT32_MIN is refused by ks_validate_quant_params(); keep it defined. */
+    const uint32_t m = multiplier < 0 ? 0u - (uint32_t)multiplier : (uint32_t)multiplier;
+    r.neg = multiplier < 0 ? -1 : 0;
+    r.left = shift > 0 ? shift : 0;
+    r.right = shift > 0 ? 0 : -shift;
+    r.m2 = (int32_t)(m << 1);
+    r.amask = m >= 0x40000000u ? -1 : 0;
+    r.mask = (int32_t)(((uint32_t)1 << r.right) - 1u);
+    r.half = r.mask >> 1;
+#if KS_SINGLE_ROUNDING
+    r.mult = multiplier;
+    r.shift = shift;
+#endif
+    return r;
+}
+
+static inline int32_t ks__rq_scale(int32_t x, const ks__rq *r)
+{
+#if KS_SINGLE_ROUNDING
+    return ks__mbqm_signed(x, r->mult, r->shift);
+#else
+    const int32_t a = (int32_t)((((uint32_t)x ^ (uint32_t)r->neg) - (uint32_t)r->neg) << r->left);
+    int32_t hi;
+#if KS_HAVE_DSP
+    hi = ks__smmlar(a, r->m2, a & r->amask);
+#else
+    hi = (int32_t)(((int64_t)a * (int64_t)(uint32_t)r->m2 + ((int64_t)1 << 31)) >> 32);
+    (void)r->amask;
+#endif
+    return (hi >> r->right) + ((hi & r->mask) > r->half + (int32_t)((uint32_t)hi >> 31) ? 1 : 0);
+#endif
+}
+
+static inline int8_t ks__rq_apply(int32_t x, const ks__rq *r, int32_t out_off, int32_t act_min,
+                                  int32_t act_max)
+{
+    int32_t y = ks__rq_scale(x, r) + out_off;
+    y = y < act_min ? act_min : y;
+    y = y > act_max ? act_max : y;
+    return (int8_t)y;
+}
+
+#endif /* KS_REQUANT_H */
