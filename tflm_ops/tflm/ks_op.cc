@@ -1,0 +1,595 @@
+#include "ks_op.h"
+
+#include <string.h>
+
+#include "ks_flexbuffer.h"
+
+namespace keras_subnets {
+namespace {
+
+// Dimensions and counts beyond these are refused before any int32 product
+// is formed (every size the core computes then fits in int32).
+constexpr int64_t kMaxDim = int64_t{1} << 24;
+constexpr int64_t kMaxElements = INT32_MAX;
+constexpr int64_t kMaxGeometry = int64_t{1} << 15;
+
+struct IntOption {
+  const char* key;
+  int64_t OpOptions::*field;
+};
+
+// Keys every KS_* operator carries (keras_subnets/convert/options.py).
+constexpr IntOption kCommonOptions[] = {
+    {"format", &OpOptions::format},
+    {"levels", &OpOptions::levels},
+    {"rows", &OpOptions::rows},
+    {"cols", &OpOptions::cols},
+    {"in_channels", &OpOptions::in_channels},
+    {"depth_multiplier", &OpOptions::depth_multiplier},
+    {"kernel_h", &OpOptions::kernel_h},
+    {"kernel_w", &OpOptions::kernel_w},
+    {"stride_h", &OpOptions::stride_h},
+    {"stride_w", &OpOptions::stride_w},
+    {"dilation_h", &OpOptions::dilation_h},
+    {"dilation_w", &OpOptions::dilation_w},
+    {"padding", &OpOptions::padding},
+    {"int8", &OpOptions::int8},
+};
+
+constexpr IntOption kInt8Options[] = {
+    {"input_offset", &OpOptions::input_offset},
+    {"output_offset", &OpOptions::output_offset},
+    {"act_min", &OpOptions::act_min},
+    {"act_max", &OpOptions::act_max},
+};
+
+const char* StatusName(ks_status s) {
+  switch (s) {
+    case KS_OK:
+      return "KS_OK";
+    case KS_ERR_ARG:
+      return "KS_ERR_ARG";
+    case KS_ERR_FORMAT:
+      return "KS_ERR_FORMAT";
+    case KS_ERR_LEVEL:
+      return "KS_ERR_LEVEL";
+    case KS_ERR_UNSUPPORTED:
+      return "KS_ERR_UNSUPPORTED";
+  }
+  return "unknown status";
+}
+
+const char* TypeName(int32_t type) {
+  switch (type) {
+    case kTypeFloat32:
+      return "float32";
+    case kTypeInt32:
+      return "int32";
+    case kTypeUInt8:
+      return "uint8";
+    case kTypeInt8:
+      return "int8";
+    case kTypeUInt16:
+      return "uint16";
+    default:
+      return "unsupported type";
+  }
+}
+
+const char* InputName(int32_t i) {
+  static const char* const kNames[kMaxInputs] = {
+      "input", "subnet", "values", "indices", "level table", "bias",
+      "scale/multiplier", "shift"};
+  return (i >= 0 && i < kMaxInputs) ? kNames[i] : "?";
+}
+
+// Starts a message with the operator's custom code.
+ErrorMessage& Fail(ErrorMessage* error, OpKind kind) {
+  error->Clear();
+  return error->Append(OpName(kind)).Append(": ");
+}
+
+// Element count of a view, or -1 when a dimension is negative or the
+// product exceeds kMaxElements.
+int64_t ElementCount(const TensorView& t) {
+  if (t.num_dims < 0 || (t.num_dims > 0 && t.dims == nullptr)) return -1;
+  int64_t n = 1;
+  for (int32_t i = 0; i < t.num_dims; ++i) {
+    if (t.dims[i] < 0) return -1;
+    n *= t.dims[i];
+    if (n > kMaxElements) return -1;
+  }
+  return n;
+}
+
+// Checks presence, type and (optionally) constness of input `i`; returns
+// its element count through `count`.
+bool CheckTensor(OpKind kind, const TensorView& t, int32_t i, int32_t type,
+                 bool constant, int64_t* count, ErrorMessage* error) {
+  if (!t.present) {
+    Fail(error, kind).Append(InputName(i)).Append(" (input ").Append(i)
+        .Append(") is missing");
+    return false;
+  }
+  if (t.type != type) {
+    Fail(error, kind).Append(InputName(i)).Append(" (input ").Append(i)
+        .Append(") is ").Append(TypeName(t.type)).Append(", expected ")
+        .Append(TypeName(type));
+    return false;
+  }
+  if (constant && t.data == nullptr) {
+    Fail(error, kind).Append(InputName(i)).Append(" (input ").Append(i)
+        .Append(") must be a constant tensor");
+    return false;
+  }
+  *count = ElementCount(t);
+  if (*count < 0) {
+    Fail(error, kind).Append(InputName(i)).Append(" (input ").Append(i)
+        .Append(") has an invalid shape");
+    return false;
+  }
+  return true;
+}
+
+bool InRange(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
+
+// Option ranges that do not depend on tensors.
+bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
+  struct Range {
+    const char* key;
+    int64_t value, lo, hi;
+  };
+  const bool dw = kind == OpKind::kDepthwiseConv2D;
+  const bool fc = kind == OpKind::kFullyConnected;
+  const Range ranges[] = {
+      {"format", o.format, KS_FORMAT_NESTED_CSR, KS_FORMAT_STRUCTURED},
+      {"levels", o.levels, 1, KS_MAX_LEVELS},
+      {"rows", o.rows, 1, kMaxDim},
+      {"cols", o.cols, 1, kMaxDim},
+      {"in_channels", o.in_channels, 1, kMaxDim},
+      {"depth_multiplier", o.depth_multiplier, dw ? 1 : 0, dw ? kMaxDim : 0},
+      {"kernel_h", o.kernel_h, 1, fc ? 1 : kMaxGeometry},
+      {"kernel_w", o.kernel_w, 1, fc ? 1 : kMaxGeometry},
+      {"stride_h", o.stride_h, 1, fc ? 1 : kMaxGeometry},
+      {"stride_w", o.stride_w, 1, fc ? 1 : kMaxGeometry},
+      {"dilation_h", o.dilation_h, 1, fc ? 1 : kMaxGeometry},
+      {"dilation_w", o.dilation_w, 1, fc ? 1 : kMaxGeometry},
+      {"padding", o.padding, 0, 1},
+      {"int8", o.int8, 0, 1},
+      {"input_offset", o.int8 ? o.input_offset : 0, -127, 128},
+      {"output_offset", o.int8 ? o.output_offset : 0, -128, 127},
+      {"act_min", o.int8 ? o.act_min : -128, -128, 127},
+      {"act_max", o.int8 ? o.act_max : 127, o.int8 ? o.act_min : -128, 127},
+  };
+  for (const Range& r : ranges) {
+    if (!InRange(r.value, r.lo, r.hi)) {
+      Fail(error, kind).Append("option '").Append(r.key).Append("' = ")
+          .Append(r.value).Append(" is outside [").Append(r.lo).Append(", ")
+          .Append(r.hi).Append("]");
+      return false;
+    }
+  }
+  if (o.rows * o.cols > kMaxElements) {
+    Fail(error, kind).Append("rows * cols = ").Append(o.rows * o.cols)
+        .Append(" is too large");
+    return false;
+  }
+  if (!o.int8 && !(o.act_min_f <= o.act_max_f)) {
+    Fail(error, kind).Append("option 'act_min_f' exceeds 'act_max_f' (or is NaN)");
+    return false;
+  }
+  return true;
+}
+
+// TFLM's ComputeOutSize / ComputePadding (docs/format.md §6).
+bool OutputSize(int64_t padding, int64_t in, int64_t k, int64_t stride,
+                int64_t dilation, int64_t* out, int64_t* pad) {
+  const int64_t effective = (k - 1) * dilation + 1;
+  if (padding == 0) {
+    *out = (in + stride - 1) / stride;
+  } else {
+    if (in < effective) return false;
+    *out = (in + stride - effective) / stride;
+  }
+  if (*out < 1) return false;
+  const int64_t total = (*out - 1) * stride + effective - in;
+  *pad = total > 0 ? total / 2 : 0;
+  return true;
+}
+
+bool ToDims(const TensorView& t, ks_dims* d) {
+  if (t.num_dims != 4) return false;
+  d->n = t.dims[0];
+  d->h = t.dims[1];
+  d->w = t.dims[2];
+  d->c = t.dims[3];
+  return true;
+}
+
+bool PrepareShapes(OpData* data, const TensorView& input,
+                   const TensorView& output, int64_t in_count,
+                   int64_t out_count, ErrorMessage* error) {
+  const OpOptions& o = data->options;
+  const OpKind kind = data->kind;
+  if (kind == OpKind::kFullyConnected) {
+    // Any input shape whose element count is a multiple of cols, as TFLM's
+    // FULLY_CONNECTED; structured FC needs cols == in_channels (format §3.4).
+    if (o.in_channels != o.cols) {
+      Fail(error, kind).Append("in_channels ").Append(o.in_channels)
+          .Append(" != cols ").Append(o.cols);
+      return false;
+    }
+    if (in_count % o.cols != 0) {
+      Fail(error, kind).Append("input has ").Append(in_count)
+          .Append(" elements, not a multiple of cols ").Append(o.cols);
+      return false;
+    }
+    const int64_t batches = in_count / o.cols;
+    if (output.num_dims < 1 || output.dims[output.num_dims - 1] != o.rows ||
+        out_count != batches * o.rows) {
+      Fail(error, kind).Append("output must be [").Append(batches).Append(", ")
+          .Append(o.rows).Append("] (").Append(out_count).Append(" elements)");
+      return false;
+    }
+    data->batches = static_cast<int32_t>(batches);
+    data->scratch_bytes = 0;
+    return true;
+  }
+  ks_dims in, out;
+  if (!ToDims(input, &in) || !ToDims(output, &out)) {
+    Fail(error, kind).Append("input and output must be 4-D NHWC");
+    return false;
+  }
+  const int64_t taps = o.kernel_h * o.kernel_w;
+  if (in.c != o.in_channels) {
+    Fail(error, kind).Append("input has ").Append(in.c)
+        .Append(" channels, options say in_channels ").Append(o.in_channels);
+    return false;
+  }
+  if (kind == OpKind::kConv2D && o.cols != taps * in.c) {
+    Fail(error, kind).Append("cols ").Append(o.cols).Append(" != kernel_h * kernel_w * in_channels ")
+        .Append(taps * in.c);
+    return false;
+  }
+  if (kind == OpKind::kDepthwiseConv2D &&
+      (o.cols != taps || o.rows != in.c * o.depth_multiplier)) {
+    Fail(error, kind).Append("depthwise needs cols == kernel_h * kernel_w (")
+        .Append(taps).Append(") and rows == in_channels * depth_multiplier (")
+        .Append(in.c * o.depth_multiplier).Append(")");
+    return false;
+  }
+  int64_t out_h = 0, out_w = 0, pad_h = 0, pad_w = 0;
+  if (!OutputSize(o.padding, in.h, o.kernel_h, o.stride_h, o.dilation_h,
+                  &out_h, &pad_h) ||
+      !OutputSize(o.padding, in.w, o.kernel_w, o.stride_w, o.dilation_w,
+                  &out_w, &pad_w)) {
+    Fail(error, kind).Append("the filter does not fit the ").Append(in.h)
+        .Append("x").Append(in.w).Append(" input");
+    return false;
+  }
+  if (out.n != in.n || out.h != out_h || out.w != out_w || out.c != o.rows) {
+    Fail(error, kind).Append("output shape must be [").Append(in.n).Append(", ")
+        .Append(out_h).Append(", ").Append(out_w).Append(", ").Append(o.rows)
+        .Append("]");
+    return false;
+  }
+  ks_conv_params& cp = data->conv;
+  cp.kernel_h = static_cast<int32_t>(o.kernel_h);
+  cp.kernel_w = static_cast<int32_t>(o.kernel_w);
+  cp.stride_h = static_cast<int32_t>(o.stride_h);
+  cp.stride_w = static_cast<int32_t>(o.stride_w);
+  cp.dilation_h = static_cast<int32_t>(o.dilation_h);
+  cp.dilation_w = static_cast<int32_t>(o.dilation_w);
+  cp.pad_h = static_cast<int32_t>(pad_h);
+  cp.pad_w = static_cast<int32_t>(pad_w);
+  cp.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
+  data->in_dims = in;
+  data->out_dims = out;
+  const bool int8 = o.int8 != 0;
+  if (kind == OpKind::kConv2D) {
+    data->scratch_bytes =
+        int8 ? ks_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
+             : ks_conv_f32_get_buffer_size(&cp, &data->matrix, &in);
+  } else {
+    data->scratch_bytes =
+        int8 ? ks_depthwise_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
+             : ks_depthwise_conv_f32_get_buffer_size(&cp, &data->matrix, &in);
+  }
+  (void)out_count;
+  return true;
+}
+
+}  // namespace
+
+const char* OpName(OpKind kind) {
+  switch (kind) {
+    case OpKind::kFullyConnected:
+      return "KS_FULLY_CONNECTED";
+    case OpKind::kConv2D:
+      return "KS_CONV_2D";
+    case OpKind::kDepthwiseConv2D:
+      return "KS_DEPTHWISE_CONV_2D";
+  }
+  return "KS_?";
+}
+
+void ErrorMessage::Clear() {
+  length_ = 0;
+  text_[0] = '\0';
+}
+
+ErrorMessage& ErrorMessage::Append(const char* text) {
+  if (text == nullptr) return *this;
+  while (*text != '\0' && length_ + 1 < kCapacity) text_[length_++] = *text++;
+  text_[length_] = '\0';
+  return *this;
+}
+
+ErrorMessage& ErrorMessage::Append(int64_t value) {
+  char digits[24];
+  size_t n = 0;
+  // Work on the negative magnitude so INT64_MIN needs no special case.
+  int64_t v = value < 0 ? value : -value;
+  do {
+    digits[n++] = static_cast<char>('0' - (v % 10));
+    v /= 10;
+  } while (v != 0);
+  if (value < 0) digits[n++] = '-';
+  char text[24];
+  for (size_t i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+  text[n] = '\0';
+  return Append(text);
+}
+
+void InitOp(OpKind kind, const uint8_t* buffer, size_t length, OpData* data) {
+  memset(data, 0, sizeof(*data));
+  data->kind = kind;
+  data->scratch_index = -1;
+  OpOptions& o = data->options;
+  const FlexbufferMap map(buffer, length);
+  if (!map.Ok()) {
+    data->init_error = "custom options are missing or not a flexbuffer map";
+    return;
+  }
+  if (!map.GetInt("version", &o.version)) {
+    data->init_error = "custom options lack integer key";
+    data->init_key = "version";
+    return;
+  }
+  if (o.version != KS_FORMAT_VERSION) {
+    data->init_error = "unsupported custom options version";
+    data->init_has_value = true;
+    data->init_value = o.version;
+    return;
+  }
+  for (const IntOption& opt : kCommonOptions) {
+    if (!map.GetInt(opt.key, &(o.*opt.field))) {
+      data->init_error = "custom options lack integer key";
+      data->init_key = opt.key;
+      return;
+    }
+  }
+  if (o.int8 != 0) {
+    for (const IntOption& opt : kInt8Options) {
+      if (!map.GetInt(opt.key, &(o.*opt.field))) {
+        data->init_error = "custom options lack integer key";
+        data->init_key = opt.key;
+        return;
+      }
+    }
+  } else if (!map.GetDouble("act_min_f", &o.act_min_f) ||
+             !map.GetDouble("act_max_f", &o.act_max_f)) {
+    data->init_error = "custom options lack float keys";
+    data->init_key = "act_min_f/act_max_f";
+    return;
+  }
+}
+
+bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
+               int32_t num_outputs, const TensorView& output,
+               ErrorMessage* error) {
+  const OpKind kind = data->kind;
+  const OpOptions& o = data->options;
+  data->prepared = false;
+  if (data->init_error != nullptr) {
+    ErrorMessage& m = Fail(error, kind).Append(data->init_error);
+    if (data->init_key != nullptr) m.Append(" '").Append(data->init_key).Append("'");
+    if (data->init_has_value) {
+      m.Append(" ").Append(data->init_value).Append(" (this kernel reads version ")
+          .Append(int64_t{KS_FORMAT_VERSION}).Append(")");
+    }
+    return false;
+  }
+  if (!CheckOptions(kind, o, error)) return false;
+  const bool int8 = o.int8 != 0;
+  const int32_t expected_inputs = int8 ? 8 : 7;
+  if (num_inputs != expected_inputs || num_outputs != 1) {
+    Fail(error, kind).Append("expects ").Append(int64_t{expected_inputs})
+        .Append(" inputs and 1 output, got ").Append(int64_t{num_inputs})
+        .Append(" and ").Append(int64_t{num_outputs});
+    return false;
+  }
+  const int32_t value_type = int8 ? kTypeInt8 : kTypeFloat32;
+  const int32_t L = static_cast<int32_t>(o.levels);
+  const int32_t rows = static_cast<int32_t>(o.rows);
+  const int32_t cols = static_cast<int32_t>(o.cols);
+  const int32_t format = static_cast<int32_t>(o.format);
+  int64_t n_in = 0, n_subnet = 0, n_values = 0, n_indices = 0, n_table = 0;
+  int64_t n_bias = 0, n_scale = 0, n_shift = 0, n_out = 0;
+  if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n_in, error) ||
+      !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n_subnet, error) ||
+      !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n_values, error) ||
+      !CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error) ||
+      !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n_bias, error) ||
+      !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n_scale, error) ||
+      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt32, true, &n_shift, error))) {
+    return false;
+  }
+  if (!output.present || output.type != value_type || (n_out = ElementCount(output)) < 0) {
+    Fail(error, kind).Append("output must be ").Append(TypeName(value_type));
+    return false;
+  }
+  if (n_subnet < 1) {
+    Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
+    return false;
+  }
+  const int64_t table = int64_t{L} * rows;
+  if (n_bias != table || n_scale != table || (int8 && n_shift != table)) {
+    Fail(error, kind).Append("per-level tables must have levels * rows = ")
+        .Append(table).Append(" entries (bias ").Append(n_bias)
+        .Append(", scale/multiplier ").Append(n_scale).Append(")");
+    return false;
+  }
+  ks_matrix& m = data->matrix;
+  memset(&m, 0, sizeof(m));
+  m.format = format;
+  m.dtype = int8 ? KS_DTYPE_INT8 : KS_DTYPE_FLOAT32;
+  m.num_levels = L;
+  m.rows = rows;
+  m.cols = cols;
+  m.values = inputs[kValues].data;
+  m.num_values = static_cast<int32_t>(n_values);
+  m.in_channels = static_cast<int32_t>(o.in_channels);
+  m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
+  const int32_t* level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
+  if (format == KS_FORMAT_STRUCTURED) {
+    if (inputs[kIndices].present) {
+      Fail(error, kind).Append("the structured format takes no indices (input 3 must be -1)");
+      return false;
+    }
+    // out_width ++ in_width in one tensor: its halves are only meaningful
+    // when it holds exactly 2L entries.
+    if (n_table != 2 * int64_t{L}) {
+      Fail(error, kind).Append("level table has ").Append(n_table)
+          .Append(" entries, the structured format needs 2 * levels = ")
+          .Append(2 * int64_t{L});
+      return false;
+    }
+    m.out_width = level_table;
+    m.in_width = level_table + L;
+    m.num_table = L;
+  } else {
+    const int32_t space = format == KS_FORMAT_NESTED_BLOCK ? (cols + 1) / 2 : cols;
+    if (space > 65536) {
+      Fail(error, kind).Append("index space ").Append(int64_t{space})
+          .Append(" exceeds 65536 (KS_ERR_UNSUPPORTED)");
+      return false;
+    }
+    const int32_t index_type = ks_index_is_u8(space) ? kTypeUInt8 : kTypeUInt16;
+    if (!CheckTensor(kind, inputs[kIndices], kIndices, index_type, true, &n_indices, error)) {
+      return false;
+    }
+    m.indices = inputs[kIndices].data;
+    m.num_indices = static_cast<int32_t>(n_indices);
+    if (format == KS_FORMAT_ROW) {
+      m.counts = level_table;
+      m.num_table = static_cast<int32_t>(n_table);
+    } else {
+      m.ptr = level_table;
+      m.num_ptr = static_cast<int32_t>(n_table);
+    }
+  }
+  const ks_status status = ks_validate_matrix(&m);
+  if (status != KS_OK) {
+    Fail(error, kind).Append("weights violate docs/format.md (").Append(StatusName(status))
+        .Append("): format ").Append(int64_t{format}).Append(", ").Append(int64_t{rows})
+        .Append("x").Append(int64_t{cols}).Append(", ").Append(int64_t{L})
+        .Append(" levels; values ").Append(n_values).Append(", indices ").Append(n_indices)
+        .Append(", level table ").Append(n_table);
+    return false;
+  }
+  if (int8) {
+    ks_quant_params& q = data->quant;
+    q.input_offset = static_cast<int32_t>(o.input_offset);
+    q.output_offset = static_cast<int32_t>(o.output_offset);
+    q.act_min = static_cast<int32_t>(o.act_min);
+    q.act_max = static_cast<int32_t>(o.act_max);
+    q.per_level = 1;
+    q.bias = static_cast<const int32_t*>(inputs[kBias].data);
+    q.multiplier = static_cast<const int32_t*>(inputs[kScale].data);
+    q.shift = static_cast<const int32_t*>(inputs[kShift].data);
+    const ks_status qs = ks_validate_quant_params(&q, L, rows);
+    if (qs != KS_OK) {
+      Fail(error, kind).Append("requantization tables are invalid (").Append(StatusName(qs))
+          .Append("): multipliers must not be INT32_MIN, shifts in [-31, 30]");
+      return false;
+    }
+  } else {
+    ks_float_params& f = data->fparams;
+    f.act_min = static_cast<float>(o.act_min_f);
+    f.act_max = static_cast<float>(o.act_max_f);
+    f.per_level = 1;
+    f.bias = static_cast<const float*>(inputs[kBias].data);
+    f.scale = static_cast<const float*>(inputs[kScale].data);
+  }
+  if (!PrepareShapes(data, inputs[kInput], output, n_in, n_out, error)) return false;
+  if (data->scratch_bytes < 0) {
+    Fail(error, kind).Append("scratch size is invalid");
+    return false;
+  }
+  data->prepared = true;
+  return true;
+}
+
+bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
+            const TensorView& output, void* scratch, ErrorMessage* error) {
+  const OpKind kind = data.kind;
+  if (!data.prepared || num_inputs <= kSubnet) {
+    Fail(error, kind).Append("invoked without a successful Prepare");
+    return false;
+  }
+  const TensorView& subnet = inputs[kSubnet];
+  if (subnet.data == nullptr || inputs[kInput].data == nullptr || output.data == nullptr) {
+    Fail(error, kind).Append("input, subnet or output tensor has no data");
+    return false;
+  }
+  const int32_t level = *static_cast<const int32_t*>(subnet.data);
+  const int32_t L = data.matrix.num_levels;
+  if (level < 0 || level >= L) {
+    Fail(error, kind).Append("level ").Append(int64_t{level})
+        .Append(" is out of range: the 'subnet' input must be in [0, ").Append(int64_t{L})
+        .Append(")");
+    return false;
+  }
+  if (data.scratch_bytes > 0 && scratch == nullptr) {
+    Fail(error, kind).Append("scratch buffer missing");
+    return false;
+  }
+  const void* in = inputs[kInput].data;
+  void* out = output.data;
+  const ks_matrix* w = &data.matrix;
+  ks_status s = KS_ERR_ARG;
+  const bool int8 = data.options.int8 != 0;
+  switch (kind) {
+    case OpKind::kFullyConnected:
+      s = int8 ? ks_fully_connected_s8(w, level, &data.quant, data.batches,
+                                       static_cast<const int8_t*>(in), static_cast<int8_t*>(out))
+               : ks_fully_connected_f32(w, level, &data.fparams, data.batches,
+                                        static_cast<const float*>(in), static_cast<float*>(out));
+      break;
+    case OpKind::kConv2D:
+      s = int8 ? ks_conv_s8(&data.conv, w, level, &data.quant, &data.in_dims,
+                            static_cast<const int8_t*>(in), &data.out_dims,
+                            static_cast<int8_t*>(out), scratch)
+               : ks_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
+                             static_cast<const float*>(in), &data.out_dims,
+                             static_cast<float*>(out), scratch);
+      break;
+    case OpKind::kDepthwiseConv2D:
+      s = int8 ? ks_depthwise_conv_s8(&data.conv, w, level, &data.quant, &data.in_dims,
+                                      static_cast<const int8_t*>(in), &data.out_dims,
+                                      static_cast<int8_t*>(out), scratch)
+               : ks_depthwise_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
+                                       static_cast<const float*>(in), &data.out_dims,
+                                       static_cast<float*>(out), scratch);
+      break;
+  }
+  if (s != KS_OK) {
+    Fail(error, kind).Append("kernel failed with ").Append(StatusName(s)).Append(" at level ")
+        .Append(int64_t{level});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace keras_subnets
