@@ -15,6 +15,12 @@
     const float eb_ = (p)->bias != NULL ? (p)->bias[(i)] : 0.0f
 #define KS__ROW_EPI(acc) ks__clamp_f32(es_ * (acc) + eb_, act_min, act_max)
 #define KS__MAC(acc, wv, xv) ((acc) += (wv) * (xv))
+#define KS__MAC_NOOFF(acc, wv, xv) KS__MAC(acc, wv, xv)
+#define KS__FOLD_DECL (void)0
+#define KS__FOLD_ADD(wv) (void)(wv)
+#define KS__FOLD_END (void)0
+#define KS__FOLDED 0.0f
+#define KS__CHANNEL_DECL (void)0
 #define KS__INACTIVE 0.0f
 
 #include "ks_dw_impl.inc"

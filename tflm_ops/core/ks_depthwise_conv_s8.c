@@ -1,4 +1,5 @@
 #include "ks_internal.h"
+#include "ks_requant.h"
 
 #define KS__T int8_t
 #define KS__ACC int32_t
@@ -14,10 +15,15 @@
     const int32_t act_max = (p)->act_max
 #define KS__ROW_EPI_DECL(p, i)                                                 \
     const int32_t eb_ = (p)->bias != NULL ? (p)->bias[(i)] : 0;                \
-    const int32_t em_ = (p)->multiplier[(i)];                                  \
-    const int32_t es_ = (p)->shift[(i)]
-#define KS__ROW_EPI(acc) ks__requant_c((acc) + eb_, em_, es_, out_off, act_min, act_max)
+    const ks__rq rq_ = ks__rq_make((p)->multiplier[(i)], (p)->shift[(i)])
+#define KS__ROW_EPI(acc) ks__rq_apply((int32_t)((uint32_t)(acc) + (uint32_t)eb_), &rq_, out_off, act_min, act_max)
 #define KS__MAC(acc, wv, xv) ((acc) += (wv) * ((int32_t)(xv) + in_off))
+#define KS__MAC_NOOFF(acc, wv, xv) ((acc) += (wv) * (int32_t)(xv))
+#define KS__FOLD_DECL uint32_t fs_ = 0
+#define KS__FOLD_ADD(wv) (fs_ += (uint32_t)(wv))
+#define KS__FOLD_END folded_ = (int32_t)((uint32_t)in_off * fs_)
+#define KS__FOLDED folded_
+#define KS__CHANNEL_DECL int32_t folded_ = 0
 #define KS__INACTIVE ((int8_t)out_off)
 
 #include "ks_dw_impl.inc"
