@@ -35,11 +35,18 @@ def run_demo(
     output: str | None = None,
     verbose: int | str = "auto",
     seed: int = 0,
+    convert_samples: int = 1000,
 ) -> list[dict]:
-    """Pretrains the quickstart CNN, nests it, trains all levels jointly, evaluates.
+    """Pretrains the quickstart CNN, nests it, trains all levels jointly, evaluates,
+    converts to one int8 flatbuffer and runs every level of it in TFLite Micro.
+
+    Args:
+        convert_samples: test images run through the int8 file per level (0 skips
+            conversion).
 
     Returns:
-        The rows of `evaluate_levels` on the test set.
+        The rows of `evaluate_levels` on the test set, with ``int8_accuracy``
+        added when the file was converted and run.
     """
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_scaled(train_samples, test_samples)
@@ -63,4 +70,18 @@ def run_demo(
     if output:
         model.save(output)
         print(f"saved {output}")
+    if convert_samples:
+        from keras_subnets.convert import convert, densify
+        from keras_subnets.convert.reference import run_tflm
+
+        blob = convert(model, x_train[:200], quantize="int8", accuracy=[r["accuracy"] for r in rows])
+        n = min(convert_samples, len(x_test))
+        print(f"\nOne int8 flatbuffer, {len(blob):,} bytes, every level run in TFLite Micro "
+              f"(reference kernels, {n} test images):")
+        print("level  int8 accuracy  float accuracy")
+        for row in rows:
+            k = row["level"]
+            predictions = run_tflm(densify(blob, k), x_test[:n])
+            row["int8_accuracy"] = float(np.mean(np.argmax(predictions, axis=1) == y_test[:n]))
+            print(f"{k:5d}  {row['int8_accuracy']:13.4f}  {row['accuracy']:14.4f}")
     return rows

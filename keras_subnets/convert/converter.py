@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -76,7 +78,6 @@ def _representative(data, input_shape, count: int) -> list[np.ndarray]:
 
 
 def _tf_convert(model: keras.Model, samples: list[np.ndarray] | None) -> bytes:
-    import contextlib
     import io
 
     import tensorflow as tf
@@ -88,9 +89,24 @@ def _tf_convert(model: keras.Model, samples: list[np.ndarray] | None) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    # Keras's SavedModel export prints every captured tensor; keep the progress line readable.
-    with contextlib.redirect_stdout(io.StringIO()):
+    # Keras's SavedModel export prints every captured tensor and the MLIR
+    # quantizer logs from C++; keep the user's terminal readable. Failures still
+    # raise Python exceptions with their messages.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _quiet_fd(2):
+        warnings.simplefilter("ignore")
         return converter.convert()
+
+
+@contextlib.contextmanager
+def _quiet_fd(fd: int):
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _union_ranges(models: list, subgraph_index: int = 0) -> None:

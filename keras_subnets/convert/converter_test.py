@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tflite_micro.python.tflite_micro import runtime
 
 import keras_subnets as ks
 from keras_subnets.convert import ConversionError, convert, densify, read_levels
 from keras_subnets.convert import flatbuffer as fb
+from keras_subnets.convert.reference import run_tflm
 from keras_subnets.demo import load_scaled
 
 LEVELS = [0.9, 0.6, 0.0]
@@ -37,29 +37,6 @@ def trained(data):
         model.fit(x[:1500], y[:1500], epochs=1, batch_size=64, verbose=0)
         models[kind] = model
     return models
-
-
-def run_tflm(model_bytes: bytes, x: np.ndarray, level: int | None = None) -> np.ndarray:
-    """Runs each sample through the TFLM interpreter; dequantizes int8 outputs."""
-    interp = runtime.Interpreter.from_bytes(model_bytes)
-    in_q = interp.get_input_details(0)["quantization_parameters"]
-    out_details = interp.get_output_details(0)
-    outputs = []
-    for sample in x:
-        sample = sample[None]
-        if interp.get_input_details(0)["dtype"] == np.int8:
-            scale, zero = in_q["scales"][0], in_q["zero_points"][0]
-            sample = np.clip(np.round(sample / scale + zero), -128, 127).astype(np.int8)
-        interp.set_input(sample, 0)
-        if level is not None:
-            interp.set_input(np.array([level], np.int32), 1)
-        interp.invoke()
-        out = interp.get_output(0)[0]
-        if out_details["dtype"] == np.int8:
-            q = out_details["quantization_parameters"]
-            out = (out.astype(np.float32) - q["zero_points"][0]) * q["scales"][0]
-        outputs.append(out)
-    return np.array(outputs)
 
 
 @pytest.mark.parametrize("kind", KINDS)
