@@ -1,4 +1,4 @@
-"""Custom-operator options: a flexbuffer map, versioned (docs/format.md §11)."""
+"""Custom-operator options: a flexbuffer map, versioned (docs/format.md §12)."""
 
 from __future__ import annotations
 
