@@ -1,0 +1,310 @@
+"""Generate, build and run Cortex-M test images that call the tflm_ops core.
+
+Used by tests/cortex_m/test_core_kernels_qemu.py (correctness of every
+kernel, format, dtype and level on M4 / M7) and benchmarks/kernels.py
+(instruction counts).  Expected outputs come from the same core built for the
+host with gcc (tests/tflm_ops/ks_ops_binding.py); int8 must match bit for
+bit, float32 within a relative 1e-5.
+
+A `Case` is one layer in one format; the image calls it at each of its
+levels (plus levels expected to fail with KS_ERR_LEVEL), each call bracketed
+by KS_BENCH markers of one region "k", so `regions["k"][i]` is the count of
+the i-th call (in `Image.calls` order).
+
+    cases = [Case(...), ...]
+    img = build_image(cases, "m4", workdir, lib)
+    res = run(img, plugin)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+CM = Path(__file__).resolve().parent
+ROOT = CM.parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "tflm_ops"))
+sys.path.insert(0, str(CM))
+
+import ks_ops_binding as kb  # noqa: E402
+import run_qemu as rq  # noqa: E402
+
+ARCH = {
+    "m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+    "m7": ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
+}
+FORMATS = ("nested_csr", "nested_block", "row", "structured")
+CTYPES = {np.int8: "int8_t", np.uint8: "uint8_t", np.uint16: "uint16_t", np.int32: "int32_t", np.float32: "float"}
+
+
+def _levels_for(density, rng, shape):
+    """first_level for nested random masks with cumulative `density`."""
+    L = len(density)
+    u = rng.random(shape)
+    fl = np.full(shape, L, np.int32)
+    for k in reversed(range(L)):
+        fl[u < density[k]] = k
+    return fl
+
+
+def encode(fmt, W, density, rng, in_ch, dm):
+    """Encode W with nested levels of the given weight densities (structured:
+    widths chosen so that the MAC share is about the density).  Returns
+    (Nested, first_level)."""
+    rows, cols = W.shape
+    L = len(density)
+    if fmt == "nested_csr":
+        fl = _levels_for(density, rng, W.shape)
+        return kb.encode_nested_csr(W, fl, L), fl
+    if fmt == "nested_block":
+        nb = (cols + 1) // 2
+        bfl = _levels_for(density, rng, (rows, nb))
+        return kb.encode_nested_block(W, bfl, L), np.repeat(bfl, 2, axis=1)[:, :cols]
+    if fmt == "row":
+        counts = [min(cols, max(1, round(d * cols))) for d in density]
+        fl = np.full(W.shape, L, np.int32)
+        for r in range(rows):
+            order = rng.permutation(cols)
+            for j, c in enumerate(order):
+                fl[r, c] = int(np.searchsorted(counts, j, side="right"))
+        return kb.encode_row(W, fl, L), fl
+    if dm:
+        in_w = [min(in_ch, max(1, round(d * in_ch))) for d in density]
+        out_w = [w * dm for w in in_w]
+    else:
+        in_w = [min(in_ch, max(1, round(np.sqrt(d) * in_ch))) for d in density]
+        out_w = [min(rows, max(1, round(np.sqrt(d) * rows))) for d in density]
+    fl = kb.structured_first_level(rows, cols, out_w, in_w, in_ch, dm)
+    return kb.encode_structured(W, out_w, in_w, in_ch, dm), fl
+
+
+@dataclass
+class Case:
+    """One layer in one format.  op: 'fc', 'conv', 'depthwise_conv'."""
+
+    name: str
+    op: str
+    dtype: str  # 'int8' | 'float32'
+    fmt: str
+    x_shape: tuple
+    y_shape: tuple
+    rows: int
+    cols: int
+    in_channels: int
+    geometry: kb.ConvGeometry | None = None
+    density: tuple = (0.1, 0.3, 0.6)
+    bad_levels: tuple = ()  # levels expected to return KS_ERR_LEVEL
+    per_level: bool = True
+    seed: int = 0
+    negative_multipliers: bool = False
+    act: tuple = (-128, 127)
+    levels: tuple | None = None  # default: every level
+
+
+@dataclass
+class Call:
+    case: Case
+    level: int
+    status: int
+    macs: int  # MACs of the level (entries x output pixels)
+    dense_macs: int
+
+
+@dataclass
+class Image:
+    elf: Path
+    cpu: str
+    calls: list = field(default_factory=list)
+    scratch: int = 0
+
+
+def _c_arr(name, a, ctype):
+    a = np.asarray(a).reshape(-1)
+    if ctype == "float":
+        body = ",".join(repr(float(v)) + "f" for v in a) if a.size else "0"
+    else:
+        body = ",".join(str(int(v)) for v in a) if a.size else "0"
+    return f"static const {ctype} {name}[] __attribute__((aligned(4))) = {{{body}}};\n"
+
+
+def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, img: Image):
+    rng = np.random.default_rng(case.seed)
+    is_int8 = case.dtype == "int8"
+    T = np.int8 if is_int8 else np.float32
+    rows, cols = case.rows, case.cols
+    dm = case.geometry.depth_multiplier if case.op == "depthwise_conv" else 0
+    L = len(case.density)
+    if is_int8:
+        x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
+        W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+        qshape = (L, rows) if case.per_level else (rows,)
+        mult = rng.integers(2**30, 2**31, size=qshape).astype(np.int64)
+        if case.negative_multipliers:
+            mult = np.where(rng.random(qshape) < 0.3, -mult, mult)
+        mult = mult.astype(np.int32)
+        shift = rng.integers(-13, -8, size=qshape).astype(np.int32)
+        bias = rng.integers(-4000, 4000, size=qshape).astype(np.int32)
+        params = kb.QuantParams(128, 3, case.act[0], case.act[1], mult, shift, bias)
+        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int32_t")]
+        hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
+        pdecl = (
+            f"const ks_quant_params q = {{128, 3, {case.act[0]}, {case.act[1]}, {int(case.per_level)},"
+            f" bias{tag}, mult{tag}, shift{tag}}};"
+        )
+    else:
+        x = rng.standard_normal(case.x_shape).astype(np.float32)
+        W = rng.standard_normal((rows, cols)).astype(np.float32)
+        qshape = (L, rows) if case.per_level else (rows,)
+        scale = rng.uniform(0.5, 1.5, qshape).astype(np.float32)
+        bias = rng.standard_normal(qshape).astype(np.float32)
+        params = kb.FloatParams(-6.0, 6.0, scale, bias)
+        hdr += [_c_arr(f"scale{tag}", scale, "float"), _c_arr(f"fbias{tag}", bias, "float")]
+        pdecl = f"const ks_float_params q = {{-6.0f, 6.0f, {int(case.per_level)}, scale{tag}, fbias{tag}}};"
+    nested, fl = encode(case.fmt, W, case.density, rng, case.in_channels, dm)
+    assert kb.validate(lib, nested) == kb.KS_OK, case
+    ctype = CTYPES[T]
+    hdr.append(_c_arr(f"x{tag}", x, ctype))
+    hdr.append(f"static {ctype} y{tag}[{int(np.prod(case.y_shape))}] __attribute__((aligned(4)));\n")
+    hdr.append(_c_arr(f"v{tag}", nested.values, ctype))
+    if nested.indices is not None:
+        hdr.append(_c_arr(f"i{tag}", nested.indices, CTYPES[nested.indices.dtype.type]))
+    for nm in ("ptr", "counts", "out_width", "in_width"):
+        a = getattr(nested, nm)
+        if a is not None:
+            hdr.append(_c_arr(f"{nm}{tag}", a, "int32_t"))
+
+    def opt(nm):
+        return f"{nm}{tag}" if getattr(nested, nm) is not None else "0"
+
+    table = nested.counts if nested.counts is not None else nested.out_width
+    body.append(
+        f"  {{ const ks_matrix w = {{ {kb.FORMATS[case.fmt]}, {kb.DTYPES[np.dtype(T)]}, {L}, {rows}, {cols},"
+        f" v{tag}, {nested.values.size}, {opt('indices').replace('indices', 'i')},"
+        f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')},"
+        f" {0 if nested.ptr is None else nested.ptr.size}, {opt('counts')}, {opt('out_width')},"
+        f" {opt('in_width')}, {0 if table is None else table.size}, {nested.in_channels},"
+        f" {nested.depth_multiplier} }};\n    {pdecl}\n"
+    )
+    sfx = "s8" if is_int8 else "f32"
+    if case.op != "fc":
+        g = case.geometry
+        xs, ys = case.x_shape, case.y_shape
+        body.append(
+            f"    const ks_conv_params cp = {{{g.kernel_h},{g.kernel_w},{g.stride_h},{g.stride_w},"
+            f"{g.dilation_h},{g.dilation_w},{g.pad_h},{g.pad_w},{g.depth_multiplier}}};\n"
+            f"    const ks_dims din = {{{xs[0]},{xs[1]},{xs[2]},{xs[3]}}};\n"
+            f"    const ks_dims dout = {{{ys[0]},{ys[1]},{ys[2]},{ys[3]}}};\n"
+        )
+    pix = 1 if case.op == "fc" else int(np.prod(case.y_shape[1:3]))
+    batches = case.x_shape[0]
+    levels = list(case.levels if case.levels is not None else range(L)) + list(case.bad_levels)
+    for k in levels:
+        if case.op == "fc":
+            st, y = kb.fully_connected(lib, nested, k, params, x)
+            call = f"ks_fully_connected_{sfx}(&w, {k}, &q, {batches}, x{tag}, y{tag})"
+        else:
+            st, y, sz = kb.conv(lib, case.op, case.geometry, nested, k, params, x, case.y_shape)
+            img.scratch = max(img.scratch, sz)
+            call = f"ks_{case.op}_{sfx}(&cp, &w, {k}, &q, &din, x{tag}, &dout, y{tag}, g_scratch)"
+        want = kb.KS_ERR_LEVEL if k in case.bad_levels else kb.KS_OK
+        assert st == want, (case, k, st)
+        label = f"{case.name} {case.dtype} {case.fmt} L{k}"
+        if st == kb.KS_OK:
+            exp = f"e{tag}_{len(calls)}"
+            hdr.append(_c_arr(exp, y, ctype))
+            chk = "check_s8" if is_int8 else "check_f32"
+            check = f'    {chk}("{label}", st, {KS_OK_NAME}, y{tag}, {exp}, {y.size});\n'
+        else:
+            check = f'    check_status("{label}", st, {st});\n'
+        body.append(f"    KS_BENCH_BEGIN(k);\n    st = {call};\n    KS_BENCH_END(k);\n{check}")
+        macs = int(np.count_nonzero(fl <= k)) * pix * batches if 0 <= k < L else 0
+        calls.append(Call(case, k, st, macs, rows * cols * pix * batches))
+    body.append("  }\n")
+
+
+KS_OK_NAME = "KS_OK"
+
+_PRELUDE = r"""#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "ks_bench.h"
+#include "ks_ops.h"
+static int g_fail;
+static void check_s8(const char *n, ks_status st, ks_status want, const int8_t *y, const int8_t *e, int len) {
+  int i, bad = 0, first = -1;
+  for (i = 0; i < len; ++i) { if (y[i] != e[i]) { if (first < 0) first = i; ++bad; } }
+  if (st != want || bad) {
+    printf("FAIL %s: status %d, %d/%d wrong, first at %d\n", n, (int)st, bad, len, first); g_fail++;
+  } else { printf("PASS %s\n", n); }
+}
+static void check_f32(const char *n, ks_status st, ks_status want, const float *y, const float *e, int len) {
+  int i, bad = 0, first = -1;
+  for (i = 0; i < len; ++i) {
+    if (!(fabsf(y[i] - e[i]) <= 1e-5f * (1.0f + fabsf(e[i])))) { if (first < 0) first = i; ++bad; }
+  }
+  if (st != want || bad) {
+    printf("FAIL %s: status %d, %d/%d wrong, first at %d\n", n, (int)st, bad, len, first); g_fail++;
+  } else { printf("PASS %s\n", n); }
+}
+static void check_status(const char *n, ks_status st, int want) {
+  if ((int)st != want) { printf("FAIL %s: status %d, want %d\n", n, (int)st, want); g_fail++; }
+  else { printf("PASS %s\n", n); }
+}
+"""
+
+
+def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extra_c: str = "") -> Image:
+    """Write <workdir>/<name>.c for `cases`, compile it with the core for `cpu`.
+    `extra_c` is appended to main() before the checks' summary (free-form
+    regions, e.g. switch-level measurements)."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    img = Image(workdir / f"{name}_{cpu}.elf", cpu)
+    hdr, body = [], []
+    for i, case in enumerate(cases):
+        _case_arrays(case, lib, f"c{i}", hdr, body, img.calls, img)
+    scratch = max(img.scratch, 4)
+    src = [
+        _PRELUDE,
+        f"static uint8_t g_scratch[{(scratch + 3) // 4 * 4}] __attribute__((aligned(4)));\n",
+        *hdr,
+        "int main(void) {\n  ks_status st;\n  (void)st;\n",
+        *body,
+        extra_c,
+        '  printf("failures %d\\n", g_fail);\n  return g_fail;\n}\n',
+    ]
+    app = workdir / f"{name}.c"
+    app.write_text("".join(src))
+    core = sorted((ROOT / "tflm_ops" / "core").glob("*.c"))
+    rt = [CM / "src" / "startup.c", CM / "src" / "semihost.c", CM / "src" / "ks_bench.S"]
+    cmd = [
+        "arm-none-eabi-gcc",
+        *ARCH[cpu],
+        "-O2",
+        "-std=c99",
+        "-ffunction-sections",
+        "-fdata-sections",
+        f"-I{CM / 'include'}",
+        f"-I{ROOT / 'tflm_ops' / 'include'}",
+        "-nostartfiles",
+        "--specs=nano.specs",
+        f"-T{CM / 'ld' / 'mps2.ld'}",
+        "-Wl,--gc-sections",
+        "-o",
+        str(img.elf),
+        str(app),
+        *map(str, rt),
+        *map(str, core),
+        "-lm",
+    ]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return img
+
+
+def run(img: Image, plugin, timeout: float = 300):
+    """Run in QEMU; returns run_qemu's result (exit_code = failures)."""
+    return rq.run_image(img.elf, cpu=img.cpu, plugin=plugin, timeout=timeout)
