@@ -103,6 +103,10 @@ class Case:
     negative_multipliers: bool = False
     act: tuple = (-128, 127)
     levels: tuple | None = None  # default: every level
+    # Prebuilt layer (e.g. read from a converted .tflite): used as given.
+    nested: kb.Nested | None = None
+    params: object | None = None  # kb.QuantParams (int8 only)
+    first_level: np.ndarray | None = None
 
 
 @dataclass
@@ -137,8 +141,18 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
     T = np.int8 if is_int8 else np.float32
     rows, cols = case.rows, case.cols
     dm = case.geometry.depth_multiplier if case.op == "depthwise_conv" else 0
-    L = len(case.density)
-    if is_int8:
+    L = len(case.density) if case.nested is None else case.nested.num_levels
+    if case.nested is not None:
+        x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
+        params, nested, fl = case.params, case.nested, case.first_level
+        mult, shift, bias = params.multiplier, params.shift, params.bias
+        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int32_t")]
+        hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
+        pdecl = (
+            f"const ks_quant_params q = {{{params.input_offset}, {params.output_offset}, {params.act_min},"
+            f" {params.act_max}, {int(np.asarray(mult).ndim == 2)}, bias{tag}, mult{tag}, shift{tag}}};"
+        )
+    elif is_int8:
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
         W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
         qshape = (L, rows) if case.per_level else (rows,)
@@ -164,7 +178,8 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         params = kb.FloatParams(-6.0, 6.0, scale, bias)
         hdr += [_c_arr(f"scale{tag}", scale, "float"), _c_arr(f"fbias{tag}", bias, "float")]
         pdecl = f"const ks_float_params q = {{-6.0f, 6.0f, {int(case.per_level)}, scale{tag}, fbias{tag}}};"
-    nested, fl = encode(case.fmt, W, case.density, rng, case.in_channels, dm)
+    if case.nested is None:
+        nested, fl = encode(case.fmt, W, case.density, rng, case.in_channels, dm)
     assert kb.validate(lib, nested) == kb.KS_OK, case
     ctype = CTYPES[T]
     hdr.append(_c_arr(f"x{tag}", x, ctype))
@@ -221,7 +236,7 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         else:
             check = f'    check_status("{label}", st, {st});\n'
         body.append(f"    KS_BENCH_BEGIN(k);\n    st = {call};\n    KS_BENCH_END(k);\n{check}")
-        macs = int(np.count_nonzero(fl <= k)) * pix * batches if 0 <= k < L else 0
+        macs = int(np.count_nonzero(fl <= k)) * pix * batches if (0 <= k < L and fl is not None) else 0
         calls.append(Call(case, k, st, macs, rows * cols * pix * batches))
     body.append("  }\n")
 
