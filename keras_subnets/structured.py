@@ -16,18 +16,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from keras_subnets import graph
 from keras_subnets import masks as masks_lib
 from keras_subnets.layers import SubnetDepthwiseConv2D, SubnetLayerMixin
-
-# Layers whose output channel c depends only on input channel c.
-_CHANNELWISE = (
-    keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU,
-    keras.layers.Softmax, keras.layers.Dropout, keras.layers.SpatialDropout2D,
-    keras.layers.GaussianNoise, keras.layers.GaussianDropout, keras.layers.MaxPooling2D,
-    keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling2D,
-    keras.layers.GlobalMaxPooling2D, keras.layers.ZeroPadding2D, keras.layers.Identity,
-    keras.layers.BatchNormalization,
-)
 
 
 @dataclass
@@ -39,34 +30,9 @@ class _Node:
     taps: int  # weights per (output unit, input channel) pair
 
 
-def _producer(tensor):
-    return tensor._keras_history.operation
-
-
 def _trace_source(layer) -> tuple[SubnetLayerMixin | None, int]:
-    tile = 1
-    tensor = layer.input
-    while True:
-        op = _producer(tensor)
-        if isinstance(op, keras.layers.InputLayer):
-            return None, tile
-        if isinstance(op, SubnetLayerMixin):
-            return op, tile
-        if isinstance(op, keras.layers.Flatten):
-            shape = op.input.shape
-            tile *= int(np.prod(shape[1:-1]))
-        elif not isinstance(op, _CHANNELWISE):
-            raise ValueError(
-                f"structured levels: layer '{op.name}' ({type(op).__name__}) between "
-                f"'{layer.name}' and the layer feeding it mixes or reorders channels; "
-                "structured sub-networks support chains of channel-wise layers, "
-                "pooling and Flatten (residual Add/Concatenate come with the REDS "
-                "permutation support) — use mask kind 'unstructured', 'row' or "
-                "'block' for this model"
-            )
-        if isinstance(op.input, (list, tuple)):
-            raise ValueError(f"structured levels: layer '{op.name}' has several inputs")
-        tensor = op.input
+    source, tile, _ = graph.trace_source(layer)
+    return source, tile
 
 
 def plan_structured(

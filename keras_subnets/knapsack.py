@@ -1,0 +1,303 @@
+"""Nested knapsack over computational blocks (REDS), solved as a MILP with HiGHS.
+
+A *group* is a set of channels kept or dropped together (a layer's units and
+the depthwise channels and BatchNorm entries tied to them), split into items
+(units, or blocks of units) in importance order; every level keeps a prefix of
+each group, so every level is a leading block in memory. Costs are sums of
+terms that are constant, linear in one group's width, or bilinear in two
+widths (a layer's MACs are out-width × in-width × positions). The bilinear
+products are linearised exactly with one continuous variable per item of one
+of the two groups: ``u_j = x_j · w_a`` (item *j* of group b kept times group a's
+width), enforced from below by ``u_j ≥ w_a − |a|·(1 − x_j)``, ``u_j ≥ 0`` — cost
+constraints only ever push ``u`` down, so at an optimum ``u_j`` is the product.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, sparse
+
+
+@dataclass
+class Group:
+    """Channels kept as a prefix.
+
+    Attributes:
+        name: the group's name (its producing layer).
+        values: importance of each item, in prefix order.
+        sizes: units per item (default 1 each).
+        min_units: units every level keeps at least.
+        fixed: the group is never reduced (a classifier, the model input).
+    """
+
+    name: str
+    values: np.ndarray
+    sizes: np.ndarray | None = None
+    min_units: int = 1
+    fixed: bool = False
+
+    def __post_init__(self):
+        self.values = np.asarray(self.values, np.float64)
+        self.sizes = np.ones(len(self.values), np.int64) if self.sizes is None else np.asarray(self.sizes, np.int64)
+        if len(self.sizes) != len(self.values) or np.any(self.sizes < 1):
+            raise ValueError(f"group '{self.name}': sizes must be positive, one per item")
+
+    @property
+    def units(self) -> int:
+        return int(self.sizes.sum())
+
+
+@dataclass
+class Term:
+    """``coeff`` × the product of the named groups' widths (0, 1 or 2 names)."""
+
+    coeff: float
+    groups: tuple[str, ...] = ()
+
+
+@dataclass
+class Problem:
+    """Groups, and cost constraints per resource (each must stay within the resource's budget)."""
+
+    groups: list[Group]
+    constraints: dict[str, list[list[Term]]] = field(default_factory=dict)
+
+    def group(self, name: str) -> Group:
+        for g in self.groups:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
+    def cost(self, widths: Mapping[str, int], resource: str) -> float:
+        """Largest constraint value of ``resource`` at the given unit widths."""
+        def term_value(t):
+            return t.coeff * math.prod(widths[g] for g in t.groups)
+
+        return max(sum(term_value(t) for t in terms) for terms in self.constraints[resource])
+
+    def value(self, items: Mapping[str, int]) -> float:
+        return float(sum(self.group(n).values[:k].sum() for n, k in items.items()))
+
+    def widths(self, items: Mapping[str, int]) -> dict[str, int]:
+        return {g.name: int(g.sizes[: items[g.name]].sum()) for g in self.groups}
+
+    def full_items(self) -> dict[str, int]:
+        return {g.name: len(g.values) for g in self.groups}
+
+
+@dataclass
+class Solution:
+    items: dict[str, int]
+    widths: dict[str, int]
+    value: float
+    costs: dict[str, float]
+    seconds: float
+    gap: float | None = None
+    method: str = "milp"
+
+
+class InfeasibleBudget(ValueError):
+    """No prefix of the groups fits the budget."""
+
+
+def _min_items(g: Group) -> int:
+    if g.fixed:
+        return len(g.values)
+    return int(np.searchsorted(np.cumsum(g.sizes), min(g.min_units, g.units)) + 1) if g.min_units > 0 else 0
+
+
+def solve(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int] | None = None,
+          time_limit: float = 60.0) -> Solution:
+    """Maximises kept importance within every budget (MILP, HiGHS via scipy).
+
+    Args:
+        problem: groups and cost constraints.
+        budgets: ``{resource: budget}``; resources not named are unconstrained.
+        lower: items of each group that must stay (nesting: the previous,
+            smaller level's solution).
+        time_limit: HiGHS time limit in seconds.
+
+    Raises:
+        InfeasibleBudget: saying which budget is below the minimum model.
+    """
+    start = time.perf_counter()
+    lower = dict(lower or {})
+    index: dict[tuple[str, int], int] = {}
+    c, lb, ub, integrality = [], [], [], []
+    for g in problem.groups:
+        keep = max(_min_items(g), lower.get(g.name, 0))
+        for i, v in enumerate(g.values):
+            index[(g.name, i)] = len(c)
+            c.append(-v)
+            lb.append(1.0 if i < keep else 0.0)
+            ub.append(1.0)
+            integrality.append(1)
+    rows, row_lb, row_ub = [], [], []
+
+    def add_row(coeffs: dict[int, float], lo: float, hi: float):
+        rows.append(coeffs)
+        row_lb.append(lo)
+        row_ub.append(hi)
+
+    for g in problem.groups:  # prefix order: x_{i+1} <= x_i
+        for i in range(len(g.values) - 1):
+            add_row({index[(g.name, i + 1)]: 1.0, index[(g.name, i)]: -1.0}, -np.inf, 0.0)
+    pair_vars: dict[tuple[str, str], list[int]] = {}
+
+    def pair(a: str, b: str) -> list[int]:
+        """Variables u_j = x_{b,j} * width(a), one per item j of b."""
+        if (a, b) not in pair_vars:
+            ga, gb = problem.group(a), problem.group(b)
+            table = []
+            for j in range(len(gb.values)):
+                u = len(c)
+                table.append(u)
+                c.append(0.0)
+                lb.append(0.0)
+                ub.append(float(ga.units))
+                integrality.append(0)
+                # u_j - width(a) - |a| x_j >= -|a|
+                coeffs = {u: 1.0, index[(b, j)]: -float(ga.units)}
+                for i, size in enumerate(ga.sizes):
+                    coeffs[index[(a, i)]] = coeffs.get(index[(a, i)], 0.0) - float(size)
+                add_row(coeffs, -float(ga.units), np.inf)
+            pair_vars[(a, b)] = table
+        return pair_vars[(a, b)]
+
+    for resource, budget in budgets.items():
+        if resource not in problem.constraints:
+            raise ValueError(f"unknown resource {resource!r}; the problem has {sorted(problem.constraints)}")
+        for terms in problem.constraints[resource]:
+            coeffs: dict[int, float] = {}
+            constant = 0.0
+            for t in terms:
+                free = [n for n in t.groups if not problem.group(n).fixed]
+                scale = t.coeff * math.prod(problem.group(n).units for n in t.groups if problem.group(n).fixed)
+                if not free:
+                    constant += scale
+                elif len(free) == 1:
+                    g = problem.group(free[0])
+                    for i, s in enumerate(g.sizes):
+                        k = index[(g.name, i)]
+                        coeffs[k] = coeffs.get(k, 0.0) + scale * s
+                else:
+                    # Linearise over the group with fewer items.
+                    a, b = sorted(free, key=lambda n: (-len(problem.group(n).values), n))
+                    gb = problem.group(b)
+                    for j, k in enumerate(pair(a, b)):
+                        coeffs[k] = coeffs.get(k, 0.0) + scale * gb.sizes[j]
+            add_row(coeffs, -np.inf, budget - constant)
+    n = len(c)
+    matrix = sparse.lil_matrix((len(rows), n))
+    for r, coeffs in enumerate(rows):
+        for k, v in coeffs.items():
+            matrix[r, k] = v
+    constraints = optimize.LinearConstraint(matrix.tocsr(), row_lb, row_ub) if rows else ()
+    result = optimize.milp(np.asarray(c), constraints=constraints, integrality=np.asarray(integrality),
+                           bounds=optimize.Bounds(lb, ub),
+                           options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "presolve": True})
+    if result.x is None:
+        minimum = {g.name: max(_min_items(g), lower.get(g.name, 0)) for g in problem.groups}
+        widths = problem.widths(minimum)
+        smallest = {r: problem.cost(widths, r) for r in budgets}
+        raise InfeasibleBudget(
+            f"no sub-network fits budgets {dict(budgets)}: the smallest allowed one (minimum widths"
+            f"{' and the previous level' if lower else ''}) costs {smallest}; raise the budget or lower "
+            "min_units"
+        )
+    items = {g.name: int(round(sum(result.x[index[(g.name, i)]] for i in range(len(g.values)))))
+             for g in problem.groups}
+    widths = problem.widths(items)
+    return Solution(items, widths, problem.value(items),
+                    {r: problem.cost(widths, r) for r in problem.constraints}, time.perf_counter() - start,
+                    gap=getattr(result, "mip_gap", None))
+
+
+def solve_nested(problem: Problem, budgets: Sequence[Mapping[str, float]], time_limit: float = 60.0
+                 ) -> list[Solution]:
+    """REDS's iterative bottom-up knapsack: smallest budget first, each solution kept by the next.
+
+    Args:
+        budgets: one ``{resource: budget}`` per level, smallest first.
+    """
+    solutions, lower = [], {}
+    for budget in budgets:
+        solution = solve(problem, budget, lower, time_limit)
+        solutions.append(solution)
+        lower = solution.items
+    return solutions
+
+
+def greedy(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int] | None = None) -> Solution:
+    """Baseline: drop the tail item with the least value per unit of cost saved until everything fits."""
+    start = time.perf_counter()
+    lower = dict(lower or {})
+    items = problem.full_items()
+    floor = {g.name: max(_min_items(g), lower.get(g.name, 0)) for g in problem.groups}
+
+    def over(its):
+        w = problem.widths(its)
+        return {r: problem.cost(w, r) - b for r, b in budgets.items()}
+
+    excess = over(items)
+    while any(v > 1e-9 for v in excess.values()):
+        best, best_ratio = None, math.inf
+        for g in problem.groups:
+            if items[g.name] <= floor[g.name]:
+                continue
+            trial = dict(items)
+            trial[g.name] -= 1
+            saved = sum(max(0.0, excess[r]) - max(0.0, v) for r, v in over(trial).items())
+            if saved <= 0:
+                continue
+            ratio = g.values[items[g.name] - 1] / saved
+            if ratio < best_ratio:
+                best, best_ratio = g.name, ratio
+        if best is None:
+            raise InfeasibleBudget(f"greedy: nothing left to drop and budgets {dict(budgets)} still exceeded")
+        items[best] -= 1
+        excess = over(items)
+    widths = problem.widths(items)
+    return Solution(items, widths, problem.value(items), {r: problem.cost(widths, r) for r in problem.constraints},
+                    time.perf_counter() - start, method="greedy")
+
+
+def brute_force(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int] | None = None
+                ) -> Solution | None:
+    """Exhaustive search over all prefixes (tests and tiny problems only)."""
+    lower = dict(lower or {})
+    choices = [range(max(_min_items(g), lower.get(g.name, 0)), len(g.values) + 1) for g in problem.groups]
+    best = None
+    for combo in itertools.product(*choices):
+        items = {g.name: k for g, k in zip(problem.groups, combo, strict=True)}
+        widths = problem.widths(items)
+        if all(problem.cost(widths, r) <= b + 1e-9 for r, b in budgets.items()):
+            value = problem.value(items)
+            if best is None or value > best.value + 1e-12:
+                best = Solution(items, widths, value, {r: problem.cost(widths, r) for r in problem.constraints},
+                                0.0, method="brute_force")
+    return best
+
+
+def drop_order(problem: Problem, solutions: Sequence[Solution]) -> list[list[tuple[str, int, int]]]:
+    """Blocks dropped between consecutive levels, from the densest downwards.
+
+    Returns:
+        For each step from level k+1 to level k (densest first), the list of
+        ``(group, first unit, last unit + 1)`` ranges that stop being computed.
+    """
+    steps = []
+    ordered = list(solutions)
+    for big, small in zip(ordered[::-1][:-1], ordered[::-1][1:], strict=True):
+        step = []
+        for g in problem.groups:
+            if small.widths[g.name] < big.widths[g.name]:
+                step.append((g.name, small.widths[g.name], big.widths[g.name]))
+        steps.append(step)
+    return steps

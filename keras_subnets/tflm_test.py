@@ -1,0 +1,276 @@
+"""KS_* operators in the tflite-micro wheel (host adapter) against the densified reference."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from flatbuffers import flexbuffers
+from tflite_micro.python.tflite_micro import runtime
+
+import keras_subnets as ks
+from keras_subnets import tflm
+from keras_subnets.convert import convert, densify
+from keras_subnets.convert import flatbuffer as fb
+from keras_subnets.demo import load_scaled
+
+LEVELS = [0.8, 0.5, 0.0]
+KINDS = ["unstructured", "row", "block", "structured"]
+
+
+def tiny_cnn() -> keras.Model:
+    """Every operator path the converter emits: strided SAME and VALID 3x3 convs
+    (scratch-buffer path), 1x1 conv, depthwise with multiplier 2, Dense logits
+    (no softmax, so float differences stay visible), and BatchNorms with some
+    negative scales (negative int8 multipliers)."""
+    layers = keras.layers
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.ReLU(name="stem_relu")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw")(x)
+    x = layers.BatchNormalization(name="dw_bn")(x)
+    x = layers.ReLU(6.0, name="dw_relu")(x)
+    x = layers.Conv2D(16, 1, name="pw")(x)
+    x = layers.BatchNormalization(name="pw_bn")(x)
+    x = layers.ReLU(name="pw_relu")(x)
+    x = layers.Conv2D(16, 3, strides=2, padding="valid", name="conv")(x)
+    x = layers.BatchNormalization(name="conv_bn")(x)
+    x = layers.ReLU(name="conv_relu")(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(10, name="logits")(x)
+    model = keras.Model(inputs, outputs, name="tiny_cnn")
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(-1.5, 1.5, c), rng.normal(0, 0.3, c), rng.normal(0, 0.2, c),
+                               rng.uniform(0.2, 2.0, c)])
+    return model
+
+
+@pytest.fixture(scope="module")
+def images():
+    (x_train, _), (x_test, _) = load_scaled(train_samples=100, test_samples=3)
+    return x_train, x_test
+
+
+@pytest.fixture(scope="module")
+def files(images):
+    """{(kind, quantize): converted file} for a random-init tiny CNN (real images for calibration)."""
+    x_train, _ = images
+    keras.utils.set_random_seed(0)
+    base = tiny_cnn()
+    out = {}
+    for kind in KINDS:
+        model = ks.nest(base, LEVELS, kind=kind)
+        for quantize in ("float32", "int8"):
+            out[kind, quantize] = convert(model, x_train, quantize=quantize, progress=False)
+    return out
+
+
+def quantized(interp, x: np.ndarray) -> np.ndarray:
+    details = interp.get_input_details(0)
+    if details["dtype"] != np.int8:
+        return x
+    q = details["quantization_parameters"]
+    return np.clip(np.round(x / q["scales"][0] + q["zero_points"][0]), -128, 127).astype(np.int8)
+
+
+def run_raw(interp, x: np.ndarray, level: int | None = None) -> np.ndarray:
+    """Raw outputs (int8 stays int8) of every sample."""
+    outputs = []
+    for sample in quantized(interp, x):
+        interp.set_input(sample[None], 0)
+        if level is not None:
+            interp.set_input(np.array([level], np.int32), 1)
+        interp.invoke()
+        outputs.append(np.array(interp.get_output(0)[0]))
+    return np.stack(outputs)
+
+
+def edited(blob: bytes, edit) -> bytes:
+    """Applies ``edit(model, subgraph, ops)`` with ops = {custom code: [operators]} and re-serialises."""
+    model = fb.load(blob)
+    sg = model.subgraphs[0]
+    ops = {}
+    for op in sg.operators:
+        ops.setdefault(fb.op_name(model, op), []).append(op)
+    edit(model, sg, ops)
+    return fb.save(model)
+
+
+def with_options(op, **changes) -> None:
+    options = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+    for key, value in changes.items():
+        if value is None:
+            options.pop(key)
+        else:
+            options[key] = value
+    op.customOptions = np.frombuffer(bytes(flexbuffers.Dumps(options)), np.uint8)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_level_matches_the_densified_reference(kind, files, images):
+    _, x = images
+    for quantize in ("float32", "int8"):
+        blob = files[kind, quantize]
+        got = tflm.run_levels(blob, x)
+        assert sorted(got) == list(range(len(LEVELS)))
+        for level, out in got.items():
+            ref = run_raw(runtime.Interpreter.from_bytes(densify(blob, level)), x)
+            if quantize == "int8":
+                assert out.dtype == np.int8
+                np.testing.assert_array_equal(out, ref, err_msg=f"{kind} int8 level {level}")
+            else:
+                scale = max(1.0, float(np.abs(ref).max()))
+                assert np.abs(out - ref).max() <= 1e-5 * scale, f"{kind} float32 level {level}"
+        # Levels differ, so the kernel really switches on the subnet input.
+        assert not np.array_equal(got[0], got[len(LEVELS) - 1])
+
+
+def test_one_interpreter_switches_levels_and_survives_a_bad_level(files, images):
+    _, x = images
+    blob = files["unstructured", "int8"]
+    interp = tflm.make_interpreter(blob)
+    assert isinstance(interp, runtime.Interpreter)
+    first = run_raw(interp, x[:1], level=0)
+    for bad in (len(LEVELS), -1):
+        with pytest.raises(RuntimeError, match=rf"KS_\w+: level {bad} is out of range.*\[0, {len(LEVELS)}\)"):
+            run_raw(interp, x[:1], level=bad)
+    np.testing.assert_array_equal(run_raw(interp, x[:1], level=0), first)
+
+
+def test_run_levels_dequantizes(files, images):
+    _, x = images
+    blob = files["row", "int8"]
+    raw = tflm.run_levels(blob, x[:1], levels=[1])
+    real = tflm.run_levels(blob, x[:1], levels=[1], dequantize=True)
+    q = tflm.make_interpreter(blob).get_output_details(0)["quantization_parameters"]
+    np.testing.assert_allclose(real[1], (raw[1].astype(np.float32) - q["zero_points"][0]) * q["scales"][0])
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [
+        ("version 2", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=2),
+         r"KS_CONV_2D: unsupported custom options version 2 \(this kernel reads version 1\)"),
+        ("missing key", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=None),
+         r"KS_FULLY_CONNECTED: custom options lack integer key 'rows'"),
+        ("garbage options", lambda m, sg, ops: setattr(ops["KS_DEPTHWISE_CONV_2D"][0], "customOptions",
+                                                       np.frombuffer(b"\x07\xff\x00", np.uint8)),
+         r"KS_DEPTHWISE_CONV_2D: custom options are missing or not a flexbuffer map"),
+        ("wrong rows", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11),
+         r"KS_FULLY_CONNECTED: per-level tables must have levels \* rows = 33"),
+        ("bad padding", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], padding=1),
+         r"KS_CONV_2D: output shape must be"),
+    ],
+)
+def test_bad_options_are_refused_at_allocation(name, edit, message, files):
+    blob = edited(files["unstructured", "int8"], edit)
+    with pytest.raises(RuntimeError, match=message):
+        tflm.make_interpreter(blob)
+
+
+def truncate_level_table(model, sg, ops):
+    op = ops["KS_FULLY_CONNECTED"][0]
+    tensor = sg.tensors[op.inputs[4]]
+    table = fb.tensor_data(model, tensor)
+    shorter = np.ascontiguousarray(table[:-1])
+    tensor.shape = np.asarray(shorter.shape, np.int32)
+    model.buffers[tensor.buffer].data = np.frombuffer(shorter.tobytes(), np.uint8)
+
+
+def corrupt_pointers(model, sg, ops):
+    op = ops["KS_CONV_2D"][0]
+    tensor = sg.tensors[op.inputs[4]]
+    table = fb.tensor_data(model, tensor).copy()
+    table[len(table) // 2] = 1 << 30  # a pointer far past the values
+    model.buffers[tensor.buffer].data = np.frombuffer(table.tobytes(), np.uint8)
+
+
+def wrong_index_type(model, sg, ops):
+    tensor = sg.tensors[ops["KS_CONV_2D"][0].inputs[3]]
+    tensor.type = fb.TensorType.INT8
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (truncate_level_table, r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\).*level table 30"),
+        (corrupt_pointers, r"KS_CONV_2D: weights violate docs/format.md \(KS_ERR_FORMAT\)"),
+        (wrong_index_type, r"KS_CONV_2D: indices \(input 3\) is int8, expected uint8"),
+    ],
+)
+def test_bad_tensors_are_refused_at_allocation(edit, message, files):
+    blob = edited(files["unstructured", "float32"], edit)
+    with pytest.raises(RuntimeError, match=message):
+        tflm.make_interpreter(blob)
+
+
+def test_structured_level_table_must_hold_both_widths(files):
+    def halve(model, sg, ops):
+        tensor = sg.tensors[ops["KS_DEPTHWISE_CONV_2D"][0].inputs[4]]
+        table = np.ascontiguousarray(fb.tensor_data(model, tensor)[: len(LEVELS)])
+        tensor.shape = np.asarray(table.shape, np.int32)
+        model.buffers[tensor.buffer].data = np.frombuffer(table.tobytes(), np.uint8)
+
+    with pytest.raises(RuntimeError, match=r"KS_DEPTHWISE_CONV_2D: level table has 3 entries.*needs 2 \* levels = 6"):
+        tflm.make_interpreter(edited(files["structured", "int8"], halve))
+
+
+def test_symbol_check_names_what_is_missing():
+    names = list(tflm.REQUIRED_SYMBOLS)
+    tflm.check_symbols(names)
+    tflm.check_symbols(lambda name: True)
+    with pytest.raises(RuntimeError, match=r"does not export 1 function.*MicroContextGetEvalTensor") as info:
+        tflm.check_symbols([n for n in names if "GetEvalTensor" not in n])
+    assert "_ZN6tflite5micro25MicroContextGetEvalTensorEPKNS0_13TfLiteContextEi" in str(info.value)
+    with pytest.raises(RuntimeError, match="does not export 5 function"):
+        tflm.check_symbols(["_ZN6tflite12MicroContextGetEvalTensorEPKNS_13TfLiteContextEi"])
+
+
+def test_wheel_version_is_pinned():
+    tflm.check_wheel_version(tflm.WHEEL_VERSION)
+    assert tflm.wheel_version() == tflm.WHEEL_VERSION
+    with pytest.raises(RuntimeError, match=r"tflite-micro 0\.dev20990101 is installed.*0\.dev20261023182759"):
+        tflm.check_wheel_version("0.dev20990101")
+    with pytest.raises(RuntimeError, match="not installed"):
+        tflm.check_wheel_version(None)
+
+
+@pytest.mark.skipif(shutil.which("nm") is None, reason="needs binutils nm")
+def test_adapter_needs_exactly_the_checked_wheel_symbols():
+    """The Python-side list and the C++ declarations (ks_wheel_abi.h) agree."""
+    lib = tflm.build_adapter()
+    undefined = subprocess.run(["nm", "-D", "--undefined-only", str(lib)], capture_output=True, text=True,
+                               check=True).stdout.split()
+    assert {s for s in undefined if s.startswith("_ZN6tflite")} == set(tflm.REQUIRED_SYMBOLS)
+    exported = subprocess.run(["nm", "-D", "--defined-only", str(lib)], capture_output=True, text=True,
+                              check=True).stdout.split()
+    assert tflm.REGISTERER in exported
+    assert not any(s.startswith("ks_") for s in exported), "the core must stay hidden"
+
+
+def test_build_cache_is_keyed_by_the_sources(tmp_path):
+    first = tflm.build_adapter(tmp_path)
+    assert tflm.build_adapter(tmp_path) == first
+    assert first.name.startswith("libks_wheel_ops-") and first.stat().st_size > 0
+
+
+TFLM_ROOT = os.environ.get("TFLM_ROOT")
+
+
+@pytest.mark.skipif(not TFLM_ROOT, reason="set TFLM_ROOT (and FLATBUFFERS_INCLUDE, GEMMLOWP_ROOT) to compile-check "
+                                          "the TFLM glue against real TFLM headers")
+def test_tflm_glue_compiles_against_tflm_headers(tmp_path):
+    ops = Path(tflm.TFLM_OPS_DIR)
+    make = ["make", "-s", "-C", str(ops), "tflm-check", f"TFLM_ROOT={TFLM_ROOT}", f"TFLM_CHECK_DIR={tmp_path}"]
+    for var in ("FLATBUFFERS_INCLUDE", "GEMMLOWP_ROOT"):
+        if os.environ.get(var):
+            make.append(f"{var}={os.environ[var]}")
+    result = subprocess.run(make, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
