@@ -11,7 +11,7 @@ from keras_subnets import graph
 from keras_subnets import knapsack as kn
 from keras_subnets.reds.permutation import group_scores
 
-RESOURCES = ("macs", "bytes", "activations", "latency")
+RESOURCES = ("macs", "bytes", "weights", "activations", "latency")
 
 
 def _positions(layer) -> int:
@@ -39,8 +39,9 @@ def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, m
             (e.g. from benchmarks/kernels.py); enables the ``latency`` resource.
 
     Resources: ``macs`` (multiply-accumulates per sample), ``bytes`` (kernel
-    weights and biases), ``activations`` (per layer, input plus output
-    activation bytes: the peak is the largest), ``latency``.
+    weights and biases), ``weights`` (kernel weights), ``activations`` (per
+    layer, input plus output activation bytes: the peak is the largest),
+    ``latency``.
     """
     groups, inputs_of = graph.channel_groups(model, what="REDS knapsack")
     scores = group_scores(groups, dict(importance))
@@ -56,7 +57,7 @@ def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, m
     model_input = model.inputs[0]
     in_channels = int(model_input.shape[-1])
     kn_groups.append(kn.Group("input", np.zeros(in_channels), fixed=True, min_units=0))
-    macs, params, latency, activations = [], [], [], []
+    macs, params, latency, activations, weights = [], [], [], [], []
     input_positions = int(np.prod([int(d) for d in model_input.shape[1:-1]]))
     for g in groups:
         for layer in [g.producer, *g.depthwise]:
@@ -65,6 +66,7 @@ def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, m
                 width_terms = (g.name,)
                 layer_macs = [kn.Term(pos * taps, width_terms)]
                 layer_params = [kn.Term(taps * bytes_per_weight + (4 if layer.use_bias else 0), width_terms)]
+                weights.append(kn.Term(taps, width_terms))
                 in_terms = (g.name,)
                 in_positions = _positions(layer) if layer.input is None else int(
                     np.prod([int(d) for d in layer.input.shape[1:-1]]))
@@ -73,6 +75,7 @@ def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, m
                 in_name = upstream.name
                 layer_macs = [kn.Term(pos * taps * tile, (in_name, g.name))]
                 layer_params = [kn.Term(taps * tile * bytes_per_weight, (in_name, g.name))]
+                weights.append(kn.Term(taps * tile, (in_name, g.name)))
                 if layer.use_bias:
                     layer_params.append(kn.Term(4, (g.name,)))
                 in_terms = (in_name,)
@@ -88,7 +91,7 @@ def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, m
                 entry = latency_table[layer.name]
                 latency += [kn.Term(t.coeff * float(entry.get("per_mac", 0.0)), t.groups) for t in layer_macs]
                 latency.append(kn.Term(pos * float(entry.get("per_output", 0.0)), (g.name,)))
-    constraints = {"macs": [macs], "bytes": [params], "activations": activations}
+    constraints = {"macs": [macs], "bytes": [params], "activations": activations, "weights": [weights]}
     if latency_table is not None:
         constraints["latency"] = [latency]
     return kn.Problem(kn_groups, constraints)

@@ -1,0 +1,103 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_subnets as ks
+from keras_subnets import reds
+from keras_subnets.demo import load_scaled
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_scaled(train_samples=512, test_samples=64)
+
+
+def _flatten_model():
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(6, 3, padding="same", name="c1")(inputs)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(12, activation="relu", name="d1")(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="head")(x))
+
+
+def _randomise_bn(model):
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.get_weights()])
+
+
+@pytest.mark.parametrize("build", [ks.zoo.ds_cnn_s, ks.zoo.quickstart_cnn, _flatten_model])
+def test_permutation_keeps_the_function_and_sorts_importance(build):
+    model = build(input_shape=(8, 8, 1)) if build is not _flatten_model else build()
+    _randomise_bn(model)
+    x = np.random.default_rng(1).normal(size=(6, 8, 8, 1)).astype("float32")
+    before = model.predict(x, verbose=0)
+    importance = reds.magnitude_importance(model)
+    applied = reds.permute_channels(model, importance)
+    np.testing.assert_allclose(model.predict(x, verbose=0), before, rtol=1e-5, atol=1e-6)
+    assert applied
+    after = reds.magnitude_importance(model)
+    groups, _ = ks.graph.channel_groups(model)
+    scores = reds.permutation.group_scores(groups, after)
+    for name in applied:
+        assert np.all(np.diff(scores[name]) <= 1e-6), name
+
+
+def test_permutation_rejects_residual_adds_by_name():
+    inputs = keras.Input((6, 6, 4))
+    a = keras.layers.Conv2D(4, 1)(inputs)
+    b = keras.layers.Conv2D(4, 1)(a)
+    x = keras.layers.Add(name="skip_add")([a, b])
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    with pytest.raises(ValueError, match="skip_add"):
+        reds.permute_channels(model, reds.magnitude_importance(model))
+
+
+def test_importance_uses_gradients(data):
+    (x, y), _ = data
+    model = ks.zoo.quickstart_cnn()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    scores = reds.unit_importance(model, x, y, batches=2, batch_size=64)
+    assert scores["stem"].shape == (32,) and scores["dw1"].shape == (32,) and scores["classifier"].shape == (10,)
+    assert all(np.all(v >= 0) and np.any(v > 0) for v in scores.values())
+    with pytest.raises(ValueError, match="no samples"):
+        reds.unit_importance(model, x[:0], y[:0])
+
+
+def test_knapsack_costs_agree_with_the_nested_model_and_levels_are_nested():
+    base = ks.zoo.ds_cnn_s()
+    chosen = reds.plan(base, (0.25, 0.5, 0.75))
+    assert [round(b["macs"] / chosen.budgets[-1]["macs"], 2) for b in chosen.budgets] == [0.25, 0.5, 0.75, 1.0]
+    assert all(s.gap is None or s.gap < 1e-6 for s in chosen.solutions)
+    assert chosen.seconds < 30
+    model = ks.nest(base, chosen.sparsities, kind="structured", widths=chosen.widths)
+    for k, solution in enumerate(chosen.solutions):
+        costs = ks.level_costs(model, k)
+        assert costs["macs"] == pytest.approx(solution.costs["macs"])  # two independent counts agree
+        assert costs["macs"] <= chosen.budgets[k]["macs"] + 1e-6
+        lower = chosen.solutions[k - 1].items if k else None  # same nesting constraint for both
+        assert solution.value + 1e-9 >= ks.knapsack.greedy(chosen.problem, chosen.budgets[k], lower).value
+    for name, widths in chosen.widths.items():
+        assert widths == sorted(widths) and widths[-1] == model.get_layer(name).kernel.shape[-1]
+    assert "value(milp)" in chosen.table()
+
+
+def test_infeasible_budget_is_explained():
+    base = ks.zoo.ds_cnn_s()
+    with pytest.raises(ks.knapsack.InfeasibleBudget, match="raise the budget"):
+        reds.plan(base, (0.01,), min_units=32)
+
+
+def test_fit_subnets_end_to_end(data):
+    (x, y), (x_test, y_test) = data
+    base = ks.zoo.ds_cnn_s()
+    base.compile("adam", "sparse_categorical_crossentropy")
+    base.fit(x, y, epochs=1, verbose=0)
+    model, chosen = reds.fit_subnets(base, x, y, (0.5,), importance_batches=2, epochs=1, verbose=0)
+    assert model.levels == chosen.sparsities and len(model.levels) == 2
+    rows = ks.evaluate_levels(model, x_test, y_test, print_table=False)
+    assert rows[0]["macs"] < rows[1]["macs"] and rows[0]["macs"] <= 0.5 * rows[1]["macs"] + 1
