@@ -128,7 +128,7 @@ struct OpData {
   ks_dims out_dims;
   int32_t batches;        // fully connected
   int32_t scratch_bytes;  // 0: no scratch buffer
-  int32_t scratch_index;  // from the binding's RequestScratchBufferInArena
+  int scratch_index;      // from RequestScratchBufferInArena (int, as TFLM)
 };
 
 // Init: parses the custom options into `data` (never fails; a problem is
