@@ -48,3 +48,25 @@ def test_demo_prints_the_per_level_table(tmp_path):
 def test_cli_rejects_unknown_commands():
     done = _run("train-everything")
     assert done.returncode == 2 and "usage: keras-subnets" in done.stderr
+
+
+def test_knapsack_prints_widths_and_drop_order(tmp_path):
+    import keras_subnets as ks
+
+    path = tmp_path / "ds_cnn_s.keras"
+    ks.zoo.ds_cnn_s().save(path)
+    done = _run("knapsack", str(path), "--budgets=0.25,0.5,0.75", "--data=")
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["level", "macs"])
+    widths = [line.split() for line in lines[header + 1:header + 5]]
+    assert [row[1] for row in widths] == ["25.0%", "50.0%", "75.0%", "100.0%"]
+    stem = [int(row[2]) for row in widths]
+    assert stem == sorted(stem) and stem[-1] == 64
+    assert "to level 0:" in done.stdout and "HiGHS" in done.stdout
+    table = tmp_path / "latency.json"
+    table.write_text('{"stem": {"per_mac": 2.0}}')
+    done = _run("knapsack", str(path), f"--resource={table}", "--data=")
+    assert done.returncode == 1 and "no entry for layer" in done.stderr
+    done = _run("knapsack", str(path), "--budgets=0.001", "--data=")
+    assert done.returncode == 1 and "raise the budget" in done.stderr
