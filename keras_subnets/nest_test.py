@@ -142,3 +142,17 @@ def test_bad_arguments():
         ks.nest(keras.Sequential([keras.layers.Dense(2)]), LEVELS)
     with pytest.raises(ValueError, match="already a sub-network"):
         ks.nest(ks.nest(_cnn(), LEVELS), LEVELS)
+
+
+def test_sliced_model_of_a_structured_level_is_smaller_and_equal():
+    from keras_subnets.convert.export import sliced_model
+
+    model = ks.nest(_cnn(), LEVELS, kind="structured")
+    for k in range(len(LEVELS)):
+        small = sliced_model(model, k)
+        with ks.level(model, k):
+            expected = model.predict(_x(), verbose=0)
+        np.testing.assert_allclose(small.predict(_x(), verbose=0), expected, rtol=1e-5, atol=1e-5)
+        assert small.get_layer("stem").kernel.shape[-1] == model.get_layer("stem").level_widths[k]
+    with pytest.raises(ValueError, match="only structured"):
+        sliced_model(ks.nest(_cnn(), LEVELS), 0)

@@ -154,3 +154,74 @@ def plain_model(model: keras.Model, level: int) -> keras.Model:
         elif old.weights:
             new.set_weights(old.get_weights())
     return cloned
+
+
+def sliced_model(model: keras.Model, level: int) -> keras.Model:
+    """A physically smaller standard Keras model of a ``structured`` level.
+
+    Every structured layer keeps only its level's leading units and active
+    input channels (what REDS deploys per sub-network); the result has the
+    level's outputs and the level's true size.
+
+    Raises:
+        ValueError: if a sub-network layer is not ``structured``.
+    """
+    count = model.num_levels if hasattr(model, "num_levels") else None
+    if count is not None and not 0 <= level < count:
+        raise ValueError(f"model '{model.name}' has levels 0..{count - 1}; got level {level}")
+    pairs = []
+
+    def clone(layer):
+        plain_cls = _PLAIN.get(type(layer))
+        config = layer.get_config()
+        if plain_cls is None:
+            new = layer.__class__.from_config(config)
+        else:
+            if isinstance(layer, SubnetLayerMixin) and layer.mask_kind != "structured":
+                raise ValueError(f"layer '{layer.name}' is '{layer.mask_kind}'; only structured levels can be sliced")
+            width = int(np.sum(_np(layer.unit_level) <= level)) if isinstance(layer, SubnetLayerMixin) else None
+            for key in _SUBNET_KEYS:
+                config.pop(key, None)
+            if isinstance(layer, SubnetDense):
+                config["units"] = width
+            elif isinstance(layer, SubnetConv2D):
+                config["filters"] = width
+            new = plain_cls.from_config(config)
+        pairs.append((layer, new))
+        return new
+
+    graph = keras.Model(model.inputs, model.outputs, name=f"{model.name}_level{level}_sliced")
+    cloned = keras.models.clone_model(graph, clone_function=clone)
+    for old, new in pairs:
+        if isinstance(old, SubnetLayerMixin):
+            kernel = _np(old.kernel)
+            active = _np(old.kernel_level) <= level
+            width = int(np.sum(_np(old.unit_level) <= level))
+            if isinstance(old, SubnetDepthwiseConv2D):
+                weights = [kernel[:, :, :width // old.depth_multiplier, :]]
+            elif isinstance(old, SubnetConv2D):
+                cin = int(np.sum(active[0, 0, :, 0]))
+                weights = [kernel[:, :, :cin, :width]]
+            else:
+                rows = active[:, 0]
+                weights = [kernel[rows][:, :width]]
+            if old.use_bias:
+                weights.append(_np(old.bias)[:width])
+            new.set_weights(weights)
+        elif isinstance(old, SubnetBatchNormalization):
+            channels = int(new.moving_mean.shape[0])
+
+            def row(var, old=old, channels=channels):
+                value = _np(var)
+                return (value if value.ndim == 1 else value[level])[:channels]
+
+            weights = []
+            if old.scale:
+                weights.append(row(old.gamma))
+            if old.center:
+                weights.append(row(old.beta))
+            weights += [row(old.moving_mean), row(old.moving_variance)]
+            new.set_weights(weights)
+        elif old.weights:
+            new.set_weights(old.get_weights())
+    return cloned
