@@ -49,8 +49,8 @@ def main(argv):
     from keras_subnets import knapsack as kn
     from keras_subnets import reds
     from keras_subnets.convert import convert, densify, read_levels
-    from keras_subnets.convert.export import sliced_model
     from keras_subnets.convert.converter import _tf_convert
+    from keras_subnets.convert.export import sliced_model
     from keras_subnets.convert.reference import run_tflm
     from keras_subnets.demo import load_scaled
 
