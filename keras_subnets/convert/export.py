@@ -107,12 +107,12 @@ def fold_plan(model: keras.Model) -> list[FoldedLayer]:
     return plan
 
 
-def plain_model(model: keras.Model, level: int) -> keras.Model:
-    """A standard Keras model computing ``model`` at ``level``.
+def _level_clone(model: keras.Model, level: int, suffix: str, resize, layer_weights) -> keras.Model:
+    """Clones ``model`` into plain Keras layers carrying ``level``'s weights.
 
-    Sub-network layers become their Keras parents with the level's masked
-    weights and BatchNorm row; the result converts with TensorFlow's TFLite
-    converter and is the float reference for that level.
+    Args:
+        resize: ``(subnet layer, config) -> None`` may shrink a layer's config.
+        layer_weights: ``(old subnet weight layer, level) -> [kernel, (bias)]``.
     """
     count = model.num_levels if hasattr(model, "num_levels") else None
     if count is not None and not 0 <= level < count:
@@ -125,35 +125,48 @@ def plain_model(model: keras.Model, level: int) -> keras.Model:
         if plain_cls is None:
             new = layer.__class__.from_config(config)
         else:
+            resize(layer, config)
             for key in _SUBNET_KEYS:
                 config.pop(key, None)
             new = plain_cls.from_config(config)
         pairs.append((layer, new))
         return new
 
-    graph = keras.Model(model.inputs, model.outputs, name=f"{model.name}_level{level}")
+    graph = keras.Model(model.inputs, model.outputs, name=f"{model.name}_level{level}{suffix}")
     cloned = keras.models.clone_model(graph, clone_function=clone)
     for old, new in pairs:
         if isinstance(old, SubnetLayerMixin):
-            weights = [_np(old.kernel) * old.level_masks()[level]]
-            if old.use_bias:
-                weights.append(_np(old.bias) * (_np(old.unit_level) <= level))
-            new.set_weights(weights)
+            new.set_weights(layer_weights(old, level))
         elif isinstance(old, SubnetBatchNormalization):
-            def row(var, old=old):
-                value = _np(var)
-                return value if value.ndim == 1 else value[level]
+            channels = int(new.moving_mean.shape[0])
 
-            weights = []
-            if old.scale:
-                weights.append(row(old.gamma))
+            def row(var, old=old, channels=channels):
+                value = _np(var)
+                return (value if value.ndim == 1 else value[level])[:channels]
+
+            weights = [row(old.gamma)] if old.scale else []
             if old.center:
                 weights.append(row(old.beta))
-            weights += [row(old.moving_mean), row(old.moving_variance)]
-            new.set_weights(weights)
+            new.set_weights(weights + [row(old.moving_mean), row(old.moving_variance)])
         elif old.weights:
             new.set_weights(old.get_weights())
     return cloned
+
+
+def plain_model(model: keras.Model, level: int) -> keras.Model:
+    """A standard Keras model computing ``model`` at ``level``.
+
+    Sub-network layers become their Keras parents with the level's masked
+    weights and BatchNorm row; the result converts with TensorFlow's TFLite
+    converter and is the float reference for that level.
+    """
+    def masked(old, level):
+        weights = [_np(old.kernel) * old.level_masks()[level]]
+        if old.use_bias:
+            weights.append(_np(old.bias) * (_np(old.unit_level) <= level))
+        return weights
+
+    return _level_clone(model, level, "", lambda layer, config: None, masked)
 
 
 def sliced_model(model: keras.Model, level: int) -> keras.Model:
@@ -166,62 +179,29 @@ def sliced_model(model: keras.Model, level: int) -> keras.Model:
     Raises:
         ValueError: if a sub-network layer is not ``structured``.
     """
-    count = model.num_levels if hasattr(model, "num_levels") else None
-    if count is not None and not 0 <= level < count:
-        raise ValueError(f"model '{model.name}' has levels 0..{count - 1}; got level {level}")
-    pairs = []
+    def width(layer) -> int:
+        return int(np.sum(_np(layer.unit_level) <= level))
 
-    def clone(layer):
-        plain_cls = _PLAIN.get(type(layer))
-        config = layer.get_config()
-        if plain_cls is None:
-            new = layer.__class__.from_config(config)
+    def resize(layer, config):
+        if not isinstance(layer, SubnetLayerMixin):
+            return
+        if layer.mask_kind != "structured":
+            raise ValueError(f"layer '{layer.name}' is '{layer.mask_kind}'; only structured levels can be sliced")
+        if isinstance(layer, SubnetDense):
+            config["units"] = width(layer)
+        elif isinstance(layer, SubnetConv2D):
+            config["filters"] = width(layer)
+
+    def sliced(old, level):
+        kernel, active, w = _np(old.kernel), _np(old.kernel_level) <= level, width(old)
+        if isinstance(old, SubnetDepthwiseConv2D):
+            weights = [kernel[:, :, :w // old.depth_multiplier, :]]
+        elif isinstance(old, SubnetConv2D):
+            weights = [kernel[:, :, :int(np.sum(active[0, 0, :, 0])), :w]]
         else:
-            if isinstance(layer, SubnetLayerMixin) and layer.mask_kind != "structured":
-                raise ValueError(f"layer '{layer.name}' is '{layer.mask_kind}'; only structured levels can be sliced")
-            width = int(np.sum(_np(layer.unit_level) <= level)) if isinstance(layer, SubnetLayerMixin) else None
-            for key in _SUBNET_KEYS:
-                config.pop(key, None)
-            if isinstance(layer, SubnetDense):
-                config["units"] = width
-            elif isinstance(layer, SubnetConv2D):
-                config["filters"] = width
-            new = plain_cls.from_config(config)
-        pairs.append((layer, new))
-        return new
+            weights = [kernel[active[:, 0]][:, :w]]
+        if old.use_bias:
+            weights.append(_np(old.bias)[:w])
+        return weights
 
-    graph = keras.Model(model.inputs, model.outputs, name=f"{model.name}_level{level}_sliced")
-    cloned = keras.models.clone_model(graph, clone_function=clone)
-    for old, new in pairs:
-        if isinstance(old, SubnetLayerMixin):
-            kernel = _np(old.kernel)
-            active = _np(old.kernel_level) <= level
-            width = int(np.sum(_np(old.unit_level) <= level))
-            if isinstance(old, SubnetDepthwiseConv2D):
-                weights = [kernel[:, :, :width // old.depth_multiplier, :]]
-            elif isinstance(old, SubnetConv2D):
-                cin = int(np.sum(active[0, 0, :, 0]))
-                weights = [kernel[:, :, :cin, :width]]
-            else:
-                rows = active[:, 0]
-                weights = [kernel[rows][:, :width]]
-            if old.use_bias:
-                weights.append(_np(old.bias)[:width])
-            new.set_weights(weights)
-        elif isinstance(old, SubnetBatchNormalization):
-            channels = int(new.moving_mean.shape[0])
-
-            def row(var, old=old, channels=channels):
-                value = _np(var)
-                return (value if value.ndim == 1 else value[level])[:channels]
-
-            weights = []
-            if old.scale:
-                weights.append(row(old.gamma))
-            if old.center:
-                weights.append(row(old.beta))
-            weights += [row(old.moving_mean), row(old.moving_variance)]
-            new.set_weights(weights)
-        elif old.weights:
-            new.set_weights(old.get_weights())
-    return cloned
+    return _level_clone(model, level, "_sliced", resize, sliced)
