@@ -275,3 +275,25 @@ def test_tflm_glue_compiles_against_tflm_headers(tmp_path):
             make.append(f"{var}={os.environ[var]}")
     result = subprocess.run(make, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_damaged_options_never_crash(files):
+    """Truncated or bit-flipped flexbuffer options: a clean error (or a still-valid map), never a crash."""
+    blob = files["row", "float32"]
+    model = fb.load(blob)
+    op = next(o for o in model.subgraphs[0].operators if fb.op_name(model, o) == "KS_CONV_2D")
+    original = bytes(bytearray(op.customOptions))
+    rng = np.random.default_rng(1)
+    damaged = [original[:n] for n in range(0, len(original), max(1, len(original) // 12))]
+    for _ in range(24):
+        flipped = bytearray(original)
+        flipped[int(rng.integers(len(flipped)))] ^= 1 << int(rng.integers(8))
+        damaged.append(bytes(flipped))
+    for options_bytes in damaged:
+        def damage(m, sg, ops, options_bytes=options_bytes):
+            ops["KS_CONV_2D"][0].customOptions = np.frombuffer(options_bytes, np.uint8)
+
+        try:
+            tflm.make_interpreter(edited(blob, damage))
+        except RuntimeError as err:
+            assert "KS_CONV_2D" in str(err)
