@@ -308,6 +308,13 @@ def convert(
         plan = fold_plan(model)
     except ValueError as err:
         raise ConversionError(str(err)) from None
+    for la in layers:
+        if any(int(d) != 1 for d in getattr(la, "dilation_rate", (1, 1))):
+            # TensorFlow's converter rewrites dilated convolutions into
+            # SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND around an undilated op; the
+            # level-switching operator is not verified for that rewrite yet.
+            raise ConversionError(f"layer '{la.name}': dilation_rate {la.dilation_rate} is not supported by "
+                                  "the converter yet; use dilation 1")
     int8 = quantize == "int8"
     samples = _representative(representative_data, tuple(model.inputs[0].shape), num_calibration_samples) \
         if int8 else None

@@ -120,6 +120,14 @@ def test_bad_inputs_are_named(trained, data, tmp_path):
         densify(b"garbage!" * 4, 0)
 
 
+def test_dilated_convolutions_are_refused_by_name():
+    inputs = keras.Input((12, 12, 2))
+    x = ks.SubnetDepthwiseConv2D(3, dilation_rate=2, padding="same", levels=[0.5, 0.0], name="dilated_dw")(inputs)
+    outputs = ks.SubnetDense(3, levels=[0.5, 0.0])(keras.layers.GlobalAveragePooling2D()(x))
+    with pytest.raises(ConversionError, match="dilated_dw"):
+        convert(ks.SubnetModel(inputs, outputs), quantize="float32", progress=False)
+
+
 def test_unfoldable_per_level_batch_norm_is_named():
     inputs = keras.Input((6,))
     x = ks.SubnetBatchNormalization(levels=[0.5, 0.0], name="loose_bn")(inputs)
