@@ -304,25 +304,8 @@ def run_levels(tflite_bytes: bytes, x: np.ndarray, levels: list[int] | None = No
 
     if levels is None:
         levels = [row["level"] for row in read_levels(tflite_bytes)["levels"]]
+    from keras_subnets.convert.reference import run_interpreter
+
     interp = make_interpreter(tflite_bytes)
-    details = interp.get_input_details(0)
-    out_details = interp.get_output_details(0)
-    samples = np.asarray(x)
-    if details["dtype"] == np.int8 and samples.dtype != np.int8:
-        q = details["quantization_parameters"]
-        samples = np.clip(np.round(samples / q["scales"][0] + q["zero_points"][0]), -128, 127).astype(np.int8)
-    samples = samples.astype(details["dtype"], copy=False)
-    results = {}
-    for level in levels:
-        outputs = []
-        for sample in samples:
-            interp.set_input(sample[None], 0)
-            interp.set_input(np.array([level], np.int32), 1)
-            interp.invoke()
-            outputs.append(np.array(interp.get_output(0)[0]))
-        out = np.stack(outputs)
-        if dequantize and out_details["dtype"] == np.int8:
-            q = out_details["quantization_parameters"]
-            out = (out.astype(np.float32) - q["zero_points"][0]) * q["scales"][0]
-        results[level] = out
+    results = {level: run_interpreter(interp, x, level, dequantize=dequantize) for level in levels}
     return results

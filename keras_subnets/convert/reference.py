@@ -6,28 +6,30 @@ import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 
 
-def run_interpreter(interpreter, x: np.ndarray, level: int | None = None) -> np.ndarray:
-    """Runs samples one by one; quantizes int8 inputs and dequantizes int8 outputs.
+def run_interpreter(interpreter, x: np.ndarray, level: int | None = None, dequantize: bool = True) -> np.ndarray:
+    """Runs samples one by one; quantizes float inputs of int8 models, dequantizes int8 outputs.
 
     Args:
         interpreter: a ``tflite_micro.runtime.Interpreter``.
-        x: float inputs, one sample per row.
+        x: inputs, one sample per row (float, or already int8).
         level: written into input 1 (``subnet``) when given.
+        dequantize: return int8 outputs as float32 (else the raw int8).
     """
     in_details = interpreter.get_input_details(0)
     out_details = interpreter.get_output_details(0)
     outputs = []
-    for sample in np.asarray(x, np.float32):
+    x = np.asarray(x)
+    for sample in x if x.dtype == np.int8 else x.astype(np.float32):
         sample = sample[None]
-        if in_details["dtype"] == np.int8:
+        if in_details["dtype"] == np.int8 and sample.dtype != np.int8:
             q = in_details["quantization_parameters"]
             sample = np.clip(np.round(sample / q["scales"][0] + q["zero_points"][0]), -128, 127).astype(np.int8)
         interpreter.set_input(sample, 0)
         if level is not None:
             interpreter.set_input(np.array([level], np.int32), 1)
         interpreter.invoke()
-        out = interpreter.get_output(0)[0]
-        if out_details["dtype"] == np.int8:
+        out = np.array(interpreter.get_output(0)[0])
+        if dequantize and out_details["dtype"] == np.int8:
             q = out_details["quantization_parameters"]
             out = (out.astype(np.float32) - q["zero_points"][0]) * q["scales"][0]
         outputs.append(out)
