@@ -1,0 +1,41 @@
+"""LCS: learned compressible subspaces (Nunez et al., WACV 2023).
+
+One training run spans a continuous range of compression levels α ∈ [0, 1]:
+unstructured sparsity, structured width or bit width. LCS+P trains one
+point at random α, LCS+L a line between two endpoints. `subspace` converts
+a plain model, ``fit`` trains it, `set_alpha`/`alpha` pick α at evaluation,
+`export_levels` maps α points onto nested levels for `keras_subnets.convert`.
+"""
+
+from keras_subnets.lcs.coordinates import (
+    alpha_override,
+    bit_width,
+    sample_alpha,
+    warmup_keep,
+    width_fraction,
+)
+from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
+from keras_subnets.lcs.lcs_conv2d import LcsConv2D
+from keras_subnets.lcs.lcs_dense import LcsDense
+from keras_subnets.lcs.lcs_depthwise_conv2d import LcsDepthwiseConv2D
+from keras_subnets.lcs.lcs_layer import LcsLayerMixin
+from keras_subnets.lcs.subspace import alpha, get_alpha, set_alpha, subspace
+from keras_subnets.lcs.subspace_model import SubspaceModel
+
+__all__ = [
+    "LcsBatchNormalization",
+    "LcsConv2D",
+    "LcsDense",
+    "LcsDepthwiseConv2D",
+    "LcsLayerMixin",
+    "SubspaceModel",
+    "alpha",
+    "alpha_override",
+    "bit_width",
+    "get_alpha",
+    "sample_alpha",
+    "set_alpha",
+    "subspace",
+    "warmup_keep",
+    "width_fraction",
+]

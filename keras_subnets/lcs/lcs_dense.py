@@ -1,0 +1,80 @@
+"""Fully-connected layer whose weights live in a compressible subspace."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from keras_subnets.lcs.lcs_layer import LcsLayerMixin
+
+
+@keras.saving.register_keras_serializable(package="keras_subnets")
+class LcsDense(LcsLayerMixin, keras.layers.Dense):
+    """`keras.layers.Dense` trained as an LCS point or line.
+
+    Takes every argument of `keras.layers.Dense` plus:
+
+    Args:
+        compression: ``"unstructured"`` (keep the top round(α·N) |w| of the
+            layer), ``"structured"`` (keep the leading 0.25 + 0.75·α of the
+            units) or ``"bits"`` (fake-quantize to `alpha.bit_width` bits).
+        variant: ``"point"`` (LCS+P, one set of weights) or ``"line"``
+            (LCS+L, w(α) = (1 − α)·w₀ + α·w₁).
+        min_bits: ``bits`` only: bit width at α = 0 (3..8).
+        max_bits: ``bits`` only: bit width at α = 1 (3..8).
+        regularization: LCS+L's β in β·cos²(w₀, w₁), added as a layer loss.
+        structured_inputs: ``structured`` only: the input channels come
+            from a structured layer, so only its kept prefix is read.
+        structured_outputs: ``structured`` only: slice the units (False for a
+            classifier, which keeps every class).
+        input_tile: how many positions a Flatten spread each input channel
+            over (the input index is ``position · channels + channel``).
+    """
+
+    def __init__(
+        self,
+        units: int,
+        *args,
+        compression: str = "unstructured",
+        variant: str = "point",
+        min_bits: int = 3,
+        max_bits: int = 8,
+        regularization: float = 1.0,
+        structured_inputs: bool = False,
+        structured_outputs: bool = True,
+        input_tile: int = 1,
+        **kwargs,
+    ):
+        super().__init__(units, *args, **kwargs)
+        self._init_lcs(compression, variant, min_bits, max_bits, regularization,
+                       structured_inputs, structured_outputs, input_tile)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._build_lcs()
+
+    @property
+    def _units(self) -> int:
+        return self.units
+
+    def _structured_masks(self, fraction):
+        inputs = int(self.kernel.shape[0])
+        out_mask = self._prefix(fraction, self.units) if self.structured_outputs else ops.ones((self.units,))
+        if self.structured_inputs:
+            in_mask = ops.tile(self._prefix(fraction, inputs // self.input_tile), (self.input_tile,))
+        else:
+            in_mask = ops.ones((inputs,))
+        return in_mask[:, None] * out_mask[None, :], out_mask
+
+    def call(self, inputs, training=None):
+        self._regularize(training)
+        kernel, bias = self.effective_weights()
+        x = ops.matmul(inputs, kernel)
+        if bias is not None:
+            x = ops.add(x, bias)
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), **self._lcs_config()}

@@ -1,0 +1,172 @@
+"""A functional Keras model that trains a compressible subspace in ``fit``."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from keras_subnets.lcs import coordinates as alpha_lib
+from keras_subnets.lcs.lcs_layer import LcsLayerMixin
+
+
+class _WarmupFromFit(keras.callbacks.Callback):
+    """Sets the warm-up length to a fraction of the steps ``fit`` will run."""
+
+    def __init__(self, fraction: float):
+        super().__init__()
+        self.fraction = fraction
+
+    def on_train_begin(self, logs=None):
+        steps, epochs = self.params.get("steps"), self.params.get("epochs")
+        if not steps:
+            raise ValueError(
+                f"model '{self.model.name}': fit does not know its steps per epoch, so the "
+                "unstructured warm-up cannot be placed; pass warmup_steps= to SubspaceModel "
+                "or steps_per_epoch= to fit"
+            )
+        self.model.warmup_steps.assign(int(self.fraction * steps * epochs))
+
+
+@keras.saving.register_keras_serializable(package="keras_subnets")
+class SubspaceModel(keras.Model):
+    """Functional model of LCS layers; ``fit`` trains the whole α range.
+
+    Built like any functional model or by `keras_subnets.lcs.subspace`. Each
+    training step draws α inside the traced step (`keras.random`), so one
+    compiled step serves every α:
+
+    * ``unstructured`` and ``bits``: one α per step, with p = 1/2 an endpoint
+      (``alpha_min`` or 1), otherwise uniform in ``[alpha_min, 1]``;
+      ``unstructured`` keeps ``α + (1 − α)·max(1 − step/warmup, 0)`` of the
+      weights during the warm-up.
+    * ``structured``: the sandwich rule, α = 1, α = 0 and ``sandwich``
+      uniform draws on the same batch, losses summed.
+
+    LCS+L's β·cos²(w₀, w₁) arrives through the layers' losses.
+    ``evaluate``/``predict`` run at the α of `keras_subnets.lcs.set_alpha`.
+
+    Args:
+        *args: ``inputs`` and ``outputs`` as for `keras.Model`.
+        alpha_min: smallest α drawn for ``unstructured``/``bits`` (0.025).
+        sandwich: ``structured`` only: uniform draws per step besides the
+            two endpoints.
+        warmup_fraction: share of the first ``fit``'s steps spent warming up
+            (``unstructured`` only).
+        warmup_steps: explicit warm-up length in steps (overrides the
+            fraction; 0 = none).
+        seed: seed of the α draws.
+        **kwargs: passed to `keras.Model`.
+    """
+
+    def __init__(
+        self,
+        *args,
+        alpha_min: float = 0.025,
+        sandwich: int = 2,
+        warmup_fraction: float = 0.8,
+        warmup_steps: int | None = None,
+        seed: int = 1337,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        layers = self.lcs_layers()
+        if not layers:
+            raise ValueError(
+                f"model '{self.name}' has no LCS layer; use keras_subnets.lcs.subspace(model, "
+                "kind=...) to convert a plain model"
+            )
+        kinds = {(la.compression, la.variant) for la in layers}
+        if len(kinds) != 1:
+            raise ValueError(f"model '{self.name}' mixes LCS layers of kinds {sorted(kinds)}")
+        self.kind, self.variant = kinds.pop()
+        self.alpha_min = alpha_lib.validate_alpha(alpha_min, where=f"model '{self.name}' alpha_min")
+        if int(sandwich) < 0:
+            raise ValueError(f"model '{self.name}': sandwich must be >= 0, got {sandwich}")
+        self.sandwich = int(sandwich)
+        if not 0.0 <= float(warmup_fraction) <= 1.0:
+            raise ValueError(f"model '{self.name}': warmup_fraction must lie in [0, 1], got {warmup_fraction}")
+        self.warmup_fraction = float(warmup_fraction)
+        if warmup_steps is not None and int(warmup_steps) < 0:
+            raise ValueError(f"model '{self.name}': warmup_steps must be >= 0, got {warmup_steps}")
+        self.fixed_warmup_steps = None if warmup_steps is None else int(warmup_steps)
+        self.seed = int(seed)
+        self._alpha_seed = keras.random.SeedGenerator(self.seed)
+        # Both live in the model so .keras files and checkpoints carry the
+        # warm-up position and a resumed fit continues it.
+        self.lcs_step = self.add_weight(
+            name="lcs_step", shape=(), initializer="zeros", dtype="int64", trainable=False,
+        )
+        self.warmup_steps = self.add_weight(
+            name="warmup_steps", shape=(),
+            initializer=keras.initializers.Constant(self.fixed_warmup_steps or 0),
+            dtype="int64", trainable=False,
+        )
+
+    def lcs_layers(self) -> list:
+        """Every LCS weight layer of the model."""
+        return [la for la in self._flatten_layers(include_self=False) if isinstance(la, LcsLayerMixin)]
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        # Placed once, by the first fit: later fits continue the same schedule.
+        if self.kind == "unstructured" and self.fixed_warmup_steps is None \
+                and int(ops.convert_to_numpy(self.warmup_steps)) == 0 and self.warmup_fraction > 0:
+            callbacks.append(_WarmupFromFit(self.warmup_fraction))
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        if not training or alpha_lib.current_override() is not None:
+            return super().call(inputs, training=training, mask=mask, **kwargs)
+        if self.kind == "structured":
+            # The sandwich's widest network is fit's own forward pass.
+            state = (1.0, 1.0)
+        else:
+            alpha = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min)
+            keep = alpha
+            if self.kind == "unstructured":
+                keep = alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
+            state = (alpha, keep)
+        with alpha_lib.alpha_override(*state):
+            return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The drawn α's loss, or the sandwich's summed losses (training)."""
+        if not training:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        self.lcs_step.assign_add(1)
+        if self.kind != "structured":
+            return super().compute_loss(x, y, y_pred, sample_weight, training=True)
+        extra = []
+        draws = [ops.zeros(())] + [
+            keras.random.uniform((), seed=self._alpha_seed) for _ in range(self.sandwich)
+        ]
+        for alpha in draws:
+            with alpha_lib.alpha_override(alpha):
+                extra.append(self(x, training=True))
+        # Layer losses (the cos² term) are read once, after the last pass:
+        # each outermost call replaces them, so the sandwich counts them once.
+        total = super().compute_loss(x, y, y_pred, sample_weight, training=True)
+        for y_alpha in extra:
+            # Keras' own compiled loss without the layer losses.
+            total = total + self._compile_loss(y, y_alpha, sample_weight)
+        return total
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["lcs_training"] = {
+            "alpha_min": self.alpha_min,
+            "sandwich": self.sandwich,
+            "warmup_fraction": self.warmup_fraction,
+            "warmup_steps": self.fixed_warmup_steps,
+            "seed": self.seed,
+        }
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from keras.src.models.functional import functional_from_config
+
+        config = dict(config)
+        training = config.pop("lcs_training", {})
+        plain = functional_from_config(keras.Model, config, custom_objects=custom_objects)
+        return cls(inputs=plain.inputs, outputs=plain.outputs, name=plain.name, **training)
