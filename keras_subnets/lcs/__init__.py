@@ -14,6 +14,7 @@ from keras_subnets.lcs.coordinates import (
     warmup_keep,
     width_fraction,
 )
+from keras_subnets.lcs.export import export_levels, materialize, storage_cost
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
 from keras_subnets.lcs.lcs_conv2d import LcsConv2D
 from keras_subnets.lcs.lcs_dense import LcsDense
@@ -32,9 +33,12 @@ __all__ = [
     "alpha",
     "alpha_override",
     "bit_width",
+    "export_levels",
     "get_alpha",
+    "materialize",
     "sample_alpha",
     "set_alpha",
+    "storage_cost",
     "subspace",
     "warmup_keep",
     "width_fraction",
