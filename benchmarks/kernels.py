@@ -202,6 +202,26 @@ def model_cases(tflite: bytes, tag: str):
     return cases
 
 
+def model_instructions(tflite: bytes, cpu: str = "m4") -> dict[int, int]:
+    """Instructions the KS_* operators of a converted int8 file execute per level on a Cortex-M (QEMU).
+
+    Builtin operators (pooling, softmax) are not counted.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        lib = kb.load_library(kb.build_library(tmp / "host"))
+        plugin = ki.rq.build_plugin(tmp / "ks_icount.so")
+        image = ki.build_image(model_cases(tflite, "model"), cpu, tmp / cpu, lib, name="model")
+        result = ki.run(image, plugin, timeout=600)
+        if result.exit_code != 0:
+            raise RuntimeError(f"{cpu}: the model image reported failures\n{result.stdout[-2000:]}")
+        totals: dict[int, int] = {}
+        for call, count in zip(image.calls, result.regions["k"], strict=True):
+            if call.status == kb.KS_OK:
+                totals[call.level] = totals.get(call.level, 0) + int(count)
+        return totals
+
+
 # ---------------------------------------------------------------------------
 
 

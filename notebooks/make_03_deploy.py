@@ -167,5 +167,35 @@ except RuntimeError as err:
 """),
 ]
 
+
+CELLS += [
+    ("md", """
+## 6. Accuracy against Cortex-M4 instructions
+
+The same file's `KS_*` operators, compiled for a Cortex-M4 with Debian's
+`arm-none-eabi-gcc` and run under QEMU (`mps2-an386`) with an exact
+instruction counter, at every level (`benchmarks/kernels.py`'s measurement;
+pooling and softmax not counted).
+"""),
+    ("code", """
+import sys
+from pathlib import Path
+sys.path.insert(0, str(Path(ks.__file__).resolve().parents[1] / "benchmarks"))  # the repository's benchmarks/
+from kernels import model_instructions
+
+instructions = model_instructions(blob, cpu="m4")
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.plot([instructions[k] / 1e6 for k in range(len(LEVELS))], [100 * r["int8 accuracy"] for r in tflm_rows], "o-")
+for k in range(len(LEVELS)):
+    ax.annotate(f"level {k}", (instructions[k] / 1e6, 100 * tflm_rows[k]["int8 accuracy"]),
+                textcoords="offset points", xytext=(5, -12))
+ax.set_xlabel("Cortex-M4 instructions per image (millions, KS_* operators)")
+ax.set_ylabel("int8 accuracy (%)")
+ax.grid(True, alpha=0.3)
+plt.show()
+print({k: f"{v:,}" for k, v in instructions.items()})
+"""),
+]
+
 if __name__ == "__main__":
     write_notebook(Path(__file__).with_name("03_deploy.ipynb"), CELLS)
