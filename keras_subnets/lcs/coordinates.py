@@ -85,7 +85,8 @@ def alpha_override(alpha, keep=None) -> Iterator[None]:
         alpha: Python float or scalar float tensor (drawn inside the graph).
         keep: unstructured kept fraction; defaults to ``alpha``.
     """
-    if isinstance(alpha, (int, float)):
+    # Tensors are drawn inside the graph by the model and cannot be checked here.
+    if not ops.is_tensor(alpha):
         alpha = validate_alpha(alpha)
     _alpha_override.append(AlphaState(alpha, alpha if keep is None else keep))
     try:

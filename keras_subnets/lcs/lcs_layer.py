@@ -116,9 +116,12 @@ class LcsLayerMixin:
 
     def _build_lcs(self) -> None:
         if self.variant == "line":
-            # A fresh draw of the parent's initializer: two independent
-            # endpoints, as LCS+L trains from scratch.
+            # Keras initializers repeat their draw; a copy with a fresh seed
+            # gives two independent endpoints, as LCS+L trains from scratch.
             initializer = getattr(self, "depthwise_initializer", None) or self.kernel_initializer
+            config = initializer.get_config()
+            if "seed" in config:
+                initializer = type(initializer).from_config({**config, "seed": None})
             self.kernel_end = self.add_weight(
                 name="kernel_end", shape=tuple(self.kernel.shape),
                 initializer=initializer, trainable=True,

@@ -1,0 +1,64 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_subnets import lcs
+from keras_subnets.lcs.testing import tiny_cnn, tiny_data
+
+
+@pytest.mark.parametrize("variant", ["point", "line"])
+@pytest.mark.parametrize("kind", ["unstructured", "structured", "bits"])
+def test_fit_runs_for_each_kind_and_variant(kind, variant):
+    keras.utils.set_random_seed(1)
+    x, y = tiny_data()
+    model = lcs.subspace(tiny_cnn(), kind=kind, variant=variant, norm="batch_per_level")
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", jit_compile=False)
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert int(model.lcs_step.numpy()) == 4
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+    if kind == "unstructured":
+        assert int(model.warmup_steps.numpy()) == 3  # 80 % of the 4 steps
+    if variant == "line":
+        assert all(0.0 <= float(la.cosine_regularization()) <= 1.0 for la in model.lcs_layers())
+    lcs.set_alpha(model, 0.3)
+    assert model.predict(x[:2], verbose=0).shape == (2, 5)
+
+
+def test_structured_sandwich_sums_the_networks_and_counts_cos2_once():
+    keras.utils.set_random_seed(2)
+    x, y = tiny_data(8)
+    model = lcs.subspace(tiny_cnn(), kind="structured", variant="line", norm="instance",
+                         regularization=5.0, sandwich=0)
+    model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=False)
+    reg = sum(float(la.cosine_regularization()) for la in model.lcs_layers())
+    task = []
+    for alpha in (1.0, 0.0):
+        with lcs.alpha(model, alpha):
+            task.append(float(model.evaluate(x, y, verbose=0)))
+    assert reg > 0.01
+    assert model.train_on_batch(x, y) == pytest.approx(sum(task) + reg, rel=1e-4)
+
+
+def test_drawn_alpha_reaches_the_layers_inside_the_traced_step():
+    keras.utils.set_random_seed(3)
+    x, y = tiny_data(8)
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", warmup_steps=0, alpha_min=0.3)
+    model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=False)
+    # One jitted step draws different α: the dense layer's kept fraction varies.
+    kept = set()
+    dense = model.get_layer("classifier")
+    for _ in range(6):
+        w = dense.kernel.numpy().copy()
+        model.train_on_batch(x, y)
+        kept.add(int(np.sum(dense.kernel.numpy() != w)))
+    assert len(kept) > 1
+
+
+def test_bad_training_options_are_named():
+    with pytest.raises(ValueError, match="alpha_min"):
+        lcs.subspace(tiny_cnn(), alpha_min=1.5)
+    inputs = keras.Input((3,))
+    with pytest.raises(ValueError, match="no LCS layer"):
+        lcs.SubspaceModel(inputs, keras.layers.Dense(2)(inputs))

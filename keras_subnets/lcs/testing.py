@@ -1,0 +1,33 @@
+"""A tiny model for the LCS tests (seconds to trace and fit)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def tiny_cnn(name: str = "tiny") -> keras.Model:
+    """Conv → BN → ReLU → depthwise → BN → ReLU → pointwise → BN → Flatten → Dense.
+
+    Every layer kind LCS converts, a Flatten (structured input tiling) and a
+    classifier, on 8×8×2 inputs.
+    """
+    inputs = keras.Input((8, 8, 2), name="image")
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.ReLU(name="stem_relu")(x)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+    x = keras.layers.BatchNormalization(name="dw_bn")(x)
+    x = keras.layers.ReLU(name="dw_relu")(x)
+    x = keras.layers.Conv2D(12, 1, name="pw")(x)
+    x = keras.layers.BatchNormalization(name="pw_bn")(x)
+    x = keras.layers.ReLU(name="pw_relu")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(5, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def tiny_data(samples: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(samples, 8, 8, 2)).astype("float32"), rng.integers(0, 5, samples)
