@@ -6,11 +6,13 @@ import keras
 import numpy as np
 
 
-def tiny_cnn(name: str = "tiny") -> keras.Model:
-    """Conv → BN → ReLU → depthwise → BN → ReLU → pointwise → BN → Flatten → Dense.
+def tiny_cnn(name: str = "tiny", flatten: bool = False) -> keras.Model:
+    """Conv → BN → ReLU → depthwise → BN → ReLU → pointwise → BN → pool → Dense.
 
-    Every layer kind LCS converts, a Flatten (structured input tiling) and a
-    classifier, on 8×8×2 inputs.
+    Every layer kind LCS converts and a classifier, on 8×8×2 inputs. The pool
+    is global average pooling, or with ``flatten`` a 2×2 max pool and a
+    Flatten (structured input tiling, which the converter's structured
+    format cannot express).
     """
     inputs = keras.Input((8, 8, 2), name="image")
     x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
@@ -22,8 +24,11 @@ def tiny_cnn(name: str = "tiny") -> keras.Model:
     x = keras.layers.Conv2D(12, 1, name="pw")(x)
     x = keras.layers.BatchNormalization(name="pw_bn")(x)
     x = keras.layers.ReLU(name="pw_relu")(x)
-    x = keras.layers.MaxPooling2D(2, name="pool")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+    if flatten:
+        x = keras.layers.MaxPooling2D(2, name="pool")(x)
+        x = keras.layers.Flatten(name="flatten")(x)
+    else:
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = keras.layers.Dense(5, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name=name)
 
