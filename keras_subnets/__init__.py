@@ -4,7 +4,7 @@ Train every level in one ``model.fit``, switch levels at run time, and
 deploy all of them in one TFLite Micro flatbuffer.
 """
 
-from keras_subnets import callbacks, datasets, layers, schedules, zoo  # noqa: F401
+from keras_subnets import callbacks, datasets, layers, lcs, schedules, zoo  # noqa: F401
 from keras_subnets.calibration import recalibrate_batch_norm
 from keras_subnets.callbacks import MaskScheduler, RecalibrateBatchNorm
 from keras_subnets.evaluation import evaluate_levels, format_table, level_costs
