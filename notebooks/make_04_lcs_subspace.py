@@ -1,0 +1,141 @@
+"""Source of notebooks/04_lcs_subspace.ipynb (run this file to regenerate it)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from notebook_builder import write_notebook  # noqa: E402
+
+CELLS = [
+    ("md", """
+# LCS: train one subspace, deploy any compression level
+
+A *learned compressible subspace* (Nunez et al., WACV 2023; `docs/` papers
+§4) is trained so that every α ∈ [0, 1] names a working network: α = 1 keeps
+every weight, α = 0.1 keeps 10 % of them (unstructured), or α picks a width
+or a bit width. **LCS+P** trains one point at a random α per step; **LCS+L**
+trains a line w(α) = (1 − α)·w₀ + α·w₁.
+
+This notebook trains both on real Fashion-MNIST, sweeps α, then exports four
+α points of LCS+P as the nested levels of one `.tflite` file and runs them on
+the `KS_*` operators.
+
+Set `KS_NOTEBOOK_FAST=1` to run on a small slice (the test suite does).
+"""),
+    ("code", """
+import os
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import keras_subnets as ks
+from keras_subnets import lcs
+from keras_subnets.convert import convert, read_levels
+from keras_subnets.demo import load_scaled
+from keras_subnets.tflm import run_levels
+
+FAST = os.environ.get("KS_NOTEBOOK_FAST") == "1"
+(x_train, y_train), (x_test, y_test) = load_scaled(
+    train_samples=2000 if FAST else None, test_samples=300 if FAST else None)
+EPOCHS = 1 if FAST else 8
+keras.utils.set_random_seed(0)
+print(x_train.shape, x_test.shape)
+"""),
+    ("md", """
+## 1. Train the subspaces inside `model.fit`
+
+`lcs.subspace` swaps `Conv2D`, `DepthwiseConv2D` and `Dense` for LCS layers
+and BatchNorm for one of three normalisations. We use
+`norm="batch_per_level"` (BatchNorm statistics per band of α) because it
+folds into the weights on a micro-controller; LCS's own choice,
+`norm="group"`, needs normalisation ops at run time.
+
+Each step draws α inside the compiled step: with p = 1/2 an endpoint
+(0.025 or 1), otherwise uniform. During the first 80 % of training the kept
+fraction is α + (1 − α)·(1 − step/warm-up), so the network starts dense.
+"""),
+    ("code", """
+def train(kind, variant):
+    model = lcs.subspace(ks.zoo.quickstart_cnn(), kind=kind, variant=variant, norm="batch_per_level")
+    model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, batch_size=128, epochs=EPOCHS, verbose=2)
+    return model
+
+point = train("unstructured", "point")
+line = train("unstructured", "line")
+bits = train("bits", "point")
+"""),
+    ("md", "## 2. Sweep α: accuracy against sparsity and bit width"),
+    ("code", """
+def sweep(model, alphas):
+    accuracy = []
+    for a in alphas:
+        with lcs.alpha(model, a):
+            accuracy.append(model.evaluate(x_test, y_test, verbose=0)[1])
+    return np.array(accuracy)
+
+ALPHAS = np.linspace(0.05, 1.0, 5 if FAST else 12)
+acc_point, acc_line = sweep(point, ALPHAS), sweep(line, ALPHAS)
+BIT_ALPHAS = [(b - 3 + 0.5) / 6 for b in range(3, 9)]   # the middle of each bit width's α band
+acc_bits = sweep(bits, BIT_ALPHAS)
+for a, p, q in zip(ALPHAS, acc_point, acc_line):
+    print(f"α={a:.3f}  sparsity {100 * (1 - a):5.1f} %   LCS+P {100 * p:5.1f} %   LCS+L {100 * q:5.1f} %")
+"""),
+    ("code", """
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+left.plot(100 * (1 - ALPHAS), 100 * acc_point, "o-", label="LCS+P (point)")
+left.plot(100 * (1 - ALPHAS), 100 * acc_line, "s--", label="LCS+L (line)")
+left.set_xlabel("unstructured sparsity (%)")
+left.set_ylabel("test accuracy (%)")
+left.grid(True, alpha=0.3)
+left.legend()
+right.plot(range(3, 9), 100 * acc_bits, "o-")
+right.set_xlabel("weight bits (per-tensor fake quantization)")
+right.set_ylabel("test accuracy (%)")
+right.grid(True, alpha=0.3)
+plt.tight_layout()
+plt.show()
+"""),
+    ("md", """
+## 3. Four α points of LCS+P become four nested levels
+
+A point's masks are the top-k of the *same* |w|, so the network at a small α
+is contained in the network at a larger α: `lcs.export_levels` writes them as
+the nested levels of a `SubnetModel`, and the converter stores every weight
+once. A line's top-k moves with α; it would have to be stored once per α.
+"""),
+    ("code", """
+LEVEL_ALPHAS = [0.1, 0.25, 0.5, 1.0]
+levels = lcs.export_levels(point, LEVEL_ALPHAS)
+levels.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+rows = ks.evaluate_levels(levels, x_test, y_test)
+cost = lcs.storage_cost(line, LEVEL_ALPHAS)
+print(f"LCS+P, nested: {cost['nested']:,} int8 weights stored for all four levels")
+print(f"LCS+L, one sparse network per α: {cost['materialized']:,} int8 weights "
+      f"({cost['materialized'] / cost['nested']:.2f}x), or both endpoints: {cost['endpoints']:,}")
+"""),
+    ("md", "## 4. One int8 file, run by the `KS_*` operators"),
+    ("code", """
+blob = convert(levels, x_train[:200], quantize="int8", accuracy=[r["accuracy"] for r in rows], progress=False)
+print(f"{len(blob):,} bytes for four levels")
+x_eval, y_eval = x_test[:100 if FAST else 1000], y_test[:100 if FAST else 1000]
+outputs = run_levels(blob, x_eval)       # {level: int8 outputs} from the KS_* kernels
+for row, k in zip(read_levels(blob)["levels"], range(len(LEVEL_ALPHAS))):
+    int8_acc = float(np.mean(np.argmax(outputs[k], 1) == y_eval))
+    print(f"level {k} (α={LEVEL_ALPHAS[k]}): {row['nonzeros']:>6,} weights, {row['macs']:>9,} MACs, "
+          f"Keras {100 * row['accuracy']:5.1f} %, int8 accuracy on KS_* kernels {100 * int8_acc:5.1f} %")
+"""),
+    ("md", """
+## What bit widths buy on a micro-controller
+
+The `bits` subspace is trained at 3–8 bit per-tensor weights, but the `KS_*`
+kernels and TFLite Micro's builtins store and multiply every weight as int8:
+a 4-bit network runs exactly as fast, and takes the same flash, as an 8-bit
+one. Only packing the weights to b bits and expanding them at load time (a
+look-up-table decode, not implemented) would save flash. `lcs.materialize(bits, α)`
+exports the network at one bit width as a plain Keras model for TensorFlow's
+own converter.
+"""),
+]
+
+if __name__ == "__main__":
+    write_notebook(Path(__file__).with_name("04_lcs_subspace.ipynb"), CELLS)
