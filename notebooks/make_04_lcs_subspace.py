@@ -52,12 +52,16 @@ folds into the weights on a micro-controller; LCS's own choice,
 Each step draws α inside the compiled step: with p = 1/2 an endpoint
 (0.025 or 1), otherwise uniform. During the first 80 % of training the kept
 fraction is α + (1 − α)·(1 − step/warm-up), so the network starts dense.
+After training, `lcs.recalibrate_batch_norm` re-estimates each α band's
+statistics (a middle band is trained by few steps, its moving averages lag).
 """),
     ("code", """
 def train(kind, variant):
     model = lcs.subspace(ks.zoo.quickstart_cnn(), kind=kind, variant=variant, norm="batch_per_level")
     model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=128, epochs=EPOCHS, verbose=2)
+    # Each α band's BatchNorm row saw only its own steps; re-estimate it from data.
+    lcs.recalibrate_batch_norm(model, x_train)
     return model
 
 point = train("unstructured", "point")

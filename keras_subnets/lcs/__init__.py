@@ -7,6 +7,7 @@ a plain model, ``fit`` trains it, `set_alpha`/`alpha` pick α at evaluation,
 `export_levels` maps α points onto nested levels for `keras_subnets.convert`.
 """
 
+from keras_subnets.lcs.calibration import recalibrate_batch_norm
 from keras_subnets.lcs.coordinates import (
     alpha_override,
     bit_width,
@@ -36,6 +37,7 @@ __all__ = [
     "export_levels",
     "get_alpha",
     "materialize",
+    "recalibrate_batch_norm",
     "sample_alpha",
     "set_alpha",
     "storage_cost",

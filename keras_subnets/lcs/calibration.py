@@ -1,0 +1,57 @@
+"""Re-estimating the per-α-band BatchNorm statistics from data."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_subnets.lcs import coordinates
+from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
+
+
+def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_batches: int | None = 40) -> None:
+    """Replaces every α band's BatchNorm moving statistics by averages over ``x``.
+
+    A band is trained only by the steps whose α falls in it (the middle bands
+    by few of them, since half of the draws are endpoints), so its moving
+    averages lag far behind. Each band is re-estimated over α spread evenly
+    across the band, one α per batch, so the row describes the whole band.
+    Weights are not changed.
+
+    Args:
+        model: a model with `LcsBatchNormalization` layers (others: no-op).
+        x: input samples (array), in the model's input format.
+        batch_size: samples per forward pass.
+        max_batches: at most this many batches per band.
+
+    Raises:
+        ValueError: without samples, or if the layers disagree on the bands.
+    """
+    bns = [la for la in model._flatten_layers(include_self=False) if isinstance(la, LcsBatchNormalization)]
+    if not bns:
+        return
+    bins = {bn.bins for bn in bns}
+    if len(bins) != 1:
+        raise ValueError(f"model '{model.name}': LcsBatchNormalization layers use different bins {sorted(bins)}")
+    bins = bins.pop()
+    x = np.asarray(x)
+    batches = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+    if max_batches is not None:
+        batches = batches[:max_batches]
+    if not batches:
+        raise ValueError("recalibrate_batch_norm needs at least one input sample")
+    saved = [bn.momentum for bn in bns]
+    try:
+        for band in range(bins):
+            for t, batch in enumerate(batches, start=1):
+                for bn in bns:
+                    bn.momentum = 1.0 - 1.0 / t  # a running mean of the batch statistics
+                # α spread over [band/bins, (band+1)/bins), the last band up to 1 inclusive.
+                position = (t - 1) / max(len(batches) - 1, 1)
+                if band < bins - 1:
+                    position = (t - 0.5) / len(batches)
+                with coordinates.alpha_override(min((band + position) / bins, 1.0)):
+                    model(batch, training=True)
+    finally:
+        for bn, momentum in zip(bns, saved, strict=True):
+            bn.momentum = momentum
