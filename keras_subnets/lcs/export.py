@@ -191,6 +191,10 @@ def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
     Returns:
         An uncompiled `SubnetModel` with ``len(alphas)`` levels.
 
+    A ``structured`` layer fed through a Flatten exports correctly, but the
+    converter's structured format needs input channels as a prefix, which a
+    flattened prefix is not: use global pooling before the classifier.
+
     Raises:
         ValueError: for LCS+L (masks of w(α) are not nested: use `materialize`
             per α and see `storage_cost`), for ``bits`` (bit widths of one

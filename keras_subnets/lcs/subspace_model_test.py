@@ -56,6 +56,18 @@ def test_drawn_alpha_reaches_the_layers_inside_the_traced_step():
     assert len(kept) > 1
 
 
+def test_warmup_keeps_every_weight_at_the_start():
+    keras.utils.set_random_seed(3)
+    x, y = tiny_data(8)
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", warmup_steps=10**6, alpha_min=0.025)
+    model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=False)
+    dense = model.get_layer("classifier")
+    for _ in range(3):  # whatever α is drawn, step ≈ 0 keeps (almost) all weights
+        w = dense.kernel.numpy().copy()
+        model.train_on_batch(x, y)
+        assert np.mean(dense.kernel.numpy() != w) > 0.99
+
+
 def test_bad_training_options_are_named():
     with pytest.raises(ValueError, match="alpha_min"):
         lcs.subspace(tiny_cnn(), alpha_min=1.5)
