@@ -73,8 +73,8 @@ class LcsLayerMixin:
     """A weight layer whose weights are a point or a line of a compressible subspace.
 
     A subclass also derives from a Keras weight layer and provides
-    ``_unit_axis_masks(width_in, width_out)`` (the structured kernel and bias
-    masks) and ``_units``.
+    ``_structured_masks(fraction)`` (the structured kernel and bias masks at
+    a width fraction) and ``_units``.
 
     Variables added to the parent's:
         kernel_end, bias_end: ``variant="line"`` only; the α = 1 endpoint
