@@ -37,13 +37,20 @@ class AlphaState:
 
     Attributes:
         alpha: the subspace coordinate (line position, width, bit width,
-            per-level BatchNorm bin).
+            per-level BatchNorm bin); or, when every layer draws its own bit
+            width, ``{layer name: α}`` with the model-wide α under ``""``.
         keep: fraction of weights an ``unstructured`` layer keeps; equals
             ``alpha`` except during the warm-up of training.
     """
 
     alpha: object
     keep: object
+
+    def alpha_for(self, name: str):
+        """The α of the layer called ``name``."""
+        if isinstance(self.alpha, dict):
+            return self.alpha.get(name, self.alpha[""])
+        return self.alpha
 
 
 def validate_alpha(alpha, where: str = "alpha") -> float:
@@ -86,7 +93,7 @@ def alpha_override(alpha, keep=None) -> Iterator[None]:
         keep: unstructured kept fraction; defaults to ``alpha``.
     """
     # Tensors are drawn inside the graph by the model and cannot be checked here.
-    if not ops.is_tensor(alpha):
+    if not ops.is_tensor(alpha) and not isinstance(alpha, dict):
         alpha = validate_alpha(alpha)
     _alpha_override.append(AlphaState(alpha, alpha if keep is None else keep))
     try:

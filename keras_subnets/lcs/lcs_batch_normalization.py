@@ -53,7 +53,7 @@ class LcsBatchNormalization(SubnetBatchNormalization):
 
     def _current_level(self):
         forced = alpha_lib.current_override()
-        return alpha_bin(self.alpha if forced is None else forced.alpha, self.bins)
+        return alpha_bin(self.alpha if forced is None else forced.alpha_for(self.name), self.bins)
 
     def get_config(self) -> dict:
         config = super().get_config()

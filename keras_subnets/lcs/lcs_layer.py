@@ -158,17 +158,18 @@ class LcsLayerMixin:
         unit prefix (structured) or fake quantization (bits).
         """
         state = self._state()
-        kernel, bias = self._line_point(state.alpha)
+        alpha = state.alpha_for(self.name)
+        kernel, bias = self._line_point(alpha)
         if self.compression == "unstructured":
             kernel = kernel * top_k_mask(kernel, state.keep)
         elif self.compression == "structured":
-            fraction = alpha_lib.width_fraction(ops.cast(state.alpha, "float32"))
+            fraction = alpha_lib.width_fraction(ops.cast(alpha, "float32"))
             kernel_mask, bias_mask = self._structured_masks(fraction)
             kernel = kernel * ops.cast(kernel_mask, kernel.dtype)
             if bias is not None:
                 bias = bias * ops.cast(bias_mask, bias.dtype)
         else:
-            kernel = fake_quantize(kernel, alpha_lib.bit_width(state.alpha, self.min_bits, self.max_bits))
+            kernel = fake_quantize(kernel, alpha_lib.bit_width(alpha, self.min_bits, self.max_bits))
         return kernel, bias
 
     def _prefix(self, fraction, size: int):

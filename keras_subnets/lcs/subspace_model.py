@@ -50,6 +50,9 @@ class SubspaceModel(keras.Model):
         alpha_min: smallest α drawn for ``unstructured``/``bits`` (0.025).
         sandwich: ``structured`` only: uniform draws per step besides the
             two endpoints.
+        per_layer_bits: ``bits`` LCS+P only: every layer draws its own α
+            (so its own bit width) per step, as LCS allows for a point, so
+            mixed-precision networks are trained too.
         warmup_fraction: share of the first ``fit``'s steps spent warming up
             (``unstructured`` only).
         warmup_steps: explicit warm-up length in steps (overrides the
@@ -63,6 +66,7 @@ class SubspaceModel(keras.Model):
         *args,
         alpha_min: float = 0.025,
         sandwich: int = 2,
+        per_layer_bits: bool = False,
         warmup_fraction: float = 0.8,
         warmup_steps: int | None = None,
         seed: int = 1337,
@@ -83,6 +87,12 @@ class SubspaceModel(keras.Model):
         if int(sandwich) < 0:
             raise ValueError(f"model '{self.name}': sandwich must be >= 0, got {sandwich}")
         self.sandwich = int(sandwich)
+        self.per_layer_bits = bool(per_layer_bits)
+        if self.per_layer_bits and (self.kind, self.variant) != ("bits", "point"):
+            raise ValueError(
+                f"model '{self.name}': per_layer_bits applies to kind='bits', variant='point' only, "
+                f"got kind={self.kind!r}, variant={self.variant!r}"
+            )
         if not 0.0 <= float(warmup_fraction) <= 1.0:
             raise ValueError(f"model '{self.name}': warmup_fraction must lie in [0, 1], got {warmup_fraction}")
         self.warmup_fraction = float(warmup_fraction)
@@ -125,6 +135,10 @@ class SubspaceModel(keras.Model):
             keep = alpha
             if self.kind == "unstructured":
                 keep = alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
+            if self.per_layer_bits:
+                names = [la.name for la in self.lcs_layers()]
+                draws = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min, shape=(len(names),))
+                alpha = {"": alpha, **{name: draws[i] for i, name in enumerate(names)}}
             state = (alpha, keep)
         with alpha_lib.alpha_override(*state):
             return super().call(inputs, training=training, mask=mask, **kwargs)
@@ -156,6 +170,7 @@ class SubspaceModel(keras.Model):
         config["lcs_training"] = {
             "alpha_min": self.alpha_min,
             "sandwich": self.sandwich,
+            "per_layer_bits": self.per_layer_bits,
             "warmup_fraction": self.warmup_fraction,
             "warmup_steps": self.fixed_warmup_steps,
             "seed": self.seed,

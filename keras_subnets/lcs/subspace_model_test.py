@@ -74,3 +74,19 @@ def test_bad_training_options_are_named():
     inputs = keras.Input((3,))
     with pytest.raises(ValueError, match="no LCS layer"):
         lcs.SubspaceModel(inputs, keras.layers.Dense(2)(inputs))
+
+
+def test_per_layer_bit_widths():
+    keras.utils.set_random_seed(6)
+    x, y = tiny_data(8)
+    model = lcs.subspace(tiny_cnn(), kind="bits", norm="group", groups=2, per_layer_bits=True)
+    model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=False)
+    assert np.isfinite(model.train_on_batch(x, y))
+    stem, pw = model.get_layer("stem"), model.get_layer("pw")
+    with lcs.alpha_override({"": 1.0, "stem": 0.0}):
+        coarse = np.unique(keras.ops.convert_to_numpy(stem.effective_weights()[0]))
+        fine = np.unique(keras.ops.convert_to_numpy(pw.effective_weights()[0]))
+    assert len(coarse) <= 7 < len(fine)  # 3 bits for the stem, 8 bits elsewhere
+    assert lcs.SubspaceModel.from_config(model.get_config()).per_layer_bits
+    with pytest.raises(ValueError, match="per_layer_bits"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", per_layer_bits=True)
