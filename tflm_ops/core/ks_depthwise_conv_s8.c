@@ -17,8 +17,8 @@
     const int32_t eb_ = (p)->bias != NULL ? (p)->bias[(i)] : 0;                \
     const ks__rq rq_ = ks__rq_make((p)->multiplier[(i)], (p)->shift[(i)])
 #define KS__ROW_EPI(acc) ks__rq_apply((int32_t)((uint32_t)(acc) + (uint32_t)eb_), &rq_, out_off, act_min, act_max)
-#define KS__MAC(acc, wv, xv) ((acc) += (wv) * ((int32_t)(xv) + in_off))
-#define KS__MAC_NOOFF(acc, wv, xv) ((acc) += (wv) * (int32_t)(xv))
+#define KS__MAC(acc, wv, xv) ((acc) = ks__wrap_add((acc), (wv) * ((int32_t)(xv) + in_off)))
+#define KS__MAC_NOOFF(acc, wv, xv) ((acc) = ks__wrap_add((acc), (wv) * (int32_t)(xv)))
 #define KS__FOLD_DECL uint32_t fs_ = 0
 #define KS__FOLD_ADD(wv) (fs_ += (uint32_t)(wv))
 #define KS__FOLD_END folded_ = (int32_t)((uint32_t)in_off * fs_)

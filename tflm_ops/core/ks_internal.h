@@ -26,6 +26,13 @@
  * The left shift goes through uint32 so an out-of-contract accumulator
  * wraps as the hardware would instead of being undefined behaviour.
  */
+/* int32 addition that wraps like the hardware instead of being undefined
+ * behaviour when a (validated but adversarial) bias or weight set overflows. */
+static inline int32_t ks__wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 static inline int32_t ks__mbqm(int32_t x, int32_t multiplier, int32_t shift)
 {
 #if KS_SINGLE_ROUNDING
@@ -89,7 +96,7 @@ static inline int8_t ks__requant_e(int32_t acc, int32_t o, const ks__qepi *e)
 {
     int32_t y;
     if (e->bias != NULL) {
-        acc += e->bias[o];
+        acc = ks__wrap_add(acc, e->bias[o]);
     }
     y = ks__mbqm_signed(acc, e->mult[o], e->shift[o]) + e->output_offset;
     y = y < e->act_min ? e->act_min : y;

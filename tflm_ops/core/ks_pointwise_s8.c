@@ -89,16 +89,16 @@ typedef struct {
                 for (; ip < ie; ++ip) {                                        \
                     const int32_t c = (1 + BLK) * (int32_t)*ip;                \
                     const int32_t w0 = *vp++;                                  \
-                    acc0 += w0 * xp[c];                                        \
-                    acc1 += w0 * x1[c];                                        \
-                    acc2 += w0 * x2[c];                                        \
-                    acc3 += w0 * x3[c];                                        \
+                    acc0 = ks__wrap_add(acc0, w0 * xp[c]);                                        \
+                    acc1 = ks__wrap_add(acc1, w0 * x1[c]);                                        \
+                    acc2 = ks__wrap_add(acc2, w0 * x2[c]);                                        \
+                    acc3 = ks__wrap_add(acc3, w0 * x3[c]);                                        \
                     if (BLK) {                                                 \
                         const int32_t w1 = *vp++;                              \
-                        acc0 += w1 * xp[c + 1];                                \
-                        acc1 += w1 * x1[c + 1];                                \
-                        acc2 += w1 * x2[c + 1];                                \
-                        acc3 += w1 * x3[c + 1];                                \
+                        acc0 = ks__wrap_add(acc0, w1 * xp[c + 1]);                                \
+                        acc1 = ks__wrap_add(acc1, w1 * x1[c + 1]);                                \
+                        acc2 = ks__wrap_add(acc2, w1 * x2[c + 1]);                                \
+                        acc3 = ks__wrap_add(acc3, w1 * x3[c + 1]);                                \
                     }                                                          \
                 }                                                              \
                 yp[0] = ks__rq_apply(acc0, &rq, out_off, act_min, act_max);    \
@@ -113,9 +113,9 @@ typedef struct {
                 const int8_t *vp = v + (1 + BLK) * b;                          \
                 for (j = b; j < e; ++j) {                                      \
                     const int32_t c = (1 + BLK) * (int32_t)idx[j];             \
-                    acc += *vp++ * xp[c];                                      \
+                    acc = ks__wrap_add(acc, *vp++ * xp[c]);                                      \
                     if (BLK) {                                                 \
-                        acc += *vp++ * xp[c + 1];                              \
+                        acc = ks__wrap_add(acc, *vp++ * xp[c + 1]);                              \
                     }                                                          \
                 }                                                              \
                 *yp = ks__rq_apply(acc, &rq, out_off, act_min, act_max);       \

@@ -15,7 +15,7 @@
 #define KS__EPI_MAKE(prm, base) ks__qepi_make((prm), (base))
 #define KS__EPI(acc, o, epi) ks__requant_e((acc), (o), (epi))
 #define KS__OFFSET_DECL(epi) const int32_t in_off = (epi).input_offset
-#define KS__MAC(acc, wv, xv) ((acc) += (int32_t)(wv) * ((int32_t)(xv) + in_off))
+#define KS__MAC(acc, wv, xv) ((acc) = ks__wrap_add((acc), (int32_t)(wv) * ((int32_t)(xv) + in_off)))
 #define KS__INACTIVE(epi) ((int8_t)(epi).output_offset)
 #define KS__SPARSE_ROWS ks__sparse_rows_s8
 #define KS__STRUCT_ROWS ks__structured_rows_s8

@@ -71,8 +71,8 @@ void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t
 #endif
             while (n > 0) {
                 const int32_t xv = (int32_t)*xi++ + in_off;
-                acc0 += (int32_t)*w0++ * xv;
-                acc1 += (int32_t)*w1++ * xv;
+                acc0 = ks__wrap_add(acc0, (int32_t)*w0++ * xv);
+                acc1 = ks__wrap_add(acc1, (int32_t)*w1++ * xv);
                 --n;
             }
             yp[0] = ks__rq_apply(acc0, &q0, out_off, act_min, act_max);
