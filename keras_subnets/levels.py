@@ -19,6 +19,7 @@ MAX_LEVELS = 16
 # traces each replica's step in its own thread (one at a time), and those
 # threads must see the level that the training step selected.
 _level_override: list = []
+_inner_gradient: list = []
 
 
 def validate_sparsities(levels: Sequence[float], where: str = "levels") -> list[float]:
@@ -90,3 +91,26 @@ def level_override(level) -> Iterator[None]:
         yield
     finally:
         _level_override.pop()
+
+
+def current_inner_gradient() -> float | None:
+    """Returns the scale set by :func:`inner_gradient`, or ``None``."""
+    return _inner_gradient[-1] if _inner_gradient else None
+
+
+@contextlib.contextmanager
+def inner_gradient(scale: float) -> Iterator[None]:
+    """Scales the gradient a level's loss sends to the weights of smaller levels.
+
+    Inside the context, the forward pass of level ``k`` uses every weight of
+    levels ``< k`` with its value unchanged but its gradient multiplied by
+    ``scale``; the weights that level ``k`` adds get the full gradient. ``1``
+    is plain gradient routing; ``0`` gives each weight only the gradient of
+    the smallest level that contains it, so the sparsest level is trained as
+    if it were alone and larger levels learn what they add on top.
+    """
+    _inner_gradient.append(float(scale))
+    try:
+        yield
+    finally:
+        _inner_gradient.pop()

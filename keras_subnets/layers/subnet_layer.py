@@ -86,7 +86,13 @@ class SubnetLayerMixin:
         return self.active_level if forced is None else forced
 
     def _masked(self, variable, assignment):
-        keep = ops.less_equal(assignment, self._current_level())
+        level = self._current_level()
+        keep = ops.less_equal(assignment, level)
+        scale = levels_lib.current_inner_gradient()
+        if scale is not None and scale != 1.0:
+            # Same value, gradient scaled by `scale` on the smaller levels' weights.
+            inner = ops.cast(ops.less(assignment, level), variable.dtype)
+            variable = variable - (1.0 - scale) * inner * (variable - ops.stop_gradient(variable))
         return variable * ops.cast(keep, variable.dtype)
 
     def _masked_kernel(self):

@@ -40,6 +40,12 @@ class SubnetModel(keras.Model):
         distillation_temperature: softmax temperature when outputs are logits.
         from_logits: whether outputs are logits (for distillation); ``None``
             reads ``from_logits`` off the compiled loss.
+        inner_gradient: in ``[0, 1]``, the share of level ``k``'s gradient
+            that reaches the weights of levels below ``k`` (see
+            `keras_subnets.levels.inner_gradient`). ``1`` (default) is plain
+            gradient routing; smaller values protect the sparse levels from
+            the dense levels' pull, ``0`` trains each weight only for the
+            smallest level holding it.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -52,6 +58,7 @@ class SubnetModel(keras.Model):
         distillation: float = 0.0,
         distillation_temperature: float = 1.0,
         from_logits: bool | None = None,
+        inner_gradient: float = 1.0,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -91,6 +98,9 @@ class SubnetModel(keras.Model):
         self.distillation = float(distillation)
         self.distillation_temperature = float(distillation_temperature)
         self.from_logits = from_logits
+        if not 0.0 <= float(inner_gradient) <= 1.0:
+            raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
+        self.inner_gradient = float(inner_gradient)
         self.level_loss_trackers = [
             keras.metrics.Mean(name=f"level_{k}_loss") for k in range(len(self.levels))
         ]
@@ -136,12 +146,14 @@ class SubnetModel(keras.Model):
                 if hasattr(layer, "active_level") or hasattr(layer, "levels")]
 
     def call(self, inputs, training=None, mask=None, **kwargs):
+        if not training:
+            return super().call(inputs, training=training, mask=mask, **kwargs)
         # A training forward pass without an explicit level runs the densest
         # level: fit's own forward pass then doubles as the teacher.
-        if training and levels_lib.current_override() is None:
-            with levels_lib.level_override(self.num_levels - 1):
-                return super().call(inputs, training=training, mask=mask, **kwargs)
-        return super().call(inputs, training=training, mask=mask, **kwargs)
+        level = levels_lib.current_override()
+        with (levels_lib.level_override(self.num_levels - 1 if level is None else level),
+              levels_lib.inner_gradient(self.inner_gradient)):
+            return super().call(inputs, training=training, mask=mask, **kwargs)
 
     def _outputs_from_logits(self) -> bool:
         if self.from_logits is not None:
@@ -205,6 +217,7 @@ class SubnetModel(keras.Model):
             "distillation": self.distillation,
             "distillation_temperature": self.distillation_temperature,
             "from_logits": self.from_logits,
+            "inner_gradient": self.inner_gradient,
         }
         return config
 

@@ -67,6 +67,36 @@ def test_each_level_loss_routes_gradients_only_into_its_mask():
             assert np.all(grad.numpy()[~layer.level_masks()[k]] == 0.0)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.25])
+def test_inner_gradient_scales_only_the_smaller_levels_weights(share):
+    model = _mlp(inner_gradient=share)
+    plain = _mlp()
+    plain.set_weights(model.get_weights())
+    x, y = _data()
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def gradients(m, k):
+        with tf.GradientTape() as tape, level_override(k):
+            out = m(x, training=True)
+            loss = ce(y, out)
+        return out, tape.gradient(loss, [la.kernel for la in m.subnet_layers()])
+
+    for k in range(len(LEVELS)):
+        out, scaled = gradients(model, k)
+        plain_out, full = gradients(plain, k)
+        np.testing.assert_array_equal(out.numpy(), plain_out.numpy())  # values are untouched
+        for layer, g, f in zip(model.subnet_layers(), scaled, full, strict=True):
+            level = keras.ops.convert_to_numpy(layer.kernel_level)
+            g, f = g.numpy(), f.numpy()
+            inner, own = level < k, level == k
+            np.testing.assert_allclose(g[inner], share * f[inner], rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(g[own], f[own], rtol=1e-6, atol=1e-7)
+            assert np.all(g[level > k] == 0.0)
+            assert np.any(f[inner] != 0.0) or k == 0
+    with pytest.raises(ValueError, match="inner_gradient"):
+        _mlp(inner_gradient=-0.1)
+
+
 def test_sandwich_and_distillation_train():
     levels = [0.9, 0.8, 0.6, 0.4, 0.0]
     model = _mlp(levels=levels, sandwich=1, distillation=0.5, distillation_temperature=2.0)
