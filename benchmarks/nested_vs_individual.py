@@ -41,6 +41,11 @@ flags.DEFINE_integer("ramp_epochs", 2, "Epochs over which sparsity grows.")
 flags.DEFINE_integer("average_last", 3, "Report the mean accuracy of this many final epochs.")
 flags.DEFINE_list("levels", ["0.9", "0.75", "0.5"], "Sparsities (the dense level is added).")
 flags.DEFINE_list("kinds", ["unstructured", "row"], "Nested mask kinds to train.")
+flags.DEFINE_float("inner_gradient", 1.0, "SubnetModel inner_gradient: share of a level's gradient reaching "
+                   "smaller levels' weights (1 = plain routing).")
+flags.DEFINE_bool("prune_depthwise", False, "Also nest DepthwiseConv2D layers. tfmot's prune_low_magnitude "
+                  "leaves them dense, so by default the nested models prune exactly the layers tfmot prunes.")
+flags.DEFINE_list("level_weights", None, "Loss weight per level, sparsest first (default REDS's sqrt weights).")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
 flags.DEFINE_integer("seed", 0, "Random seed.")
@@ -119,6 +124,10 @@ def _tfmot_worker(job: dict) -> None:
     kernels = [w for layer in stripped.layers for w in layer.get_weights()[:1]
                if layer.__class__.__name__ in ("Conv2D", "DepthwiseConv2D", "Dense")]
     zeros = sum(int((k == 0).sum()) for k in kernels) / sum(k.size for k in kernels)
+    for layer in stripped.layers:
+        if layer.__class__.__name__ in ("Conv2D", "DepthwiseConv2D", "Dense"):
+            kernel = layer.get_weights()[0]
+            print(f"tfmot {job['sparsity']:.2f} {layer.name}: {(kernel == 0).mean():.1%} zeros", file=sys.stderr)
     print(json.dumps({"accuracy": accuracy, "seconds": clock.seconds, "kernel_sparsity": zeros}))
 
 
@@ -194,7 +203,13 @@ def main(argv):
         print(f"Nested '{kind}' levels {levels}: fine-tuning {FLAGS.epochs} epochs")
         start = ks.zoo.quickstart_cnn()
         start.set_weights(pretrained)
-        model = ks.nest(start, levels, kind=kind)
+        options = {"inner_gradient": FLAGS.inner_gradient}
+        if FLAGS.level_weights:
+            options["level_weights"] = [float(w) for w in FLAGS.level_weights]
+        if not FLAGS.prune_depthwise:
+            options["layers"] = [la.name for la in start.layers
+                                 if type(la).__name__ in ("Conv2D", "Dense")]
+        model = ks.nest(start, levels, kind=kind, **options)
         model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
         schedule = ks.schedules.PolynomialDecay(0.0, sparsities[0], begin_step=0,
                                                 end_step=steps * FLAGS.ramp_epochs, frequency=frequency)
@@ -277,7 +292,14 @@ def main(argv):
             f"Quickstart CNN (`keras_subnets.zoo.quickstart_cnn`), full Fashion-MNIST, "
             f"{FLAGS.pretrain_epochs} dense pretraining epochs shared by all, then {FLAGS.epochs} fine-tuning "
             f"epochs per model; sparsity ramps over {FLAGS.ramp_epochs} epochs (PolynomialDecay, "
-            f"power 3); Adam 1e-3, batch {FLAGS.batch_size}, seed {FLAGS.seed}. Test accuracy in %. Every "
+            f"power 3); Adam 1e-3, batch {FLAGS.batch_size}, seed {FLAGS.seed}. Nested models: "
+            f"inner_gradient={FLAGS.inner_gradient:g}, level weights "
+            f"{FLAGS.level_weights or 'REDS sqrt (default)'}, "
+            + ("every weight layer nested" if FLAGS.prune_depthwise else
+               "only the Conv2D and Dense layers nested: tfmot's prune_low_magnitude leaves DepthwiseConv2D "
+               "dense (its stripped depthwise kernels have 0 % zeros), so both prune the same layers")
+            + ". "
+            "Test accuracy in %. Every "
             "model is evaluated after BatchNorm recalibration (exact statistics from 40 training batches; "
             "`ks.recalibrate_batch_norm` per level for nested models, the same estimate for the Keras 3 "
             "and tfmot baselines); the last columns show all models with their raw moving averages.\n\n"
