@@ -9,7 +9,8 @@ from keras_subnets.lcs import coordinates
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
 
 
-def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_batches: int | None = 40) -> None:
+def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_batches: int | None = 40,
+                           alpha: float | None = None) -> None:
     """Replaces every α band's BatchNorm moving statistics by averages over ``x``.
 
     A band is trained only by the steps whose α falls in it (the middle bands
@@ -23,9 +24,15 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
         x: input samples (array), in the model's input format.
         batch_size: samples per forward pass.
         max_batches: at most this many batches per band.
+        alpha: re-estimate only the band holding this α, with the exact
+            statistics of α (every batch run at α). A band spans a range of
+            α whose activations can differ several-fold at high sparsity;
+            this gives the one network about to be evaluated or exported
+            its own statistics. Other bands are left as they are.
 
     Raises:
-        ValueError: without samples, or if the layers disagree on the bands.
+        ValueError: without samples, if α lies outside [0, 1], or if the
+            layers disagree on the bands.
     """
     bns = [la for la in model._flatten_layers(include_self=False) if isinstance(la, LcsBatchNormalization)]
     if not bns:
@@ -40,8 +47,16 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
         batches = batches[:max_batches]
     if not batches:
         raise ValueError("recalibrate_batch_norm needs at least one input sample")
+    exact = None if alpha is None else coordinates.validate_alpha(alpha)
     saved = [bn.momentum for bn in bns]
     try:
+        if exact is not None:
+            for t, batch in enumerate(batches, start=1):
+                for bn in bns:
+                    bn.momentum = 1.0 - 1.0 / t
+                with coordinates.alpha_override(exact):
+                    model(batch, training=True)
+            return
         for band in range(bins):
             for t, batch in enumerate(batches, start=1):
                 for bn in bns:

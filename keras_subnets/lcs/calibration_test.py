@@ -21,6 +21,25 @@ def test_every_band_gets_the_statistics_of_its_alphas():
     assert model.get_layer("first").momentum == 0.99  # restored
 
 
+def test_exact_alpha_sets_only_its_band_to_the_statistics_at_that_alpha():
+    inputs = keras.Input((6,))
+    x = lcs.LcsDense(8, name="fc", variant="point", compression="unstructured")(inputs)
+    outputs = lcs.LcsBatchNormalization(bins=2, name="bn")(x)
+    model = lcs.SubspaceModel(inputs, outputs)
+    data = np.random.default_rng(1).normal(1.0, 2.0, size=(48, 6)).astype("float32")
+    model(data)
+    before = model.get_layer("bn").moving_mean.numpy().copy()
+    lcs.recalibrate_batch_norm(model, data, batch_size=16, alpha=0.3)
+    after = model.get_layer("bn").moving_mean.numpy()
+    np.testing.assert_array_equal(after[1], before[1])  # the other band is untouched
+    with lcs.alpha(model, 0.3):
+        kernel, bias = model.get_layer("fc").effective_weights()
+    expected = (data @ keras.ops.convert_to_numpy(kernel) + keras.ops.convert_to_numpy(bias)).mean(0)
+    np.testing.assert_allclose(after[0], expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="alpha"):
+        lcs.recalibrate_batch_norm(model, data, alpha=1.5)
+
+
 def test_bad_inputs():
     model = lcs.subspace(tiny_cnn(), kind="structured", norm="batch_per_level", alpha_bins=2)
     x, _ = tiny_data(4)
