@@ -34,6 +34,11 @@ def _subnet_class(layer):
     return None
 
 
+def _feeds_batch_norm(layer) -> bool:
+    consumers = [node.operation for node in layer._outbound_nodes]
+    return len(consumers) == 1 and type(consumers[0]) is keras.layers.BatchNormalization
+
+
 def nest(
     model: keras.Model,
     levels: Sequence[float],
@@ -62,7 +67,12 @@ def nest(
         widths: ``structured`` only: explicit per-level unit counts for some
             layers, ``{layer name: [width per level]}``.
         layers: names of the weight layers to nest; the others stay dense in
-            every level. Default: all supported layers.
+            every level (one followed by a BatchNorm becomes a sub-network
+            layer holding all of its units in every level, so that the
+            per-level BatchNorm folds into a level-switching operator).
+            Default: all supported layers. tfmot's ``prune_low_magnitude``
+            leaves ``DepthwiseConv2D`` dense; leave them out here too to
+            compare like with like (docs/benchmarks.md).
         layer_levels: per-layer sparsity overrides, ``{name: [per level]}``.
         keep_row_max: keep each unit's largest weight in every level.
         shared_bn_affine: share BatchNorm's gamma/beta across levels (the
@@ -114,6 +124,13 @@ def nest(
                 "level_widths": (widths or {}).get(layer.name),
                 "keep_row_max": keep_row_max,
             })
+        elif subnet_cls is not None and kind != "structured" and _feeds_batch_norm(layer):
+            # Left out of `layers` but followed by a BatchNorm, whose statistics still differ per
+            # level: a sub-network layer with every unit in every level, so the converter folds
+            # that per-level BatchNorm into one level-switching operator.
+            config.pop("quantization_config", None)
+            new = subnet_cls.from_config({**config, "levels": levels, "mask_kind": "structured",
+                                          "level_widths": None, "keep_row_max": keep_row_max})
         elif type(layer) is keras.layers.BatchNormalization:
             new = SubnetBatchNormalization.from_config(
                 {**config, "levels": levels, "shared_affine": shared_bn_affine}

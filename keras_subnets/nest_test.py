@@ -56,7 +56,10 @@ def test_sequential_models_are_nested_and_masks_follow_magnitudes():
 def test_layer_selection_and_per_layer_sparsity():
     model = ks.nest(_cnn(), LEVELS, layers=["stem", "pw"], layer_levels={"pw": [0.9, 0.6, 0.0]})
     types = {la.name: type(la).__name__ for la in model.layers}
-    assert types["dw"] == "DepthwiseConv2D" and types["head"] == "Dense"
+    assert types["head"] == "Dense"  # no BatchNorm after it: stays a plain layer
+    dw = model.get_layer("dw")  # feeds a per-level BatchNorm: dense in every level, foldable
+    assert types["dw"] == "SubnetDepthwiseConv2D" and dw.level_masks().all()
+    assert dw.mask_kind == "structured" and dw.level_widths == [8, 8, 8]
     pw = model.get_layer("pw")
     assert pw.levels == [0.9, 0.6, 0.0]
     assert pw.level_masks()[0].sum() == max(12, round(0.1 * 8 * 12))  # every filter keeps one weight

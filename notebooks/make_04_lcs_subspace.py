@@ -81,7 +81,7 @@ ALPHAS = np.linspace(0.05, 1.0, 5 if FAST else 12)
 acc_point, acc_line = sweep(point, ALPHAS), sweep(line, ALPHAS)
 BIT_ALPHAS = [(b - 3 + 0.5) / 6 for b in range(3, 9)]   # the middle of each bit width's α band
 acc_bits = sweep(bits, BIT_ALPHAS)
-for a, p, q in zip(ALPHAS, acc_point, acc_line):
+for a, p, q in zip(ALPHAS, acc_point, acc_line, strict=True):
     print(f"α={a:.3f}  sparsity {100 * (1 - a):5.1f} %   LCS+P {100 * p:5.1f} %   LCS+L {100 * q:5.1f} %")
 """),
     ("code", """
@@ -123,7 +123,7 @@ blob = convert(levels, x_train[:200], quantize="int8", accuracy=[r["accuracy"] f
 print(f"{len(blob):,} bytes for four levels")
 x_eval, y_eval = x_test[:100 if FAST else 1000], y_test[:100 if FAST else 1000]
 outputs = run_levels(blob, x_eval)       # {level: int8 outputs} from the KS_* kernels
-for row, k in zip(read_levels(blob)["levels"], range(len(LEVEL_ALPHAS))):
+for row, k in zip(read_levels(blob)["levels"], range(len(LEVEL_ALPHAS)), strict=True):
     int8_acc = float(np.mean(np.argmax(outputs[k], 1) == y_eval))
     print(f"level {k} (α={LEVEL_ALPHAS[k]}): {row['nonzeros']:>6,} weights, {row['macs']:>9,} MACs, "
           f"Keras {100 * row['accuracy']:5.1f} %, int8 accuracy on KS_* kernels {100 * int8_acc:5.1f} %")

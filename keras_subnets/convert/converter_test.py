@@ -136,3 +136,29 @@ def test_unfoldable_per_level_batch_norm_is_named():
     model.get_layer("loose_bn").moving_mean.assign(np.array([[1.0] * 6, [2.0] * 6], "float32"))
     with pytest.raises(ConversionError, match="loose_bn"):
         convert(model, quantize="float32", progress=False)
+
+
+def test_partly_nested_model_keeps_depthwise_layers_dense_and_runs_on_the_kernels(data):
+    # tfmot's choice, and the benchmark's: depthwise layers stay dense in every level.
+    from keras_subnets.tflm import run_levels
+
+    (x, y), (x_test, _) = data
+    keras.utils.set_random_seed(1)
+    base = ks.zoo.quickstart_cnn()
+    base.compile("adam", "sparse_categorical_crossentropy")
+    base.fit(x[:1500], y[:1500], epochs=1, batch_size=64, verbose=0)
+    model = ks.nest(base, LEVELS, kind="unstructured", layers=["stem", "pw1", "pw2", "classifier"],
+                    inner_gradient=0.1)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x[:1500], y[:1500], epochs=1, batch_size=64, verbose=0)
+    dw = model.get_layer("dw1")  # dense in every level, its BatchNorm still per level
+    assert isinstance(dw, ks.SubnetDepthwiseConv2D) and dw.level_masks().all()
+    blob = convert(model, x[:200], quantize="int8", progress=False)
+    sample = x_test[:16]
+    on_kernels = run_levels(blob, sample, dequantize=True)
+    for k in range(len(LEVELS)):
+        with ks.level(model, k):
+            expected = model.predict(sample, verbose=0)
+        reference = run_tflm(densify(blob, k), sample)
+        assert np.abs(on_kernels[k] - expected).max() <= 1.0 / 256.0 + 1e-6, f"level {k}"
+        np.testing.assert_allclose(on_kernels[k], reference, atol=1e-6, err_msg=f"level {k}: kernels vs reference")

@@ -89,7 +89,8 @@ class SubnetLayerMixin:
         level = self._current_level()
         keep = ops.less_equal(assignment, level)
         scale = levels_lib.current_inner_gradient()
-        if scale is not None and scale != 1.0:
+        # A layer kept dense in every level has nothing to protect: its weights serve all levels alike.
+        if scale is not None and scale != 1.0 and not getattr(self, "_dense_in_every_level", False):
             # Same value, gradient scaled by `scale` on the smaller levels' weights.
             inner = ops.cast(ops.less(assignment, level), variable.dtype)
             variable = variable - (1.0 - scale) * inner * (variable - ops.stop_gradient(variable))
@@ -123,7 +124,11 @@ class SubnetLayerMixin:
             )
         rows = self._kernel_to_rows(np.asarray(keras.ops.convert_to_numpy(self.kernel)))
         assignment = masks_lib.nested_levels(self.mask_kind, rows, sparsities, self.keep_row_max)
-        self.kernel_level.assign(self._rows_to_kernel(assignment))
+        self._set_kernel_level(self._rows_to_kernel(assignment))
+
+    def _set_kernel_level(self, assignment: np.ndarray) -> None:
+        self.kernel_level.assign(assignment)
+        self._dense_in_every_level = not np.any(assignment)
 
     def set_structured_levels(
         self, widths: Sequence[int], input_levels: np.ndarray | None = None
@@ -145,7 +150,7 @@ class SubnetLayerMixin:
         if input_levels is not None:
             rows = np.maximum(rows, self._input_levels_to_rows(np.asarray(input_levels)))
         self.unit_level.assign(unit_levels)
-        self.kernel_level.assign(self._rows_to_kernel(rows.astype(np.int32)))
+        self._set_kernel_level(self._rows_to_kernel(rows.astype(np.int32)))
 
     def _rows_shape(self) -> tuple[int, int]:
         n = int(np.prod(self.kernel.shape))
@@ -206,6 +211,7 @@ class SubnetLayerMixin:
             )
         for name, variable in wanted.items():
             variable.assign(store[name])
+        self._dense_in_every_level = not np.any(keras.ops.convert_to_numpy(self.kernel_level))
 
     def _subnet_config(self) -> dict:
         return {

@@ -97,6 +97,19 @@ def test_inner_gradient_scales_only_the_smaller_levels_weights(share):
         _mlp(inner_gradient=-0.1)
 
 
+def test_inner_gradient_leaves_layers_dense_in_every_level_alone():
+    inputs = keras.Input((12,))
+    x = ks.SubnetDense(16, levels=LEVELS, mask_kind="structured", name="dense_everywhere")(inputs)
+    outputs = ks.SubnetDense(4, levels=LEVELS, name="sparse")(x)
+    scaled = ks.SubnetModel(inputs, outputs, inner_gradient=0.0)
+    x, y = _data()
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape, level_override(2), ks.levels.inner_gradient(0.0):
+        loss = ce(y, scaled(x, training=True))
+    grad = tape.gradient(loss, scaled.get_layer("dense_everywhere").kernel).numpy()
+    assert np.all(grad != 0.0)  # not scaled to zero although every weight is in level 0
+
+
 def test_sandwich_and_distillation_train():
     levels = [0.9, 0.8, 0.6, 0.4, 0.0]
     model = _mlp(levels=levels, sandwich=1, distillation=0.5, distillation_temperature=2.0)
