@@ -45,10 +45,18 @@ base.summary()
 `BatchNormalization` for its sub-network version and keeps the trained
 weights. Levels are named by sparsity, sparsest first. Each BatchNorm keeps
 statistics per level.
+
+Two choices that matter at high sparsity (measured in `docs/benchmarks.md`):
+`layers=` leaves the 3×3 depthwise kernels dense in every level, as tfmot
+does (9 weights per channel: pruning them costs accuracy and saves little);
+`inner_gradient=0.1` lets each level send only a tenth of its gradient to the
+weights of the smaller levels, so the dense levels do not pull the sparse
+levels' few weights towards what suits them.
 """),
     ("code", """
 LEVELS = [0.9, 0.75, 0.5, 0.0]
-model = ks.nest(base, LEVELS, kind="unstructured")
+pruned = [layer.name for layer in base.layers if type(layer) in (keras.layers.Conv2D, keras.layers.Dense)]
+model = ks.nest(base, LEVELS, kind="unstructured", layers=pruned, inner_gradient=0.1)
 model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
 print([type(layer).__name__ for layer in model.layers])
 """),
