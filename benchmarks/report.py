@@ -20,17 +20,25 @@ machines are noisy: compare ratios measured in the same run.
 """
 
 
-def provenance(argv: list[str] | None = None) -> str:
-    """Command, date, machine and commit, as a Markdown list."""
-    argv = sys.argv if argv is None else argv
+def _commit() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()
-        commit += " (with uncommitted changes)" if dirty else ""
+        return commit + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+        return "unknown"
+
+
+# Read when a benchmark starts: a long run must name the code it ran, not the commit its end finds.
+_COMMIT_AT_START = _commit()
+
+
+def provenance(argv: list[str] | None = None) -> str:
+    """Command, date, machine and commit (as of the benchmark's start), as a Markdown list."""
+    argv = sys.argv if argv is None else argv
+    commit = _COMMIT_AT_START
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
