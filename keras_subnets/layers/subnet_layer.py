@@ -10,9 +10,10 @@ from keras import ops
 
 from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
+from keras_subnets.layers.named_variables import NamedVariablesMixin
 
 
-class SubnetLayerMixin:
+class SubnetLayerMixin(NamedVariablesMixin):
     """Nested masks, the active level and per-level statistics for a layer.
 
     A subclass also derives from a Keras weight layer and provides
@@ -191,26 +192,7 @@ class SubnetLayerMixin:
             found[name] = getattr(self, name)
         return found
 
-    # Keras' Dense/Conv save only kernel and bias; masks and the level must
-    # round-trip too, so every variable is stored under its own name.
-    def save_own_variables(self, store) -> None:
-        if not self.built:
-            return
-        for name, variable in self._saved_variables().items():
-            store[name] = variable
-
-    def load_own_variables(self, store) -> None:
-        if not self.built:
-            return
-        wanted = self._saved_variables()
-        missing = [name for name in wanted if name not in store]
-        if missing:
-            raise ValueError(
-                f"layer '{self.name}': the saved file lacks variables {missing}; it "
-                "was not written by this version of keras_subnets"
-            )
-        for name, variable in wanted.items():
-            variable.assign(store[name])
+    def _after_load(self) -> None:
         self._dense_in_every_level = not np.any(keras.ops.convert_to_numpy(self.kernel_level))
 
     def _subnet_config(self) -> dict:

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_subnets.layers.named_variables import NamedVariablesMixin
 from keras_subnets.lcs import coordinates as alpha_lib
 
 
@@ -69,7 +70,7 @@ def cosine_squared(a, b):
     return dot * dot / (ops.sum(a * a) * ops.sum(b * b) + 1e-12)
 
 
-class LcsLayerMixin:
+class LcsLayerMixin(NamedVariablesMixin):
     """A weight layer whose weights are a point or a line of a compressible subspace.
 
     A subclass also derives from a Keras weight layer and provides
@@ -199,24 +200,6 @@ class LcsLayerMixin:
                 found["bias_end"] = self.bias_end
         found["alpha"] = self.alpha
         return found
-
-    # Keras' Dense/Conv save only kernel and bias; the second endpoint and
-    # alpha must round-trip too.
-    def save_own_variables(self, store) -> None:
-        if not self.built:
-            return
-        for name, variable in self._saved_variables().items():
-            store[name] = variable
-
-    def load_own_variables(self, store) -> None:
-        if not self.built:
-            return
-        wanted = self._saved_variables()
-        missing = [name for name in wanted if name not in store]
-        if missing:
-            raise ValueError(f"layer '{self.name}': the saved file lacks variables {missing}")
-        for name, variable in wanted.items():
-            variable.assign(store[name])
 
     def _lcs_config(self) -> dict:
         return {
