@@ -90,11 +90,13 @@ class SubnetLayerMixin(NamedVariablesMixin):
         level = self._current_level()
         keep = ops.less_equal(assignment, level)
         scale = levels_lib.current_inner_gradient()
-        # A layer kept dense in every level has nothing to protect: its weights serve all levels alike.
-        if scale is not None and scale != 1.0 and not getattr(self, "_dense_in_every_level", False):
-            # Same value, gradient scaled by `scale` on the smaller levels' weights.
+        if scale is not None and scale != 1.0:
+            # Same value, gradient scaled by `scale` on the smaller levels' weights. Decided in the
+            # graph: a layer whose weights are all in level 0 (kept dense in every level, or before
+            # the schedule's first masks) serves every level alike and has nothing to protect.
             inner = ops.cast(ops.less(assignment, level), variable.dtype)
-            variable = variable - (1.0 - scale) * inner * (variable - ops.stop_gradient(variable))
+            protect = ops.cast(ops.any(ops.greater(self.kernel_level, 0)), variable.dtype)
+            variable = variable - (1.0 - scale) * protect * inner * (variable - ops.stop_gradient(variable))
         return variable * ops.cast(keep, variable.dtype)
 
     def _masked_kernel(self):
@@ -125,11 +127,7 @@ class SubnetLayerMixin(NamedVariablesMixin):
             )
         rows = self._kernel_to_rows(np.asarray(keras.ops.convert_to_numpy(self.kernel)))
         assignment = masks_lib.nested_levels(self.mask_kind, rows, sparsities, self.keep_row_max)
-        self._set_kernel_level(self._rows_to_kernel(assignment))
-
-    def _set_kernel_level(self, assignment: np.ndarray) -> None:
-        self.kernel_level.assign(assignment)
-        self._dense_in_every_level = not np.any(assignment)
+        self.kernel_level.assign(self._rows_to_kernel(assignment))
 
     def set_structured_levels(
         self, widths: Sequence[int], input_levels: np.ndarray | None = None
@@ -151,7 +149,7 @@ class SubnetLayerMixin(NamedVariablesMixin):
         if input_levels is not None:
             rows = np.maximum(rows, self._input_levels_to_rows(np.asarray(input_levels)))
         self.unit_level.assign(unit_levels)
-        self._set_kernel_level(self._rows_to_kernel(rows.astype(np.int32)))
+        self.kernel_level.assign(self._rows_to_kernel(rows.astype(np.int32)))
 
     def _rows_shape(self) -> tuple[int, int]:
         n = int(np.prod(self.kernel.shape))
@@ -191,9 +189,6 @@ class SubnetLayerMixin(NamedVariablesMixin):
         for name in ("kernel_level", "unit_level", "active_level"):
             found[name] = getattr(self, name)
         return found
-
-    def _after_load(self) -> None:
-        self._dense_in_every_level = not np.any(keras.ops.convert_to_numpy(self.kernel_level))
 
     def _subnet_config(self) -> dict:
         return {

@@ -233,3 +233,24 @@ def test_training_from_scratch_with_a_schedule_learns_every_level():
     assert rows[0]["sparsity"] > 0.6
     for row in rows:
         assert row["accuracy"] > 0.8, row
+
+
+def test_inner_gradient_follows_masks_that_appear_after_tracing():
+    # A mask schedule starts with every weight in level 0 and grows masks after fit traced its step.
+    model = _mlp(inner_gradient=0.0)
+    x, y = _data()
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    layer = model.subnet_layers()[1]
+    masks = keras.ops.convert_to_numpy(layer.kernel_level).copy()
+    layer.kernel_level.assign(np.zeros_like(masks))
+
+    @tf.function
+    def top_level_gradient():
+        with tf.GradientTape() as tape, level_override(len(LEVELS) - 1), ks.levels.inner_gradient(0.0):
+            loss = ce(y, model(x, training=True))
+        return tape.gradient(loss, layer.kernel)
+
+    assert np.all(top_level_gradient().numpy() != 0.0)  # all in level 0: nothing scaled
+    layer.kernel_level.assign(masks)
+    grad = top_level_gradient().numpy()
+    assert np.all(grad[masks < len(LEVELS) - 1] == 0.0) and np.any(grad[masks == len(LEVELS) - 1] != 0.0)
