@@ -207,8 +207,7 @@ def main(argv):
         if FLAGS.level_weights:
             options["level_weights"] = [float(w) for w in FLAGS.level_weights]
         if not FLAGS.prune_depthwise:
-            options["layers"] = [la.name for la in start.layers
-                                 if type(la).__name__ in ("Conv2D", "Dense")]
+            options["layers"] = ks.tfmot_prunable_layers(start)
         model = ks.nest(start, levels, kind=kind, **options)
         model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
         schedule = ks.schedules.PolynomialDecay(0.0, sparsities[0], begin_step=0,

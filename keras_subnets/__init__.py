@@ -15,7 +15,7 @@ from keras_subnets.layers import (
     SubnetDepthwiseConv2D,
 )
 from keras_subnets.models import SubnetModel
-from keras_subnets.nest import nest
+from keras_subnets.nest import nest, tfmot_prunable_layers
 from keras_subnets.selection import get_level, level, num_levels, set_level
 
 __version__ = "0.1.0"
@@ -41,4 +41,5 @@ __all__ = [
     "recalibrate_batch_norm",
     "schedules",
     "set_level",
+    "tfmot_prunable_layers",
 ]

@@ -12,7 +12,7 @@ from keras_subnets import zoo
 from keras_subnets.callbacks import MaskScheduler, RecalibrateBatchNorm
 from keras_subnets.datasets import fashion_mnist
 from keras_subnets.evaluation import evaluate_levels
-from keras_subnets.nest import nest
+from keras_subnets.nest import nest, tfmot_prunable_layers
 from keras_subnets.schedules import PolynomialDecay
 from keras_subnets.selection import level
 
@@ -68,8 +68,7 @@ def run_demo(
         base.fit(x_train, y_train, batch_size=batch_size, epochs=pretrain_epochs, verbose=verbose)
     layers = None
     if dense_depthwise and kind != "structured":
-        layers = [la.name for la in base.layers if isinstance(la, (keras.layers.Conv2D, keras.layers.Dense))
-                  and not isinstance(la, keras.layers.DepthwiseConv2D)]
+        layers = tfmot_prunable_layers(base)
     model = nest(base, levels, kind=kind, layers=layers, inner_gradient=inner_gradient)
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))

@@ -34,6 +34,24 @@ def _subnet_class(layer):
     return None
 
 
+def tfmot_prunable_layers(model: keras.Model) -> list[str]:
+    """Names of the layers tfmot's ``prune_low_magnitude`` would prune.
+
+    Every plain `Conv2D` and `Dense` layer; `DepthwiseConv2D` is left out
+    because tfmot keeps it dense (its stripped depthwise kernels hold no
+    zeros). Pass the result as ``nest(..., layers=...)`` to prune the same
+    weights as a tfmot model and compare like with like.
+
+    Args:
+        model: a built Keras model.
+
+    Returns:
+        Layer names in model order.
+    """
+    return [la.name for la in model._flatten_layers(include_self=False)
+            if type(la) in (keras.layers.Conv2D, keras.layers.Dense)]
+
+
 def _feeds_batch_norm(layer) -> bool:
     consumers = [node.operation for node in layer._outbound_nodes]
     return len(consumers) == 1 and type(consumers[0]) is keras.layers.BatchNormalization

@@ -159,3 +159,14 @@ def test_sliced_model_of_a_structured_level_is_smaller_and_equal():
         assert small.get_layer("stem").kernel.shape[-1] == model.get_layer("stem").level_widths[k]
     with pytest.raises(ValueError, match="only structured"):
         sliced_model(ks.nest(_cnn(), LEVELS), 0)
+
+
+def test_tfmot_prunable_layers_leave_depthwise_out_and_nest_keeps_it_dense():
+    base = _cnn()
+    names = ks.tfmot_prunable_layers(base)
+    assert names == ["stem", "pw", "head"]
+    model = ks.nest(base, LEVELS, layers=names)
+    dw = model.get_layer("dw")
+    dense = base.get_layer("dw").count_params()  # kernel and bias
+    assert [dw.level_nonzeros(k) for k in range(len(LEVELS))] == [dense] * len(LEVELS)
+    assert model.get_layer("pw").level_nonzeros(0) < int(np.prod(base.get_layer("pw").kernel.shape))
