@@ -14,10 +14,10 @@ from keras_subnets.levels import level_override
 LEVELS = [0.8, 0.5, 0.0]
 
 
-def _mlp(levels=LEVELS, **options):
+def _mlp(levels=LEVELS, mask_kind="unstructured", **options):
     inputs = keras.Input((12,))
-    x = ks.SubnetDense(16, activation="relu", levels=levels)(inputs)
-    outputs = ks.SubnetDense(4, levels=levels)(x)
+    x = ks.SubnetDense(16, activation="relu", levels=levels, mask_kind=mask_kind)(inputs)
+    outputs = ks.SubnetDense(4, levels=levels, mask_kind=mask_kind)(x)
     return ks.SubnetModel(inputs, outputs, **options)
 
 
@@ -67,10 +67,16 @@ def test_each_level_loss_routes_gradients_only_into_its_mask():
             assert np.all(grad.numpy()[~layer.level_masks()[k]] == 0.0)
 
 
+@pytest.mark.parametrize("mask_kind", ["unstructured", "row", "structured"])
 @pytest.mark.parametrize("share", [0.0, 0.25])
-def test_inner_gradient_scales_only_the_smaller_levels_weights(share):
-    model = _mlp(inner_gradient=share)
-    plain = _mlp()
+def test_inner_gradient_scales_only_the_smaller_levels_weights(share, mask_kind):
+    model = _mlp(inner_gradient=share, mask_kind=mask_kind)
+    plain = _mlp(mask_kind=mask_kind)
+    if mask_kind == "structured":
+        for m in (model, plain):
+            hidden, head = m.subnet_layers()
+            hidden.set_structured_levels([4, 8, 16])
+            head.set_structured_levels([4, 4, 4], input_levels=keras.ops.convert_to_numpy(hidden.unit_level))
     plain.set_weights(model.get_weights())
     x, y = _data()
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)

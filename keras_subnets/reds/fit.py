@@ -96,6 +96,8 @@ def fit_subnets(
     validation_data=None,
     callbacks: Sequence = (),
     verbose="auto",
+    inner_gradient: float = 1.0,
+    level_weights: Sequence[float] | None = None,
     **plan_options,
 ) -> tuple[SubnetModel, KnapsackPlan]:
     """REDS from a pretrained dense model: importance → permutation → knapsack → joint fine-tuning.
@@ -104,6 +106,29 @@ def fit_subnets(
     units in importance order, so it runs in place on the kernels; levels
     are trained jointly with REDS's loss weights and per-level BatchNorm
     (recalibrated before each validation and at the end).
+
+    Args:
+        model: the pretrained dense Keras model (Sequential or Functional).
+        x: training inputs (importance scores, BatchNorm statistics, fine-tuning).
+        y: training labels.
+        fractions: budgets as fractions of the dense cost, one level each;
+            1.0 is the dense level.
+        resource: the budgeted cost, as for `budgets_from_fractions`
+            (``"macs"``, ``"bytes"``, ...; ``"latency"`` with a
+            ``latency_table=`` plan option).
+        importance_batches: batches of ``x`` used to score units.
+        epochs: joint fine-tuning epochs (0 = only plan and nest).
+        batch_size: batch size of scoring and fine-tuning.
+        optimizer: Keras optimizer (or name) of the fine-tuning.
+        loss: Keras loss (or name).
+        metrics: metrics reported per level.
+        validation_data: passed to ``fit``.
+        callbacks: extra ``fit`` callbacks.
+        verbose: ``fit``'s verbosity.
+        inner_gradient: `SubnetModel` ``inner_gradient``: the share of each
+            level's gradient that reaches the units of smaller levels.
+        level_weights: per-level loss weights (default REDS's).
+        **plan_options: passed to `plan` (e.g. ``min_units``).
 
     Returns:
         The trained `SubnetModel` (``kind="structured"``) and its `KnapsackPlan`.
@@ -117,7 +142,8 @@ def fit_subnets(
     scores = unit_importance(work, x, y, batches=importance_batches, batch_size=batch_size,
                              loss=keras.losses.get(loss))
     chosen = plan(work, fractions, resource=resource, importance=scores, **plan_options)
-    nested = nest(work, chosen.sparsities, kind="structured", widths=chosen.widths)
+    nested = nest(work, chosen.sparsities, kind="structured", widths=chosen.widths,
+                  inner_gradient=inner_gradient, level_weights=level_weights)
     nested.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     if epochs:
         nested.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data, verbose=verbose,

@@ -97,7 +97,9 @@ def test_fit_subnets_end_to_end(data):
     base = ks.zoo.ds_cnn_s()
     base.compile("adam", "sparse_categorical_crossentropy")
     base.fit(x, y, epochs=1, verbose=0)
-    model, chosen = reds.fit_subnets(base, x, y, (0.5,), importance_batches=2, epochs=1, verbose=0)
+    model, chosen = reds.fit_subnets(base, x, y, (0.5,), importance_batches=2, epochs=1, verbose=0,
+                                     inner_gradient=0.25, level_weights=[0.7, 0.3])
     assert model.levels == chosen.sparsities and len(model.levels) == 2
+    assert model.inner_gradient == 0.25 and list(model.level_weights) == pytest.approx([0.7, 0.3])
     rows = ks.evaluate_levels(model, x_test, y_test, print_table=False)
     assert rows[0]["macs"] < rows[1]["macs"] and rows[0]["macs"] <= 0.5 * rows[1]["macs"] + 1
