@@ -41,6 +41,10 @@ class SubspaceModel(keras.Model):
       weights during the warm-up.
     * ``structured``: the sandwich rule, α = 1, α = 0 and ``sandwich``
       uniform draws on the same batch, losses summed.
+    * ``sampling="sandwich"`` applies the sandwich rule to every kind (our
+      extension; ``unstructured``/``bits`` use ``alpha_min`` as the small
+      end): each step trains the most compressed network, the full one and
+      ``sandwich`` draws between, at (2 + ``sandwich``)× the step cost.
 
     LCS+L's β·cos²(w₀, w₁) arrives through the layers' losses.
     ``evaluate``/``predict`` run at the α of `keras_subnets.lcs.set_alpha`.
@@ -48,8 +52,11 @@ class SubspaceModel(keras.Model):
     Args:
         *args: ``inputs`` and ``outputs`` as for `keras.Model`.
         alpha_min: smallest α drawn for ``unstructured``/``bits`` (0.025).
-        sandwich: ``structured`` only: uniform draws per step besides the
-            two endpoints.
+        sandwich: uniform draws per step besides the two endpoints
+            (``structured``, or any kind with ``sampling="sandwich"``).
+        sampling: ``"lcs"`` (the paper: one α per step for
+            ``unstructured``/``bits``, the sandwich for ``structured``) or
+            ``"sandwich"`` (the sandwich for every kind).
         per_layer_bits: ``bits`` LCS+P only: every layer draws its own α
             (so its own bit width) per step, as LCS allows for a point, so
             mixed-precision networks are trained too.
@@ -66,6 +73,7 @@ class SubspaceModel(keras.Model):
         *args,
         alpha_min: float = 0.025,
         sandwich: int = 2,
+        sampling: str = "lcs",
         per_layer_bits: bool = False,
         warmup_fraction: float = 0.8,
         warmup_steps: int | None = None,
@@ -87,7 +95,15 @@ class SubspaceModel(keras.Model):
         if int(sandwich) < 0:
             raise ValueError(f"model '{self.name}': sandwich must be >= 0, got {sandwich}")
         self.sandwich = int(sandwich)
+        if sampling not in ("lcs", "sandwich"):
+            raise ValueError(f"model '{self.name}': sampling must be 'lcs' or 'sandwich', got {sampling!r}")
+        self.sampling = sampling
         self.per_layer_bits = bool(per_layer_bits)
+        if self.per_layer_bits and sampling == "sandwich":
+            raise ValueError(
+                f"model '{self.name}': per_layer_bits draws one α per layer and step, which the sandwich's "
+                "fixed endpoints do not; use sampling='lcs' with per_layer_bits"
+            )
         if self.per_layer_bits and (self.kind, self.variant) != ("bits", "point"):
             raise ValueError(
                 f"model '{self.name}': per_layer_bits applies to kind='bits', variant='point' only, "
@@ -127,7 +143,7 @@ class SubspaceModel(keras.Model):
     def call(self, inputs, training=None, mask=None, **kwargs):
         if not training or alpha_lib.current_override() is not None:
             return super().call(inputs, training=training, mask=mask, **kwargs)
-        if self.kind == "structured":
+        if self._sandwiched():
             # The sandwich's widest network is fit's own forward pass.
             state = (1.0, 1.0)
         else:
@@ -143,19 +159,28 @@ class SubspaceModel(keras.Model):
         with alpha_lib.alpha_override(*state):
             return super().call(inputs, training=training, mask=mask, **kwargs)
 
+    def _sandwiched(self) -> bool:
+        return self.kind == "structured" or self.sampling == "sandwich"
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The drawn α's loss, or the sandwich's summed losses (training)."""
         if not training:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         self.lcs_step.assign_add(1)
-        if self.kind != "structured":
+        if not self._sandwiched():
             return super().compute_loss(x, y, y_pred, sample_weight, training=True)
         extra = []
-        draws = [ops.zeros(())] + [
-            keras.random.uniform((), seed=self._alpha_seed) for _ in range(self.sandwich)
+        # Structured's smallest network is α = 0 (a quarter of the units); the
+        # others' is alpha_min, the most compressed α the subspace serves.
+        low = 0.0 if self.kind == "structured" else self.alpha_min
+        draws = [ops.convert_to_tensor(low, "float32")] + [
+            low + (1.0 - low) * keras.random.uniform((), seed=self._alpha_seed) for _ in range(self.sandwich)
         ]
         for alpha in draws:
-            with alpha_lib.alpha_override(alpha):
+            keep = alpha
+            if self.kind == "unstructured":
+                keep = alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
+            with alpha_lib.alpha_override(alpha, keep):
                 extra.append(self(x, training=True))
         # Layer losses (the cos² term) are read once, after the last pass:
         # each outermost call replaces them, so the sandwich counts them once.
@@ -170,6 +195,7 @@ class SubspaceModel(keras.Model):
         config["lcs_training"] = {
             "alpha_min": self.alpha_min,
             "sandwich": self.sandwich,
+            "sampling": self.sampling,
             "per_layer_bits": self.per_layer_bits,
             "warmup_fraction": self.warmup_fraction,
             "warmup_steps": self.fixed_warmup_steps,

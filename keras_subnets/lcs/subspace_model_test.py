@@ -41,6 +41,30 @@ def test_structured_sandwich_sums_the_networks_and_counts_cos2_once():
     assert model.train_on_batch(x, y) == pytest.approx(sum(task) + reg, rel=1e-4)
 
 
+@pytest.mark.parametrize("kind", ["unstructured", "bits"])
+def test_sandwich_sampling_trains_both_ends_of_every_kind(kind):
+    keras.utils.set_random_seed(2)
+    x, y = tiny_data(8)
+    model = lcs.subspace(tiny_cnn(), kind=kind, norm="group", sampling="sandwich", sandwich=0,
+                         alpha_min=0.2, warmup_steps=0)
+    model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=False)
+    task = []
+    for alpha in (1.0, 0.2):
+        with lcs.alpha(model, alpha):
+            task.append(float(model.evaluate(x, y, verbose=0)))
+    assert abs(task[0] - task[1]) > 1e-3  # the two ends are different networks
+    assert model.train_on_batch(x, y) == pytest.approx(sum(task), rel=1e-4)
+    restored = lcs.SubspaceModel.from_config(model.get_config())
+    assert restored.sampling == "sandwich"
+
+
+def test_sandwich_sampling_rejects_per_layer_bits_and_unknown_names():
+    with pytest.raises(ValueError, match="per_layer_bits"):
+        lcs.subspace(tiny_cnn(), kind="bits", sampling="sandwich", per_layer_bits=True)
+    with pytest.raises(ValueError, match="sampling"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", sampling="often")
+
+
 def test_drawn_alpha_reaches_the_layers_inside_the_traced_step():
     keras.utils.set_random_seed(3)
     x, y = tiny_data(8)
