@@ -43,6 +43,8 @@ flags.DEFINE_list("levels", ["0.9", "0.75", "0.5"], "Sparsities (the dense level
 flags.DEFINE_list("kinds", ["unstructured", "row"], "Nested mask kinds to train.")
 flags.DEFINE_float("inner_gradient", 1.0, "SubnetModel inner_gradient: share of a level's gradient reaching "
                    "smaller levels' weights (1 = plain routing).")
+flags.DEFINE_float("shared_gradient", 1.0, "SubnetModel shared_gradient: the same share for layers dense in "
+                   "every level (the depthwise layers unless --prune_depthwise).")
 flags.DEFINE_bool("prune_depthwise", False, "Also nest DepthwiseConv2D layers. tfmot's prune_low_magnitude "
                   "leaves them dense, so by default the nested models prune exactly the layers tfmot prunes.")
 flags.DEFINE_list("level_weights", None, "Loss weight per level, sparsest first (default REDS's sqrt weights).")
@@ -203,7 +205,7 @@ def main(argv):
         print(f"Nested '{kind}' levels {levels}: fine-tuning {FLAGS.epochs} epochs")
         start = ks.zoo.quickstart_cnn()
         start.set_weights(pretrained)
-        options = {"inner_gradient": FLAGS.inner_gradient}
+        options = {"inner_gradient": FLAGS.inner_gradient, "shared_gradient": FLAGS.shared_gradient}
         if FLAGS.level_weights:
             options["level_weights"] = [float(w) for w in FLAGS.level_weights]
         if not FLAGS.prune_depthwise:
@@ -292,7 +294,7 @@ def main(argv):
             f"{FLAGS.pretrain_epochs} dense pretraining epochs shared by all, then {FLAGS.epochs} fine-tuning "
             f"epochs per model; sparsity ramps over {FLAGS.ramp_epochs} epochs (PolynomialDecay, "
             f"power 3); Adam 1e-3, batch {FLAGS.batch_size}, seed {FLAGS.seed}. Nested models: "
-            f"inner_gradient={FLAGS.inner_gradient:g}, level weights "
+            f"inner_gradient={FLAGS.inner_gradient:g}, shared_gradient={FLAGS.shared_gradient:g}, level weights "
             f"{FLAGS.level_weights or 'REDS sqrt (default)'}, "
             + ("every weight layer nested" if FLAGS.prune_depthwise else
                "only the Conv2D and Dense layers nested: tfmot's prune_low_magnitude leaves DepthwiseConv2D "

@@ -95,11 +95,16 @@ def level_override(level) -> Iterator[None]:
 
 def current_inner_gradient() -> float | None:
     """Returns the scale set by :func:`inner_gradient`, or ``None``."""
-    return _inner_gradient[-1] if _inner_gradient else None
+    return _inner_gradient[-1][0] if _inner_gradient else None
+
+
+def current_shared_gradient() -> float | None:
+    """Returns the ``shared`` scale set by :func:`inner_gradient`, or ``None``."""
+    return _inner_gradient[-1][1] if _inner_gradient else None
 
 
 @contextlib.contextmanager
-def inner_gradient(scale: float) -> Iterator[None]:
+def inner_gradient(scale: float, shared: float = 1.0) -> Iterator[None]:
     """Scales the gradient a level's loss sends to the weights of smaller levels.
 
     Inside the context, the forward pass of level ``k`` uses every weight of
@@ -108,8 +113,13 @@ def inner_gradient(scale: float) -> Iterator[None]:
     is plain gradient routing; ``0`` gives each weight only the gradient of
     the smallest level that contains it, so the sparsest level is trained as
     if it were alone and larger levels learn what they add on top.
+
+    A layer whose weights are all in level 0 (kept dense in every level,
+    e.g. depthwise layers left out of ``nest(layers=...)``) serves every
+    level alike; the gradient that levels above 0 send it is multiplied by
+    ``shared`` instead (``1`` by default: such layers follow all levels).
     """
-    _inner_gradient.append(float(scale))
+    _inner_gradient.append((float(scale), float(shared)))
     try:
         yield
     finally:

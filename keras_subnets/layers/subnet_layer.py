@@ -90,13 +90,15 @@ class SubnetLayerMixin(NamedVariablesMixin):
         level = self._current_level()
         keep = ops.less_equal(assignment, level)
         scale = levels_lib.current_inner_gradient()
-        if scale is not None and scale != 1.0:
+        shared = levels_lib.current_shared_gradient()
+        if scale is not None and (scale != 1.0 or shared != 1.0):
             # Same value, gradient scaled by `scale` on the smaller levels' weights. Decided in the
             # graph: a layer whose weights are all in level 0 (kept dense in every level, or before
-            # the schedule's first masks) serves every level alike and has nothing to protect.
+            # the schedule's first masks) serves every level alike and gets `shared` instead.
             inner = ops.cast(ops.less(assignment, level), variable.dtype)
-            protect = ops.cast(ops.any(ops.greater(self.kernel_level, 0)), variable.dtype)
-            variable = variable - (1.0 - scale) * protect * inner * (variable - ops.stop_gradient(variable))
+            nested = ops.cast(ops.any(ops.greater(self.kernel_level, 0)), variable.dtype)
+            factor = nested * scale + (1.0 - nested) * shared
+            variable = variable - (1.0 - factor) * inner * (variable - ops.stop_gradient(variable))
         return variable * ops.cast(keep, variable.dtype)
 
     def _masked_kernel(self):

@@ -46,6 +46,10 @@ class SubnetModel(keras.Model):
             gradient routing; smaller values protect the sparse levels from
             the dense levels' pull, ``0`` trains each weight only for the
             smallest level holding it.
+        shared_gradient: in ``[0, 1]``, the same share for layers that are
+            dense in every level (e.g. depthwise layers left out of
+            ``nest(layers=...)``): ``1`` (default) lets every level train
+            them; smaller values tune them for the sparsest level.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -59,6 +63,7 @@ class SubnetModel(keras.Model):
         distillation_temperature: float = 1.0,
         from_logits: bool | None = None,
         inner_gradient: float = 1.0,
+        shared_gradient: float = 1.0,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -101,6 +106,9 @@ class SubnetModel(keras.Model):
         if not 0.0 <= float(inner_gradient) <= 1.0:
             raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
         self.inner_gradient = float(inner_gradient)
+        if not 0.0 <= float(shared_gradient) <= 1.0:
+            raise ValueError(f"model '{self.name}': shared_gradient must lie in [0, 1], got {shared_gradient}")
+        self.shared_gradient = float(shared_gradient)
         self.level_loss_trackers = [
             keras.metrics.Mean(name=f"level_{k}_loss") for k in range(len(self.levels))
         ]
@@ -152,7 +160,7 @@ class SubnetModel(keras.Model):
         # level: fit's own forward pass then doubles as the teacher.
         level = levels_lib.current_override()
         with (levels_lib.level_override(self.num_levels - 1 if level is None else level),
-              levels_lib.inner_gradient(self.inner_gradient)):
+              levels_lib.inner_gradient(self.inner_gradient, self.shared_gradient)):
             return super().call(inputs, training=training, mask=mask, **kwargs)
 
     def _outputs_from_logits(self) -> bool:
@@ -218,6 +226,7 @@ class SubnetModel(keras.Model):
             "distillation_temperature": self.distillation_temperature,
             "from_logits": self.from_logits,
             "inner_gradient": self.inner_gradient,
+            "shared_gradient": self.shared_gradient,
         }
         return config
 

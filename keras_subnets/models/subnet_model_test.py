@@ -103,17 +103,32 @@ def test_inner_gradient_scales_only_the_smaller_levels_weights(share, mask_kind)
         _mlp(inner_gradient=-0.1)
 
 
-def test_inner_gradient_leaves_layers_dense_in_every_level_alone():
-    inputs = keras.Input((12,))
-    x = ks.SubnetDense(16, levels=LEVELS, mask_kind="structured", name="dense_everywhere")(inputs)
-    outputs = ks.SubnetDense(4, levels=LEVELS, name="sparse")(x)
-    scaled = ks.SubnetModel(inputs, outputs, inner_gradient=0.0)
+@pytest.mark.parametrize("shared", [1.0, 0.25, 0.0])
+def test_shared_gradient_scales_layers_dense_in_every_level(shared):
+    def build(**options):
+        inputs = keras.Input((12,))
+        x = ks.SubnetDense(16, levels=LEVELS, mask_kind="structured", name="dense_everywhere")(inputs)
+        outputs = ks.SubnetDense(4, levels=LEVELS, name="sparse")(x)
+        return ks.SubnetModel(inputs, outputs, **options)
+
+    scaled, plain = build(inner_gradient=0.0, shared_gradient=shared), build()
+    plain.set_weights(scaled.get_weights())
     x, y = _data()
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    with tf.GradientTape() as tape, level_override(2), ks.levels.inner_gradient(0.0):
-        loss = ce(y, scaled(x, training=True))
-    grad = tape.gradient(loss, scaled.get_layer("dense_everywhere").kernel).numpy()
-    assert np.all(grad != 0.0)  # not scaled to zero although every weight is in level 0
+
+    def gradient(model, k):
+        with tf.GradientTape() as tape, level_override(k):
+            loss = ce(y, model(x, training=True))
+        return tape.gradient(loss, model.get_layer("dense_everywhere").kernel).numpy()
+
+    full = gradient(plain, 2)
+    assert np.all(full != 0.0)
+    # Every weight is in level 0: a level above 0 reaches it with the shared share, not inner_gradient's 0.
+    np.testing.assert_allclose(gradient(scaled, 2), shared * full, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gradient(scaled, 0), gradient(plain, 0), rtol=1e-6, atol=1e-8)
+    assert ks.SubnetModel.from_config(scaled.get_config()).shared_gradient == shared
+    with pytest.raises(ValueError, match="shared_gradient"):
+        build(shared_gradient=1.5)
 
 
 def test_sandwich_and_distillation_train():
