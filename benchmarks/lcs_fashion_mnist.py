@@ -40,6 +40,8 @@ flags.DEFINE_list("variants", ["point", "line"], "LCS variants.")
 flags.DEFINE_list("norms", ["batch_per_level", "group"], "Normalisations of the subspaces.")
 flags.DEFINE_list("samplings", ["lcs"], "α sampling of the subspaces: lcs (the paper: one α per step) and/or "
                   "sandwich (most compressed, full and 2 draws per step; 4x the step cost).")
+flags.DEFINE_enum("alpha_bands", "linear", ["linear", "geometric"], "α bands of per-level BatchNorm "
+                  "(geometric: equal ratios from alpha_min = 0.025 to 1).")
 flags.DEFINE_string("section", "lcs_fashion_mnist", "Section of docs/benchmarks.md to write (a partial run can "
                     "sit next to the full table).")
 flags.DEFINE_float("inner_gradient", 0.1, "inner_gradient of the nested joint model (SubnetModel).")
@@ -83,7 +85,7 @@ def main(argv):
         keras.utils.set_random_seed(0)
         start = time.time()
         model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
-                             sampling=sampling)
+                             sampling=sampling, alpha_bands=FLAGS.alpha_bands)
         compile_(model)
         fit(model)
         lcs.recalibrate_batch_norm(model, x_train)
@@ -160,7 +162,8 @@ def main(argv):
                 f"trained from scratch for {FLAGS.epochs} epochs (batch {FLAGS.batch_size}); test accuracy "
                 "in % on the full test set (Keras float32). Unstructured sparsity = 1 − α. The individual "
                 "models' masks grow over the same first 80 % of training as LCS's warm-up. `batch_per_level` "
-                "subspaces hold BatchNorm per band of α (4 bands), re-estimated after training; the columns "
+                f"subspaces hold BatchNorm per band of α (4 {FLAGS.alpha_bands} bands), re-estimated after "
+                "training; the columns "
                 "'statistics at exactly α' re-estimate the band of each α at exactly that α (what an exported "
                 "level gets), GroupNorm needs no statistics. 'sandwich' subspaces train the most compressed "
                 "(α = 0.025), the full and 2 uniform α on every batch (our extension of LCS's structured rule; "

@@ -16,7 +16,7 @@ from keras_subnets.lcs.coordinates import (
     width_fraction,
 )
 from keras_subnets.lcs.export import export_levels, materialize, storage_cost
-from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
+from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, band_edges
 from keras_subnets.lcs.lcs_conv2d import LcsConv2D
 from keras_subnets.lcs.lcs_dense import LcsDense
 from keras_subnets.lcs.lcs_depthwise_conv2d import LcsDepthwiseConv2D
@@ -33,6 +33,7 @@ __all__ = [
     "SubspaceModel",
     "alpha",
     "alpha_override",
+    "band_edges",
     "bit_width",
     "export_levels",
     "get_alpha",

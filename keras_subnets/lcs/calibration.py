@@ -37,10 +37,10 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
     bns = [la for la in model._flatten_layers(include_self=False) if isinstance(la, LcsBatchNormalization)]
     if not bns:
         return
-    bins = {bn.bins for bn in bns}
-    if len(bins) != 1:
-        raise ValueError(f"model '{model.name}': LcsBatchNormalization layers use different bins {sorted(bins)}")
-    bins = bins.pop()
+    bands = {tuple(bn.edges) for bn in bns}
+    if len(bands) != 1:
+        raise ValueError(f"model '{model.name}': LcsBatchNormalization layers use different α bands {sorted(bands)}")
+    bins = len(bands.pop()) + 1
     x = np.asarray(x)
     batches = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
     if max_batches is not None:
@@ -61,11 +61,12 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
             for t, batch in enumerate(batches, start=1):
                 for bn in bns:
                     bn.momentum = 1.0 - 1.0 / t  # a running mean of the batch statistics
-                # α spread over [band/bins, (band+1)/bins), the last band up to 1 inclusive.
+                # α spread over the band [low, high), the last band up to 1 inclusive.
+                low, high = bns[0].band_range(band)
                 position = (t - 1) / max(len(batches) - 1, 1)
                 if band < bins - 1:
                     position = (t - 0.5) / len(batches)
-                with coordinates.alpha_override(min((band + position) / bins, 1.0)):
+                with coordinates.alpha_override(min(low + position * (high - low), 1.0)):
                     model(batch, training=True)
     finally:
         for bn, momentum in zip(bns, saved, strict=True):

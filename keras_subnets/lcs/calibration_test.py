@@ -48,5 +48,27 @@ def test_bad_inputs():
     inputs = keras.Input((6,))
     x = lcs.LcsBatchNormalization(bins=3)(inputs)
     mixed = lcs.SubspaceModel(inputs, lcs.LcsBatchNormalization(bins=2)(lcs.LcsDense(4)(x)))
-    with pytest.raises(ValueError, match="different bins"):
+    with pytest.raises(ValueError, match="different α bands"):
         lcs.recalibrate_batch_norm(mixed, np.zeros((4, 6), "float32"))
+
+
+def test_geometric_bands_are_estimated_over_their_own_alpha_range():
+    edges = lcs.band_edges(3, "geometric", 0.05)
+    inputs = keras.Input((6,))
+    x = lcs.LcsDense(8, name="fc", variant="point", compression="unstructured")(inputs)
+    outputs = lcs.LcsBatchNormalization(bins=3, edges=edges, name="bn")(x)
+    model = lcs.SubspaceModel(inputs, outputs)
+    data = np.random.default_rng(2).normal(1.0, 2.0, size=(64, 6)).astype("float32")
+    lcs.recalibrate_batch_norm(model, data, batch_size=16)
+    mean = model.get_layer("bn").moving_mean.numpy()
+    full = [0.0, *edges, 1.0]
+    for band in range(3):
+        low, high = full[band], full[band + 1]
+        expected = []
+        for t in range(4):
+            position = (t + 0.5) / 4 if band < 2 else t / 3
+            with lcs.alpha(model, low + position * (high - low)):
+                kernel, bias = model.get_layer("fc").effective_weights()
+            batch = data[16 * t:16 * (t + 1)]
+            expected.append((batch @ keras.ops.convert_to_numpy(kernel) + keras.ops.convert_to_numpy(bias)).mean(0))
+        np.testing.assert_allclose(mean[band], np.mean(expected, axis=0), rtol=1e-4, atol=1e-5)

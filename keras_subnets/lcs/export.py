@@ -122,7 +122,7 @@ def materialize(model: keras.Model, alpha: float) -> keras.Model:
         if isinstance(layer, LcsLayerMixin):
             return _TO_PLAIN[type(layer)].from_config(_plain_config(config))
         if isinstance(layer, LcsBatchNormalization):
-            config = {k: v for k, v in config.items() if k not in ("bins", "shared_affine")}
+            config = {k: v for k, v in config.items() if k not in ("bins", "edges", "shared_affine")}
             return keras.layers.BatchNormalization.from_config(config)
         return None
 
@@ -133,7 +133,7 @@ def materialize(model: keras.Model, alpha: float) -> keras.Model:
                 kernel, bias = old.effective_weights()
                 new.set_weights([_np(kernel)] + ([_np(bias)] if bias is not None else []))
             elif isinstance(old, LcsBatchNormalization):
-                band = alpha_bin(value, old.bins)
+                band = alpha_bin(value, old.edges)
                 row = [_np(v) for v in (old.gamma if old.scale else None, old.beta if old.center else None,
                                         old.moving_mean, old.moving_variance) if v is not None]
                 new.set_weights([r if r.ndim == 1 else r[band] for r in row])
@@ -251,7 +251,7 @@ def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
                 "level_widths": plan.get("widths"), "keep_row_max": False,
             })
         if isinstance(layer, LcsBatchNormalization):
-            config = {k: v for k, v in config.items() if k != "bins"}
+            config = {k: v for k, v in config.items() if k not in ("bins", "edges")}
             return SubnetBatchNormalization.from_config({**config, "levels": sparsities})
         return None
 
@@ -267,7 +267,7 @@ def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
             else:
                 new.set_structured_levels(plan["widths"], plan["inputs"])
         elif isinstance(old, LcsBatchNormalization):
-            bands = [alpha_bin(a, old.bins) for a in values]
+            bands = [alpha_bin(a, old.edges) for a in values]
             for name in ("gamma", "beta", "moving_mean", "moving_variance"):
                 source = getattr(old, name, None)
                 if source is None:

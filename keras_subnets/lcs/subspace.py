@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_subnets import graph
 from keras_subnets.lcs import coordinates as alpha_lib
-from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
+from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, band_edges
 from keras_subnets.lcs.lcs_conv2d import LcsConv2D
 from keras_subnets.lcs.lcs_dense import LcsDense
 from keras_subnets.lcs.lcs_depthwise_conv2d import LcsDepthwiseConv2D
@@ -76,6 +76,7 @@ def subspace(
     *,
     groups: int = 32,
     alpha_bins: int = 4,
+    alpha_bands: str = "linear",
     min_bits: int = 3,
     max_bits: int = 8,
     regularization: float = 1.0,
@@ -101,6 +102,9 @@ def subspace(
         groups: ``group`` only: wanted number of groups (the largest divisor
             of the channel count not above it is used).
         alpha_bins: ``batch_per_level`` only: number of α bands.
+        alpha_bands: ``batch_per_level`` only: ``"linear"`` (equal bands) or
+            ``"geometric"`` (equal ratios from ``alpha_min`` to 1: narrow
+            bands at the sparse end, where activations change fastest).
         min_bits: ``bits`` only: bit width at α = 0 (3..8).
         max_bits: ``bits`` only: bit width at α = 1 (3..8).
         regularization: LCS+L's β of β·cos²(w₀, w₁).
@@ -140,6 +144,14 @@ def subspace(
                 "subspace() does not support; use BatchNormalization (replaced according to "
                 f"norm=, one of {NORMS}) or GroupNormalization"
             )
+    if not 1 <= int(alpha_bins) <= 16:
+        raise ValueError(f"subspace(): alpha_bins must lie in 1..16, got {alpha_bins}")
+    # Structured trains α from 0 (a quarter of the units); the others from alpha_min.
+    low = 0.0 if kind == "structured" else float(training_options.get("alpha_min", 0.025))
+    if alpha_bands == "geometric" and not 0.0 < low < 1.0:
+        raise ValueError(f"subspace(): geometric α bands need the smallest trained α in (0, 1), got {low} "
+                         f"(kind={kind!r}); use alpha_bands='linear'")
+    edges = band_edges(int(alpha_bins), alpha_bands, low)
     flags = _structured_flags(model) if kind == "structured" else {}
     lcs_options = {"compression": kind, "variant": variant, "min_bits": min_bits, "max_bits": max_bits,
                    "regularization": regularization}
@@ -152,7 +164,7 @@ def subspace(
             config.pop("quantization_config", None)
             new = lcs_cls.from_config({**config, **lcs_options, **flags.get(layer.name, {})})
         elif type(layer) is keras.layers.BatchNormalization:
-            new = _replace_batch_norm(layer, config, norm, groups, alpha_bins)
+            new = _replace_batch_norm(layer, config, norm, groups, edges)
         elif layer.weights and not isinstance(layer, (keras.Model, keras.layers.GroupNormalization)):
             raise ValueError(
                 f"layer '{layer.name}' ({type(layer).__name__}) has weights but no LCS "
@@ -199,9 +211,9 @@ def subspace(
     )
 
 
-def _replace_batch_norm(layer, config: dict, norm: str, groups: int, alpha_bins: int):
+def _replace_batch_norm(layer, config: dict, norm: str, groups: int, edges: list[float]):
     if norm == "batch_per_level":
-        return LcsBatchNormalization.from_config({**config, "bins": alpha_bins})
+        return LcsBatchNormalization.from_config({**config, "bins": len(edges) + 1, "edges": edges})
     axis = config.get("axis", -1)
     if axis not in (-1, len(layer.input.shape) - 1):
         raise ValueError(f"layer '{layer.name}': only channels-last BatchNormalization can be replaced (axis={axis})")

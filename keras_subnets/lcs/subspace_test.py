@@ -69,3 +69,14 @@ def test_bad_inputs_are_named():
         lcs.subspace(keras.Model(x._keras_history.operation.input, x))
     with pytest.raises(ValueError, match="already an LCS layer"):
         lcs.subspace(lcs.subspace(base))
+
+
+def test_geometric_alpha_bands_reach_every_batch_norm_and_structured_is_refused():
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", norm="batch_per_level", alpha_bins=4,
+                         alpha_bands="geometric", alpha_min=0.04)
+    bns = [la for la in model.layers if isinstance(la, lcs.LcsBatchNormalization)]
+    assert bns and all(bn.edges == pytest.approx(lcs.band_edges(4, "geometric", 0.04)) for bn in bns)
+    with pytest.raises(ValueError, match="geometric"):
+        lcs.subspace(tiny_cnn(), kind="structured", norm="batch_per_level", alpha_bands="geometric")
+    with pytest.raises(ValueError, match="alpha_bins"):
+        lcs.subspace(tiny_cnn(), norm="batch_per_level", alpha_bins=0)
