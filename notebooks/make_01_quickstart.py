@@ -55,7 +55,7 @@ levels' few weights towards what suits them.
 """),
     ("code", """
 LEVELS = [0.9, 0.75, 0.5, 0.0]
-pruned = [layer.name for layer in base.layers if type(layer) in (keras.layers.Conv2D, keras.layers.Dense)]
+pruned = ks.tfmot_prunable_layers(base)  # Conv2D and Dense: depthwise kernels stay dense, as in tfmot
 model = ks.nest(base, LEVELS, kind="unstructured", layers=pruned, inner_gradient=0.1)
 model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
 print([type(layer).__name__ for layer in model.layers])
