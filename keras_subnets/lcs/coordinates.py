@@ -41,10 +41,16 @@ class AlphaState:
             width, ``{layer name: α}`` with the model-wide α under ``""``.
         keep: fraction of weights an ``unstructured`` layer keeps; equals
             ``alpha`` except during the warm-up of training.
+        inner: ``(alpha, keep)`` of the next smaller network trained on the
+            same batch, whose weights this pass reaches at ``inner_gradient``
+            times the gradient; ``None`` = plain gradients.
+        inner_gradient: the gradient scale on those weights.
     """
 
     alpha: object
     keep: object
+    inner: tuple | None = None
+    inner_gradient: float = 1.0
 
     def alpha_for(self, name: str):
         """The α of the layer called ``name``."""
@@ -85,17 +91,22 @@ def current_override() -> AlphaState | None:
 
 
 @contextlib.contextmanager
-def alpha_override(alpha, keep=None) -> Iterator[None]:
+def alpha_override(alpha, keep=None, inner=None, inner_gradient: float = 1.0) -> Iterator[None]:
     """Forces every LCS layer called inside to run at ``alpha``.
 
     Args:
         alpha: Python float or scalar float tensor (drawn inside the graph).
         keep: unstructured kept fraction; defaults to ``alpha``.
+        inner: ``(alpha, keep)`` of a smaller network of the same step whose
+            weights get ``inner_gradient``× the gradient (see `AlphaState`).
+        inner_gradient: that gradient scale.
     """
     # Tensors are drawn inside the graph by the model and cannot be checked here.
     if not ops.is_tensor(alpha) and not isinstance(alpha, dict):
         alpha = validate_alpha(alpha)
-    _alpha_override.append(AlphaState(alpha, alpha if keep is None else keep))
+    _alpha_override.append(
+        AlphaState(alpha, alpha if keep is None else keep, inner, float(inner_gradient))
+    )
     try:
         yield
     finally:

@@ -62,6 +62,11 @@ def top_k_mask(weights, keep):
     return ops.cast(ops.greater_equal(magnitude, ops.stop_gradient(threshold)), weights.dtype)
 
 
+def _scale_gradient(weights, inner, scale: float):
+    """``weights`` unchanged, with the gradient of the ``inner`` (0/1) entries times ``scale``."""
+    return weights - (1.0 - scale) * inner * (weights - ops.stop_gradient(weights))
+
+
 def cosine_squared(a, b):
     """cos² of the angle between two tensors taken as flat vectors."""
     a = ops.reshape(a, (-1,))
@@ -161,11 +166,21 @@ class LcsLayerMixin(NamedVariablesMixin):
         state = self._state()
         alpha = state.alpha_for(self.name)
         kernel, bias = self._line_point(alpha)
+        routed = state.inner is not None and state.inner_gradient != 1.0
         if self.compression == "unstructured":
-            kernel = kernel * top_k_mask(kernel, state.keep)
+            mask = top_k_mask(kernel, state.keep)
+            if routed:
+                kernel = _scale_gradient(kernel, top_k_mask(kernel, state.inner[1]), state.inner_gradient)
+            kernel = kernel * mask
         elif self.compression == "structured":
             fraction = alpha_lib.width_fraction(ops.cast(alpha, "float32"))
             kernel_mask, bias_mask = self._structured_masks(fraction)
+            if routed:
+                inner_kernel, inner_bias = self._structured_masks(
+                    alpha_lib.width_fraction(ops.cast(state.inner[0], "float32")))
+                kernel = _scale_gradient(kernel, ops.cast(inner_kernel, kernel.dtype), state.inner_gradient)
+                if bias is not None:
+                    bias = _scale_gradient(bias, ops.cast(inner_bias, bias.dtype), state.inner_gradient)
             kernel = kernel * ops.cast(kernel_mask, kernel.dtype)
             if bias is not None:
                 bias = bias * ops.cast(bias_mask, bias.dtype)

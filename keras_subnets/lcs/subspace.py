@@ -111,7 +111,8 @@ def subspace(
         line_init: ``"random"`` (w₁ freshly initialised, as the paper trains
             from scratch) or ``"copy"`` (w₁ = w₀, to start from a trained model).
         **training_options: `SubspaceModel` options (``alpha_min``,
-            ``sandwich``, ``warmup_fraction``, ``warmup_steps``, ``seed``).
+            ``sandwich``, ``sampling``, ``inner_gradient``, ``per_layer_bits``,
+            ``warmup_fraction``, ``warmup_steps``, ``seed``).
 
     Returns:
         The new, uncompiled `SubspaceModel`; the input model is not changed.

@@ -45,6 +45,13 @@ class SubspaceModel(keras.Model):
       extension; ``unstructured``/``bits`` use ``alpha_min`` as the small
       end): each step trains the most compressed network, the full one and
       ``sandwich`` draws between, at (2 + ``sandwich``)× the step cost.
+    * ``inner_gradient=g`` (sandwich only, LCS+P, ``unstructured`` or
+      ``structured``): the gradient routing of `keras_subnets.SubnetModel`
+      carried to a continuous α. The sandwich's networks are nested (the
+      top-k of one point, or unit prefixes), so each pass reaches the
+      weights of the next smaller network of the same step at g× the
+      gradient and the weights it adds at full gradient. g = 1 is plain
+      LCS; small g lets the most compressed networks keep their weights.
 
     LCS+L's β·cos²(w₀, w₁) arrives through the layers' losses.
     ``evaluate``/``predict`` run at the α of `keras_subnets.lcs.set_alpha`.
@@ -57,6 +64,9 @@ class SubspaceModel(keras.Model):
         sampling: ``"lcs"`` (the paper: one α per step for
             ``unstructured``/``bits``, the sandwich for ``structured``) or
             ``"sandwich"`` (the sandwich for every kind).
+        inner_gradient: gradient scale on the next smaller network's weights
+            (1 = plain LCS); needs the sandwich and LCS+P ``unstructured``
+            or ``structured``.
         per_layer_bits: ``bits`` LCS+P only: every layer draws its own α
             (so its own bit width) per step, as LCS allows for a point, so
             mixed-precision networks are trained too.
@@ -74,6 +84,7 @@ class SubspaceModel(keras.Model):
         alpha_min: float = 0.025,
         sandwich: int = 2,
         sampling: str = "lcs",
+        inner_gradient: float = 1.0,
         per_layer_bits: bool = False,
         warmup_fraction: float = 0.8,
         warmup_steps: int | None = None,
@@ -99,6 +110,21 @@ class SubspaceModel(keras.Model):
             raise ValueError(f"model '{self.name}': sampling must be 'lcs' or 'sandwich', got {sampling!r}")
         self.sampling = sampling
         self.per_layer_bits = bool(per_layer_bits)
+        self.inner_gradient = float(inner_gradient)
+        if not 0.0 <= self.inner_gradient <= 1.0:
+            raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
+        if self.inner_gradient != 1.0:
+            if self.kind == "bits" or self.variant != "point":
+                raise ValueError(
+                    f"model '{self.name}': inner_gradient routes gradients between nested networks, which "
+                    f"only LCS+P 'unstructured' and 'structured' subspaces have; got kind={self.kind!r}, "
+                    f"variant={self.variant!r}"
+                )
+            if not (self.kind == "structured" or sampling == "sandwich"):
+                raise ValueError(
+                    f"model '{self.name}': inner_gradient needs several networks per step; use "
+                    "sampling='sandwich'"
+                )
         if self.per_layer_bits and sampling == "sandwich":
             raise ValueError(
                 f"model '{self.name}': per_layer_bits draws one α per layer and step, which the sandwich's "
@@ -144,8 +170,12 @@ class SubspaceModel(keras.Model):
         if not training or alpha_lib.current_override() is not None:
             return super().call(inputs, training=training, mask=mask, **kwargs)
         if self._sandwiched():
-            # The sandwich's widest network is fit's own forward pass.
-            state = (1.0, 1.0)
+            # The sandwich's widest network is fit's own forward pass; its
+            # draws are made here so this pass knows the next smaller one.
+            draws = self._draw_sandwich()
+            object.__setattr__(self, "_pending_draws", draws)
+            with alpha_lib.alpha_override(1.0, 1.0, self._inner(draws[-1]), self.inner_gradient):
+                return super().call(inputs, training=training, mask=mask, **kwargs)
         else:
             alpha = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min)
             keep = alpha
@@ -162,6 +192,29 @@ class SubspaceModel(keras.Model):
     def _sandwiched(self) -> bool:
         return self.kind == "structured" or self.sampling == "sandwich"
 
+    def _draw_sandwich(self) -> list:
+        """The sandwich's networks below α = 1, smallest first."""
+        # Structured's smallest network is α = 0 (a quarter of the units); the
+        # others' is alpha_min, the most compressed α the subspace serves.
+        low = 0.0 if self.kind == "structured" else self.alpha_min
+        draws = [ops.convert_to_tensor(low, "float32")]
+        if self.sandwich:
+            uniform = keras.random.uniform((self.sandwich,), seed=self._alpha_seed)
+            # Sorted so each pass's next smaller network is the one before it.
+            ordered = low + (1.0 - low) * ops.sort(uniform)
+            draws += [ordered[i] for i in range(self.sandwich)]
+        return draws
+
+    def _keep(self, alpha):
+        if self.kind == "unstructured":
+            return alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
+        return alpha
+
+    def _inner(self, alpha) -> tuple | None:
+        if self.inner_gradient == 1.0:
+            return None
+        return (alpha, self._keep(alpha))
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The drawn α's loss, or the sandwich's summed losses (training)."""
         if not training:
@@ -170,17 +223,13 @@ class SubspaceModel(keras.Model):
         if not self._sandwiched():
             return super().compute_loss(x, y, y_pred, sample_weight, training=True)
         extra = []
-        # Structured's smallest network is α = 0 (a quarter of the units); the
-        # others' is alpha_min, the most compressed α the subspace serves.
-        low = 0.0 if self.kind == "structured" else self.alpha_min
-        draws = [ops.convert_to_tensor(low, "float32")] + [
-            low + (1.0 - low) * keras.random.uniform((), seed=self._alpha_seed) for _ in range(self.sandwich)
-        ]
-        for alpha in draws:
-            keep = alpha
-            if self.kind == "unstructured":
-                keep = alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
-            with alpha_lib.alpha_override(alpha, keep):
+        draws = getattr(self, "_pending_draws", None)
+        object.__setattr__(self, "_pending_draws", None)
+        if draws is None:
+            draws = self._draw_sandwich()
+        for i, alpha in enumerate(draws):
+            inner = self._inner(draws[i - 1]) if i else None
+            with alpha_lib.alpha_override(alpha, self._keep(alpha), inner, self.inner_gradient):
                 extra.append(self(x, training=True))
         # Layer losses (the cos² term) are read once, after the last pass:
         # each outermost call replaces them, so the sandwich counts them once.
@@ -196,6 +245,7 @@ class SubspaceModel(keras.Model):
             "alpha_min": self.alpha_min,
             "sandwich": self.sandwich,
             "sampling": self.sampling,
+            "inner_gradient": self.inner_gradient,
             "per_layer_bits": self.per_layer_bits,
             "warmup_fraction": self.warmup_fraction,
             "warmup_steps": self.fixed_warmup_steps,

@@ -114,3 +114,70 @@ def test_per_layer_bit_widths():
     assert lcs.SubspaceModel.from_config(model.get_config()).per_layer_bits
     with pytest.raises(ValueError, match="per_layer_bits"):
         lcs.subspace(tiny_cnn(), kind="unstructured", per_layer_bits=True)
+
+
+def _numpy_top_k(kernel: np.ndarray, keep: float) -> np.ndarray:
+    magnitude = np.abs(kernel).ravel()
+    count = int(np.clip(np.round(np.float32(keep) * np.float32(magnitude.size)), 1, magnitude.size))
+    threshold = np.sort(magnitude)[::-1][count - 1]
+    return np.abs(kernel) >= threshold
+
+
+@pytest.mark.parametrize("kind", ["unstructured", "structured"])
+@pytest.mark.parametrize("share", [0.0, 0.3])
+def test_inner_gradient_scales_the_smaller_networks_weights_in_the_sandwich(kind, share):
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(4)
+    x, y = tiny_data(8)
+    low = 0.0 if kind == "structured" else 0.3
+    # Structured's low end is always α = 0; alpha_min is the others'.
+    options = dict(kind=kind, norm="group", sampling="sandwich", sandwich=0, alpha_min=0.3, warmup_steps=0)
+    routed = lcs.subspace(tiny_cnn(), inner_gradient=share, **options)
+    plain = lcs.subspace(tiny_cnn(), **options)
+    plain.set_weights(routed.get_weights())
+    for m in (routed, plain):
+        m.compile("sgd", "sparse_categorical_crossentropy", jit_compile=False)
+    ce = keras.losses.SparseCategoricalCrossentropy()
+
+    def kernels(m):
+        return [la.kernel for la in m.lcs_layers()]
+
+    def step_gradients(m):
+        with tf.GradientTape() as tape:
+            loss = m.compute_loss(x, y, m(x, training=True), training=True)
+        return float(loss), [g.numpy() for g in tape.gradient(loss, kernels(m))]
+
+    def pass_gradients(alpha):
+        with tf.GradientTape() as tape, lcs.alpha_override(alpha):
+            loss = ce(y, plain(x, training=True))
+        return [g.numpy() for g in tape.gradient(loss, kernels(plain))]
+
+    full, small = pass_gradients(1.0), pass_gradients(low)
+    routed_loss, got = step_gradients(routed)
+    plain_loss, summed = step_gradients(plain)
+    assert routed_loss == pytest.approx(plain_loss, rel=1e-6)  # values are untouched
+    for layer, g, f, s, p in zip(routed.lcs_layers(), got, full, small, summed, strict=True):
+        np.testing.assert_allclose(p, f + s, rtol=1e-5, atol=1e-7)  # the sandwich is α = 1 plus the low end
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        if kind == "unstructured":
+            inner = _numpy_top_k(kernel, low)
+        else:
+            inner = keras.ops.convert_to_numpy(layer._structured_masks(lcs.coordinates.width_fraction(0.0))[0])
+            inner = np.broadcast_to(inner, kernel.shape) > 0
+        assert 0 < inner.sum() < inner.size or layer.name == "classifier"
+        np.testing.assert_allclose(g[inner], share * f[inner] + s[inner], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(g[~inner], f[~inner] + s[~inner], rtol=1e-5, atol=1e-7)
+
+
+def test_inner_gradient_refuses_what_has_no_nested_networks():
+    with pytest.raises(ValueError, match="inner_gradient must lie in"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", sampling="sandwich", inner_gradient=1.5)
+    with pytest.raises(ValueError, match="sampling='sandwich'"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", inner_gradient=0.1)
+    with pytest.raises(ValueError, match="variant='line'"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", variant="line", sampling="sandwich", inner_gradient=0.1)
+    with pytest.raises(ValueError, match="kind='bits'"):
+        lcs.subspace(tiny_cnn(), kind="bits", sampling="sandwich", inner_gradient=0.1)
+    model = lcs.subspace(tiny_cnn(), kind="structured", inner_gradient=0.2)
+    assert lcs.SubspaceModel.from_config(model.get_config()).inner_gradient == 0.2
