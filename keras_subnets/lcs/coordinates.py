@@ -113,24 +113,42 @@ def alpha_override(alpha, keep=None, inner=None, inner_gradient: float = 1.0) ->
         _alpha_override.pop()
 
 
-def sample_alpha(seed, alpha_min: float = 0.025, shape=()):
+SPACINGS = ("linear", "geometric")
+
+
+def spread(u, alpha_min: float, spacing: str = "linear"):
+    """Maps uniform draws ``u`` in [0, 1) onto [``alpha_min``, 1].
+
+    ``"linear"`` is uniform in α; ``"geometric"`` is uniform in log α (equal
+    shares of draws for 0.025–0.05, 0.05–0.1, …), so the sparse end, where
+    networks differ most from one α to the next, is trained as often as the
+    dense end.
+    """
+    if spacing == "geometric":
+        return ops.exp(math.log(alpha_min) * (1.0 - u))
+    return alpha_min + (1.0 - alpha_min) * u
+
+
+def sample_alpha(seed, alpha_min: float = 0.025, shape=(), spacing: str = "linear"):
     """Draws α as LCS does: an endpoint with p = 0.5, else uniform.
 
     With probability 1/2 the draw is an endpoint (``alpha_min`` or 1, equally
-    likely), otherwise uniform in ``[alpha_min, 1]``. Endpoints are drawn this
-    often because they are the networks most likely to be deployed.
+    likely), otherwise uniform in ``[alpha_min, 1]`` (in log α with
+    ``spacing="geometric"``, see `spread`). Endpoints are drawn this often
+    because they are the networks most likely to be deployed.
 
     Args:
         seed: a `keras.random.SeedGenerator` (works inside traced steps).
         alpha_min: the most compressed α trained.
         shape: shape of the draw (``()`` for one α per step).
+        spacing: ``"linear"`` (the paper) or ``"geometric"``.
 
     Returns:
         float32 tensor of ``shape``.
     """
     u = keras.random.uniform((3,) + tuple(shape), seed=seed)
     endpoint = ops.where(ops.less(u[1], 0.5), alpha_min, 1.0)
-    inner = alpha_min + (1.0 - alpha_min) * u[2]
+    inner = spread(u[2], alpha_min, spacing)
     return ops.cast(ops.where(ops.less(u[0], 0.5), endpoint, inner), "float32")
 
 

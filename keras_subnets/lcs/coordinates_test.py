@@ -17,6 +17,23 @@ def test_alpha_sampling_follows_the_paper():
     assert hist.min() > 0.8 * hist.mean()  # the rest uniform
 
 
+def test_geometric_draws_are_uniform_in_log_alpha():
+    seed = keras.random.SeedGenerator(3)
+    draws = keras.ops.convert_to_numpy(coordinates.sample_alpha(seed, 0.025, shape=(20000,), spacing="geometric"))
+    assert draws.min() >= np.float32(0.025) * (1 - 1e-6) and draws.max() <= 1.0
+    assert abs(np.mean(np.isclose(draws, 0.025, rtol=1e-6)) - 0.25) < 0.02
+    inner = draws[~np.isclose(draws, 0.025, rtol=1e-6) & (draws < 1.0)]
+    hist, _ = np.histogram(np.log(inner), bins=5, range=(np.log(0.025), 0.0))
+    assert hist.min() > 0.8 * hist.mean()  # every octave of α as often
+    # Linear spacing would put only (sqrt(0.025) - 0.025) / 0.975 = 14 % below the geometric midpoint.
+    assert abs(np.mean(inner < np.sqrt(0.025)) - 0.5) < 0.03
+    u = np.array([0.0, 0.5, 1.0], np.float32)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(coordinates.spread(u, 0.04, "geometric")),
+                               [0.04, 0.2, 1.0], rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(coordinates.spread(u, 0.04, "linear")),
+                               [0.04, 0.52, 1.0], rtol=1e-5)
+
+
 def test_warmup_schedule_values():
     values = [float(coordinates.warmup_keep(0.2, step, 100)) for step in (0, 25, 50, 100, 150)]
     np.testing.assert_allclose(values, [1.0, 0.8, 0.6, 0.2, 0.2], rtol=1e-6)

@@ -64,6 +64,9 @@ class SubspaceModel(keras.Model):
         sampling: ``"lcs"`` (the paper: one α per step for
             ``unstructured``/``bits``, the sandwich for ``structured``) or
             ``"sandwich"`` (the sandwich for every kind).
+        draw_spacing: ``"linear"`` (the paper: non-endpoint α uniform) or
+            ``"geometric"`` (uniform in log α, so the sparse end gets as many
+            draws as the dense end); not for ``structured``, whose α starts at 0.
         inner_gradient: gradient scale on the next smaller network's weights
             (1 = plain LCS); needs the sandwich and LCS+P ``unstructured``
             or ``structured``.
@@ -84,6 +87,7 @@ class SubspaceModel(keras.Model):
         alpha_min: float = 0.025,
         sandwich: int = 2,
         sampling: str = "lcs",
+        draw_spacing: str = "linear",
         inner_gradient: float = 1.0,
         per_layer_bits: bool = False,
         warmup_fraction: float = 0.8,
@@ -110,6 +114,16 @@ class SubspaceModel(keras.Model):
             raise ValueError(f"model '{self.name}': sampling must be 'lcs' or 'sandwich', got {sampling!r}")
         self.sampling = sampling
         self.per_layer_bits = bool(per_layer_bits)
+        if draw_spacing not in alpha_lib.SPACINGS:
+            raise ValueError(
+                f"model '{self.name}': draw_spacing must be one of {alpha_lib.SPACINGS}, got {draw_spacing!r}"
+            )
+        if draw_spacing == "geometric" and (self.kind == "structured" or self.alpha_min == 0.0):
+            raise ValueError(
+                f"model '{self.name}': draw_spacing='geometric' needs alpha_min > 0, but "
+                + ("structured subspaces start at α = 0" if self.kind == "structured" else "alpha_min is 0")
+            )
+        self.draw_spacing = draw_spacing
         self.inner_gradient = float(inner_gradient)
         if not 0.0 <= self.inner_gradient <= 1.0:
             raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
@@ -177,13 +191,14 @@ class SubspaceModel(keras.Model):
             with alpha_lib.alpha_override(1.0, 1.0, self._inner(draws[-1]), self.inner_gradient):
                 return super().call(inputs, training=training, mask=mask, **kwargs)
         else:
-            alpha = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min)
+            alpha = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min, spacing=self.draw_spacing)
             keep = alpha
             if self.kind == "unstructured":
                 keep = alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
             if self.per_layer_bits:
                 names = [la.name for la in self.lcs_layers()]
-                draws = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min, shape=(len(names),))
+                draws = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min, shape=(len(names),),
+                                               spacing=self.draw_spacing)
                 alpha = {"": alpha, **{name: draws[i] for i, name in enumerate(names)}}
             state = (alpha, keep)
         with alpha_lib.alpha_override(*state):
@@ -201,7 +216,7 @@ class SubspaceModel(keras.Model):
         if self.sandwich:
             uniform = keras.random.uniform((self.sandwich,), seed=self._alpha_seed)
             # Sorted so each pass's next smaller network is the one before it.
-            ordered = low + (1.0 - low) * ops.sort(uniform)
+            ordered = alpha_lib.spread(ops.sort(uniform), low, self.draw_spacing)
             draws += [ordered[i] for i in range(self.sandwich)]
         return draws
 
@@ -245,6 +260,7 @@ class SubspaceModel(keras.Model):
             "alpha_min": self.alpha_min,
             "sandwich": self.sandwich,
             "sampling": self.sampling,
+            "draw_spacing": self.draw_spacing,
             "inner_gradient": self.inner_gradient,
             "per_layer_bits": self.per_layer_bits,
             "warmup_fraction": self.warmup_fraction,

@@ -181,3 +181,14 @@ def test_inner_gradient_refuses_what_has_no_nested_networks():
         lcs.subspace(tiny_cnn(), kind="bits", sampling="sandwich", inner_gradient=0.1)
     model = lcs.subspace(tiny_cnn(), kind="structured", inner_gradient=0.2)
     assert lcs.SubspaceModel.from_config(model.get_config()).inner_gradient == 0.2
+
+
+def test_geometric_draw_spacing_round_trips_and_refuses_alpha_zero():
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", sampling="sandwich", draw_spacing="geometric")
+    assert lcs.SubspaceModel.from_config(model.get_config()).draw_spacing == "geometric"
+    with pytest.raises(ValueError, match="structured subspaces start at α = 0"):
+        lcs.subspace(tiny_cnn(), kind="structured", draw_spacing="geometric")
+    with pytest.raises(ValueError, match="alpha_min is 0"):
+        lcs.subspace(tiny_cnn(), kind="bits", alpha_min=0.0, draw_spacing="geometric")
+    with pytest.raises(ValueError, match="draw_spacing must be one of"):
+        lcs.subspace(tiny_cnn(), kind="bits", draw_spacing="log")
