@@ -222,7 +222,8 @@ def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
         raise ValueError("alphas[0] = 0 keeps no weight in an unstructured subspace; use α > 0")
 
     if kind == "unstructured":
-        plans = {id(la): {"assignment": _unstructured_assignment(_np(la.kernel), values)} for la in layers}
+        # The ranking the layer's top-k reads: a frozen order, or |w|.
+        plans = {id(la): {"assignment": _unstructured_assignment(_np(la.ranking()), values)} for la in layers}
         kept = np.array([sum(keep_count_numpy(a, int(np.prod(la.kernel.shape))) for la in layers)
                          for a in values], np.float64)
     else:

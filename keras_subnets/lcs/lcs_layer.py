@@ -53,7 +53,10 @@ def prefix_width_numpy(fraction: float, size: int) -> int:
 
 
 def top_k_mask(weights, keep):
-    """1 for the round(keep·N) largest |w| of the whole tensor, else 0 (no gradient)."""
+    """1 for the round(keep·N) largest |w| of the whole tensor, else 0 (no gradient).
+
+    ``weights`` may also be any non-negative ranking of the same shape.
+    """
     magnitude = ops.abs(weights)
     flat = ops.reshape(magnitude, (-1,))
     size = int(flat.shape[0])
@@ -86,6 +89,9 @@ class LcsLayerMixin(NamedVariablesMixin):
         kernel_end, bias_end: ``variant="line"`` only; the α = 1 endpoint
             (``kernel``/``bias`` are the α = 0 endpoint).
         alpha: float32 scalar; the α used outside training.
+        order, order_frozen: ``unstructured`` points only; once
+            ``order_frozen`` is 1 the top-k ranks ``order`` (|w| when it was
+            frozen) instead of the current |w|, so every α's mask stays put.
     """
 
     def _init_lcs(
@@ -141,6 +147,30 @@ class LcsLayerMixin(NamedVariablesMixin):
             name="alpha", shape=(), initializer=keras.initializers.Constant(1.0),
             dtype="float32", trainable=False,
         )
+        if self._has_order():
+            self.order = self.add_weight(
+                name="order", shape=tuple(self.kernel.shape), initializer="zeros", trainable=False,
+            )
+            self.order_frozen = self.add_weight(
+                name="order_frozen", shape=(), initializer="zeros", dtype="float32", trainable=False,
+            )
+
+    def _has_order(self) -> bool:
+        # A line's w(α) differs per α, so there is no single ranking to freeze.
+        return self.compression == "unstructured" and self.variant == "point"
+
+    def ranking(self):
+        """The scores the unstructured top-k ranks: the frozen ``order``, or |w(α)|."""
+        kernel, _ = self._line_point(self._state().alpha_for(self.name))
+        if not self._has_order():
+            return ops.abs(kernel)
+        return ops.where(ops.greater(self.order_frozen, 0.0), self.order, ops.abs(kernel))
+
+    def freeze_order(self, frozen) -> None:
+        """Sets ``order_frozen``; while it is 0 ``order`` follows |w| (called by `SubspaceModel`)."""
+        frozen = ops.cast(frozen, "float32")
+        self.order.assign(ops.where(ops.greater(frozen, 0.0), self.order, ops.abs(self.kernel)))
+        self.order_frozen.assign(frozen)
 
     def _state(self) -> alpha_lib.AlphaState:
         forced = alpha_lib.current_override()
@@ -168,9 +198,10 @@ class LcsLayerMixin(NamedVariablesMixin):
         kernel, bias = self._line_point(alpha)
         routed = state.inner is not None and state.inner_gradient != 1.0
         if self.compression == "unstructured":
-            mask = top_k_mask(kernel, state.keep)
+            score = self.ranking() if self._has_order() else kernel
+            mask = top_k_mask(score, state.keep)
             if routed:
-                kernel = _scale_gradient(kernel, top_k_mask(kernel, state.inner[1]), state.inner_gradient)
+                kernel = _scale_gradient(kernel, top_k_mask(score, state.inner[1]), state.inner_gradient)
             kernel = kernel * mask
         elif self.compression == "structured":
             fraction = alpha_lib.width_fraction(ops.cast(alpha, "float32"))
@@ -214,6 +245,9 @@ class LcsLayerMixin(NamedVariablesMixin):
             if self.use_bias:
                 found["bias_end"] = self.bias_end
         found["alpha"] = self.alpha
+        if self._has_order():
+            found["order"] = self.order
+            found["order_frozen"] = self.order_frozen
         return found
 
     def _lcs_config(self) -> dict:

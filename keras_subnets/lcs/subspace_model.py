@@ -70,6 +70,10 @@ class SubspaceModel(keras.Model):
         inner_gradient: gradient scale on the next smaller network's weights
             (1 = plain LCS); needs the sandwich and LCS+P ``unstructured``
             or ``structured``.
+        freeze_order: ``unstructured`` LCS+P only: when the warm-up ends,
+            freeze the |w| ranking that every α's top-k reads, so the rest of
+            training fine-tunes fixed nested masks (as a pruning schedule
+            does) instead of masks that move with every update.
         per_layer_bits: ``bits`` LCS+P only: every layer draws its own α
             (so its own bit width) per step, as LCS allows for a point, so
             mixed-precision networks are trained too.
@@ -89,6 +93,7 @@ class SubspaceModel(keras.Model):
         sampling: str = "lcs",
         draw_spacing: str = "linear",
         inner_gradient: float = 1.0,
+        freeze_order: bool = False,
         per_layer_bits: bool = False,
         warmup_fraction: float = 0.8,
         warmup_steps: int | None = None,
@@ -124,6 +129,12 @@ class SubspaceModel(keras.Model):
                 + ("structured subspaces start at α = 0" if self.kind == "structured" else "alpha_min is 0")
             )
         self.draw_spacing = draw_spacing
+        self.freeze_order = bool(freeze_order)
+        if self.freeze_order and (self.kind, self.variant) != ("unstructured", "point"):
+            raise ValueError(
+                f"model '{self.name}': freeze_order freezes the |w| ranking of an unstructured LCS+P "
+                f"point; got kind={self.kind!r}, variant={self.variant!r}"
+            )
         self.inner_gradient = float(inner_gradient)
         if not 0.0 <= self.inner_gradient <= 1.0:
             raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
@@ -183,6 +194,12 @@ class SubspaceModel(keras.Model):
     def call(self, inputs, training=None, mask=None, **kwargs):
         if not training or alpha_lib.current_override() is not None:
             return super().call(inputs, training=training, mask=mask, **kwargs)
+        if self.freeze_order:
+            # Without a warm-up there is no trained ranking to freeze.
+            frozen = ops.logical_and(ops.greater(self.warmup_steps, 0),
+                                     ops.greater_equal(self.lcs_step, self.warmup_steps))
+            for layer in self.lcs_layers():
+                layer.freeze_order(frozen)
         if self._sandwiched():
             # The sandwich's widest network is fit's own forward pass; its
             # draws are made here so this pass knows the next smaller one.
@@ -261,6 +278,7 @@ class SubspaceModel(keras.Model):
             "sandwich": self.sandwich,
             "sampling": self.sampling,
             "draw_spacing": self.draw_spacing,
+            "freeze_order": self.freeze_order,
             "inner_gradient": self.inner_gradient,
             "per_layer_bits": self.per_layer_bits,
             "warmup_fraction": self.warmup_fraction,

@@ -192,3 +192,54 @@ def test_geometric_draw_spacing_round_trips_and_refuses_alpha_zero():
         lcs.subspace(tiny_cnn(), kind="bits", alpha_min=0.0, draw_spacing="geometric")
     with pytest.raises(ValueError, match="draw_spacing must be one of"):
         lcs.subspace(tiny_cnn(), kind="bits", draw_spacing="log")
+
+
+def test_freeze_order_fixes_every_mask_after_the_warmup_and_survives_saving(tmp_path):
+    keras.utils.set_random_seed(5)
+    x, y = tiny_data(16)
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", norm="group", warmup_steps=2, freeze_order=True)
+    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy", jit_compile=False)
+    model.train_on_batch(x, y)
+    # The second step's forward pass is the last before the warm-up ends: its |w| is the frozen ranking.
+    ranked = {la.name: np.abs(keras.ops.convert_to_numpy(la.kernel)) for la in model.lcs_layers()}
+    for _ in range(4):
+        model.train_on_batch(x, y)
+    layers = model.lcs_layers()
+    assert all(float(la.order_frozen.numpy()) == 1.0 for la in layers)
+    alphas = [0.3, 0.6, 1.0]
+    exported = lcs.export_levels(model, alphas)
+    for la in layers:
+        kernel = keras.ops.convert_to_numpy(la.kernel)
+        np.testing.assert_array_equal(la.order.numpy(), ranked[la.name])
+        assert not np.array_equal(np.abs(kernel), ranked[la.name])  # training went on after freezing
+        level = keras.ops.convert_to_numpy(exported.get_layer(la.name).kernel_level)
+        for k, alpha in enumerate(alphas):
+            expected = _numpy_top_k(ranked[la.name], alpha)
+            with lcs.alpha_override(alpha):
+                effective = keras.ops.convert_to_numpy(la.effective_weights()[0])
+            np.testing.assert_array_equal(effective, np.where(expected, kernel, 0.0))
+            np.testing.assert_array_equal(level <= k, expected)
+    path = tmp_path / "frozen.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert restored.freeze_order
+    for a, b in zip(layers, restored.lcs_layers(), strict=True):
+        np.testing.assert_array_equal(a.order.numpy(), b.order.numpy())
+        assert float(b.order_frozen.numpy()) == 1.0
+    with pytest.raises(ValueError, match="freeze_order"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", variant="line", freeze_order=True)
+    with pytest.raises(ValueError, match="freeze_order"):
+        lcs.subspace(tiny_cnn(), kind="structured", freeze_order=True)
+
+
+def test_without_freezing_the_ranking_follows_the_weights():
+    keras.utils.set_random_seed(5)
+    x, y = tiny_data(16)
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", norm="group", warmup_steps=1)
+    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy", jit_compile=False)
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    for la in model.lcs_layers():
+        assert float(la.order_frozen.numpy()) == 0.0
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(la.ranking()),
+                                      np.abs(keras.ops.convert_to_numpy(la.kernel)))
