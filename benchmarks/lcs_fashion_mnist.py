@@ -45,6 +45,15 @@ flags.DEFINE_enum("alpha_bands", "linear", ["linear", "geometric"], "α bands of
 flags.DEFINE_string("section", "lcs_fashion_mnist", "Section of docs/benchmarks.md to write (a partial run can "
                     "sit next to the full table).")
 flags.DEFINE_float("inner_gradient", 0.1, "inner_gradient of the nested joint model (SubnetModel).")
+flags.DEFINE_list("lcs_inner_gradients", ["1"], "inner_gradient values of the sandwich subspaces (1 = plain "
+                  "LCS); each value is one more column.")
+flags.DEFINE_enum("draw_spacing", "linear", ["linear", "geometric"], "Spacing of the sandwich subspaces' "
+                  "α draws (the 'lcs' columns keep the paper's linear draws).")
+flags.DEFINE_bool("freeze_order", False, "Sandwich LCS+P subspaces freeze their |w| ranking when the warm-up "
+                  "ends (SubspaceModel(freeze_order=True)).")
+flags.DEFINE_float("alpha_min", 0.025, "alpha_min of the subspaces (the paper: 0.025).")
+flags.DEFINE_bool("baselines", True, "Also train the individual and nested joint models (--nobaselines for "
+                  "quick comparisons of subspace settings).")
 flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
@@ -52,6 +61,8 @@ flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
 
 def main(argv):
     del argv
+    if FLAGS.write and not FLAGS.baselines:
+        raise app.UsageError("--write needs the baselines measured in the same run; drop --nobaselines")
     from absl import logging
 
     logging.set_verbosity(logging.WARNING)
@@ -80,12 +91,23 @@ def main(argv):
                   callbacks=list(callbacks))
 
     columns, results, seconds = [], {}, {}
-    for variant, norm, sampling in [(v, n, s) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings]:
-        name = f"LCS+{'P' if variant == 'point' else 'L'} ({norm}{', sandwich' if sampling == 'sandwich' else ''})"
+    configurations = [(v, n, s, 1.0) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings
+                      if s == "lcs"]
+    configurations += [(v, n, s, float(g)) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings
+                       for g in FLAGS.lcs_inner_gradients if s == "sandwich" and (v == "point" or float(g) == 1)]
+    for variant, norm, sampling, routing in configurations:
+        name = f"LCS+{'P' if variant == 'point' else 'L'} ({norm}{', sandwich' if sampling == 'sandwich' else ''}"
+        freeze = FLAGS.freeze_order and sampling == "sandwich" and variant == "point"
+        name += f", inner_gradient {routing:g}" if routing != 1.0 else ""
+        name += ", frozen order" if freeze else ""
+        spacing = FLAGS.draw_spacing if sampling == "sandwich" else "linear"
+        name += ", geometric draws" if spacing == "geometric" else ""
+        name += ")"
         keras.utils.set_random_seed(0)
         start = time.time()
         model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
-                             sampling=sampling, alpha_bands=FLAGS.alpha_bands)
+                             sampling=sampling, alpha_bands=FLAGS.alpha_bands, inner_gradient=routing,
+                             alpha_min=FLAGS.alpha_min, draw_spacing=spacing, freeze_order=freeze)
         compile_(model)
         fit(model)
         lcs.recalibrate_batch_norm(model, x_train)
@@ -114,7 +136,7 @@ def main(argv):
 
     individual = "individual (one model per α)"
     results[individual], seconds[individual] = {}, 0.0
-    for a in points:
+    for a in points if FLAGS.baselines else []:
         keras.utils.set_random_seed(0)
         start = time.time()
         model = ks.nest(ks.zoo.quickstart_cnn(), [1.0 - a], kind="unstructured", keep_row_max=False)
@@ -127,23 +149,23 @@ def main(argv):
         seconds[individual] += time.time() - start
         results[individual][a] = accuracy(model)
         print(individual, a, round(100 * results[individual][a], 2), flush=True)
-    columns.append(individual)
-
-    nested = f"nested joint (ks.nest, levels = points, inner_gradient {FLAGS.inner_gradient:g})"
-    keras.utils.set_random_seed(0)
-    start = time.time()
-    levels = [1.0 - a for a in points]
-    model = ks.nest(ks.zoo.quickstart_cnn(), levels, kind="unstructured", keep_row_max=False,
-                    inner_gradient=FLAGS.inner_gradient)
-    compile_(model)
-    schedule = ks.schedules.PolynomialDecay(0.0, levels[0], 0, warmup, frequency=max(1, steps // 10))
-    fit(model, [ks.MaskScheduler(schedule), ks.RecalibrateBatchNorm(x_train)])
-    seconds[nested] = time.time() - start
-    results[nested] = {}
-    for k, a in enumerate(points):
-        with ks.level(model, k):
-            results[nested][a] = accuracy(model)
-    columns.append(nested)
+    if FLAGS.baselines:
+        columns.append(individual)
+        nested = f"nested joint (ks.nest, levels = points, inner_gradient {FLAGS.inner_gradient:g})"
+        keras.utils.set_random_seed(0)
+        start = time.time()
+        levels = [1.0 - a for a in points]
+        model = ks.nest(ks.zoo.quickstart_cnn(), levels, kind="unstructured", keep_row_max=False,
+                        inner_gradient=FLAGS.inner_gradient)
+        compile_(model)
+        schedule = ks.schedules.PolynomialDecay(0.0, levels[0], 0, warmup, frequency=max(1, steps // 10))
+        fit(model, [ks.MaskScheduler(schedule), ks.RecalibrateBatchNorm(x_train)])
+        seconds[nested] = time.time() - start
+        results[nested] = {}
+        for k, a in enumerate(points):
+            with ks.level(model, k):
+                results[nested][a] = accuracy(model)
+        columns.append(nested)
 
     rows = []
     for a in grid:
@@ -154,7 +176,7 @@ def main(argv):
     table = markdown_table(["α", "sparsity %", *columns], rows)
     print(table)
     lcs_p = [c for c in columns if c.startswith("LCS+P")]
-    for c in lcs_p:
+    for c in lcs_p if FLAGS.baselines else []:
         gaps = [100 * (results[individual][a] - results[c][a]) for a in points]
         print(f"{c}: largest shortfall against individual models {max(gaps):+.2f} points")
     if FLAGS.write:
@@ -166,8 +188,12 @@ def main(argv):
                 "training; the columns "
                 "'statistics at exactly α' re-estimate the band of each α at exactly that α (what an exported "
                 "level gets), GroupNorm needs no statistics. 'sandwich' subspaces train the most compressed "
-                "(α = 0.025), the full and 2 uniform α on every batch (our extension of LCS's structured rule; "
-                "4× the step cost) instead of one α per step.\n\n" + table + "\n")
+                f"(α = {FLAGS.alpha_min:g}), the full and 2 uniform α on every batch (our extension of LCS's "
+                "structured rule; 4× the step cost) instead of one α per step; with 'inner_gradient g' each "
+                "of its passes reaches the weights of the next smaller network at g× the gradient "
+                "(`SubspaceModel(inner_gradient=)`); 'frozen order' freezes the |w| ranking behind every α's "
+                "mask when the warm-up ends (`freeze_order=True`); 'geometric draws' draws the non-endpoint α "
+                "uniformly in log α (`draw_spacing=\"geometric\"`).\n\n" + table + "\n")
         title = "LCS subspaces against individual and nested models"
         if FLAGS.section != "lcs_fashion_mnist":
             title += f" ({', '.join(FLAGS.samplings)} sampling, {', '.join(FLAGS.variants)}, {', '.join(FLAGS.norms)})"
