@@ -54,10 +54,19 @@ Each step draws α inside the compiled step: with p = 1/2 an endpoint
 fraction is α + (1 − α)·(1 − step/warm-up), so the network starts dense.
 After training, `lcs.recalibrate_batch_norm` re-estimates each α band's
 statistics (a middle band is trained by few steps, its moving averages lag).
+
+Besides the paper's recipe we train an LCS+P point with ours
+(`docs/benchmarks.md` measures both): the sandwich (the most compressed, the
+full and two random α on every batch), gradient routing between its nested
+networks (`inner_gradient=0.1`), α drawn uniformly in log α
+(`draw_spacing="geometric"`) and the |w| ranking frozen when the warm-up ends
+(`freeze_order=True`), so each α's mask stops moving for the last 20 % of
+training.
 """),
     ("code", """
-def train(kind, variant):
-    model = lcs.subspace(ks.zoo.quickstart_cnn(), kind=kind, variant=variant, norm="batch_per_level")
+def train(kind, variant, **recipe):
+    model = lcs.subspace(ks.zoo.quickstart_cnn(), kind=kind, variant=variant, norm="batch_per_level",
+                         alpha_bands="geometric" if kind == "unstructured" else "linear", **recipe)
     model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=128, epochs=EPOCHS, verbose=2)
     # Each α band's BatchNorm row saw only its own steps; re-estimate it from data.
@@ -65,28 +74,38 @@ def train(kind, variant):
     return model
 
 point = train("unstructured", "point")
+ours = train("unstructured", "point", sampling="sandwich", inner_gradient=0.1, draw_spacing="geometric",
+             freeze_order=True)
 line = train("unstructured", "line")
 bits = train("bits", "point")
 """),
     ("md", "## 2. Sweep α: accuracy against sparsity and bit width"),
     ("code", """
-def sweep(model, alphas):
+def sweep(model, alphas, exact=False):
+    # exact: re-estimate BatchNorm at exactly that α first, which is what an exported level gets.
     accuracy = []
+    saved = [v.numpy() for v in model.non_trainable_variables]
     for a in alphas:
+        if exact:
+            lcs.recalibrate_batch_norm(model, x_train, alpha=a)
         with lcs.alpha(model, a):
             accuracy.append(model.evaluate(x_test, y_test, verbose=0)[1])
+    for v, value in zip(model.non_trainable_variables, saved, strict=True):
+        v.assign(value)
     return np.array(accuracy)
 
 ALPHAS = np.linspace(0.05, 1.0, 5 if FAST else 12)
-acc_point, acc_line = sweep(point, ALPHAS), sweep(line, ALPHAS)
+acc_point, acc_ours, acc_line = (sweep(m, ALPHAS, exact=True) for m in (point, ours, line))
 BIT_ALPHAS = [(b - 3 + 0.5) / 6 for b in range(3, 9)]   # the middle of each bit width's α band
 acc_bits = sweep(bits, BIT_ALPHAS)
-for a, p, q in zip(ALPHAS, acc_point, acc_line, strict=True):
-    print(f"α={a:.3f}  sparsity {100 * (1 - a):5.1f} %   LCS+P {100 * p:5.1f} %   LCS+L {100 * q:5.1f} %")
+for a, p, o, q in zip(ALPHAS, acc_point, acc_ours, acc_line, strict=True):
+    print(f"α={a:.3f}  sparsity {100 * (1 - a):5.1f} %   LCS+P {100 * p:5.1f} %   "
+          f"LCS+P (ours) {100 * o:5.1f} %   LCS+L {100 * q:5.1f} %")
 """),
     ("code", """
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 left.plot(100 * (1 - ALPHAS), 100 * acc_point, "o-", label="LCS+P (point)")
+left.plot(100 * (1 - ALPHAS), 100 * acc_ours, "^-", label="LCS+P, our recipe")
 left.plot(100 * (1 - ALPHAS), 100 * acc_line, "s--", label="LCS+L (line)")
 left.set_xlabel("unstructured sparsity (%)")
 left.set_ylabel("test accuracy (%)")
@@ -102,14 +121,17 @@ plt.show()
     ("md", """
 ## 3. Four α points of LCS+P become four nested levels
 
-A point's masks are the top-k of the *same* |w|, so the network at a small α
-is contained in the network at a larger α: `lcs.export_levels` writes them as
-the nested levels of a `SubnetModel`, and the converter stores every weight
-once. A line's top-k moves with α; it would have to be stored once per α.
+A point's masks are the top-k of the *same* |w| (with `freeze_order`, the
+frozen one), so the network at a small α is contained in the network at a
+larger α: `lcs.export_levels` writes them as the nested levels of a
+`SubnetModel`, and the converter stores every weight once. Given
+`calibration_data`, each level's BatchNorm is re-estimated at exactly its α
+rather than averaged over its band. A line's top-k moves with α; it would
+have to be stored once per α.
 """),
     ("code", """
 LEVEL_ALPHAS = [0.1, 0.25, 0.5, 1.0]
-levels = lcs.export_levels(point, LEVEL_ALPHAS)
+levels = lcs.export_levels(ours, LEVEL_ALPHAS, calibration_data=x_train)
 levels.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 rows = ks.evaluate_levels(levels, x_test, y_test)
 cost = lcs.storage_cost(line, LEVEL_ALPHAS)

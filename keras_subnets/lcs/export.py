@@ -171,7 +171,7 @@ def _structured_widths(layer, alphas: list[float]) -> tuple[list[int], np.ndarra
     return widths, np.tile(masks_lib.prefix_levels(channels, in_widths), layer.input_tile)
 
 
-def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
+def export_levels(model: keras.Model, alphas: Sequence[float], calibration_data=None) -> SubnetModel:
     """Maps α points of an LCS+P model onto the nested levels of a `SubnetModel`.
 
     Level ``k`` of the result computes exactly what ``model`` computes at
@@ -187,6 +187,12 @@ def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
             ``unstructured`` or ``structured``.
         alphas: α of each level, strictly increasing (most compressed first,
             like levels); at most 16.
+        calibration_data: optional input samples. A band's BatchNorm row
+            averages the activations of every α in the band, which at high
+            sparsity can be far from those of the exported α; with samples,
+            each level's statistics are re-estimated at exactly its α
+            (`keras_subnets.recalibrate_batch_norm`). Without them the level
+            computes exactly what ``model`` computes at that α.
 
     Returns:
         An uncompiled `SubnetModel` with ``len(alphas)`` levels.
@@ -277,7 +283,13 @@ def export_levels(model: keras.Model, alphas: Sequence[float]) -> SubnetModel:
                 getattr(new, name).assign(table if table.ndim == 1 else table[bands])
         elif old.weights:
             new.set_weights(old.get_weights())
-    return SubnetModel(inputs=cloned.input, outputs=cloned.output, name=f"{model.name}_levels", levels=sparsities)
+    exported = SubnetModel(inputs=cloned.input, outputs=cloned.output, name=f"{model.name}_levels",
+                           levels=sparsities)
+    if calibration_data is not None:
+        from keras_subnets.calibration import recalibrate_batch_norm
+
+        recalibrate_batch_norm(exported, calibration_data)
+    return exported
 
 
 def _structured_mask(layer, width: int, inputs_on: np.ndarray | None) -> np.ndarray:

@@ -87,3 +87,23 @@ def test_structured_export_follows_a_flatten_in_keras():
         with lcs.alpha(model, alpha), ks.level(exported, k):
             np.testing.assert_allclose(exported.predict(x, verbose=0), model.predict(x, verbose=0),
                                        rtol=1e-5, atol=1e-6, err_msg=f"α={alpha}")
+
+
+def test_calibration_data_gives_each_level_the_statistics_of_exactly_its_alpha():
+    model, x = _trained("unstructured")
+    alphas = [0.15, 0.4, 1.0]
+    plain = lcs.export_levels(model, alphas)
+    exported = lcs.export_levels(model, alphas, calibration_data=x)
+    saved = [v.numpy() for v in model.non_trainable_variables]
+    for k, alpha in enumerate(alphas):
+        lcs.recalibrate_batch_norm(model, x, alpha=alpha)
+        with lcs.alpha(model, alpha):
+            expected = model.predict(x, verbose=0)
+        for v, value in zip(model.non_trainable_variables, saved, strict=True):
+            v.assign(value)
+        with ks.level(exported, k):
+            np.testing.assert_allclose(exported.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5,
+                                       err_msg=f"level {k} (α={alpha})")
+        with ks.level(plain, k):
+            band = plain.predict(x, verbose=0)
+        assert not np.allclose(band, expected, atol=1e-3)  # the band's statistics are not α's own
