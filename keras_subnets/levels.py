@@ -13,6 +13,8 @@ import contextlib
 import math
 from collections.abc import Iterator, Sequence
 
+from keras import ops
+
 MAX_LEVELS = 16
 
 # A plain module global, not thread-local: tf.distribute.MirroredStrategy
@@ -101,6 +103,15 @@ def current_inner_gradient() -> float | None:
 def current_shared_gradient() -> float | None:
     """Returns the ``shared`` scale set by :func:`inner_gradient`, or ``None``."""
     return _inner_gradient[-1][1] if _inner_gradient else None
+
+
+def scale_gradient(weights, inner, scale):
+    """``weights`` unchanged in value, with the gradient of the ``inner`` (0/1) entries times ``scale``.
+
+    The one mechanism behind `inner_gradient` (levels) and LCS's
+    ``SubspaceModel(inner_gradient=)`` (continuous α).
+    """
+    return weights - (1.0 - scale) * inner * (weights - ops.stop_gradient(weights))
 
 
 @contextlib.contextmanager

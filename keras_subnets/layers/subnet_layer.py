@@ -98,7 +98,7 @@ class SubnetLayerMixin(NamedVariablesMixin):
             inner = ops.cast(ops.less(assignment, level), variable.dtype)
             nested = ops.cast(ops.any(ops.greater(self.kernel_level, 0)), variable.dtype)
             factor = nested * scale + (1.0 - nested) * shared
-            variable = variable - (1.0 - factor) * inner * (variable - ops.stop_gradient(variable))
+            variable = levels_lib.scale_gradient(variable, inner, factor)
         return variable * ops.cast(keep, variable.dtype)
 
     def _masked_kernel(self):

@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_subnets.layers.named_variables import NamedVariablesMixin
 from keras_subnets.lcs import coordinates as alpha_lib
+from keras_subnets.levels import scale_gradient
 
 
 def fake_quantize(weights, bits):
@@ -57,17 +58,19 @@ def top_k_mask(weights, keep):
 
     ``weights`` may also be any non-negative ranking of the same shape.
     """
+    return top_k_masks(weights, [keep])[0]
+
+
+def top_k_masks(weights, keeps) -> list:
+    """`top_k_mask` for several kept fractions, sorting ``|weights|`` once."""
     magnitude = ops.abs(weights)
     flat = ops.reshape(magnitude, (-1,))
     size = int(flat.shape[0])
-    descending = ops.flip(ops.sort(flat), axis=0)
-    threshold = ops.take(descending, keep_count(keep, size) - 1)
-    return ops.cast(ops.greater_equal(magnitude, ops.stop_gradient(threshold)), weights.dtype)
-
-
-def _scale_gradient(weights, inner, scale: float):
-    """``weights`` unchanged, with the gradient of the ``inner`` (0/1) entries times ``scale``."""
-    return weights - (1.0 - scale) * inner * (weights - ops.stop_gradient(weights))
+    descending = ops.stop_gradient(ops.flip(ops.sort(flat), axis=0))
+    return [
+        ops.cast(ops.greater_equal(magnitude, ops.take(descending, keep_count(keep, size) - 1)), weights.dtype)
+        for keep in keeps
+    ]
 
 
 def cosine_squared(a, b):
@@ -162,6 +165,9 @@ class LcsLayerMixin(NamedVariablesMixin):
     def ranking(self):
         """The scores the unstructured top-k ranks: the frozen ``order``, or |w(α)|."""
         kernel, _ = self._line_point(self._state().alpha_for(self.name))
+        return self._ranking(kernel)
+
+    def _ranking(self, kernel):
         if not self._has_order():
             return ops.abs(kernel)
         return ops.where(ops.greater(self.order_frozen, 0.0), self.order, ops.abs(kernel))
@@ -198,10 +204,11 @@ class LcsLayerMixin(NamedVariablesMixin):
         kernel, bias = self._line_point(alpha)
         routed = state.inner is not None and state.inner_gradient != 1.0
         if self.compression == "unstructured":
-            score = self.ranking() if self._has_order() else kernel
-            mask = top_k_mask(score, state.keep)
             if routed:
-                kernel = _scale_gradient(kernel, top_k_mask(score, state.inner[1]), state.inner_gradient)
+                mask, inner = top_k_masks(self._ranking(kernel), [state.keep, state.inner[1]])
+                kernel = scale_gradient(kernel, inner, state.inner_gradient)
+            else:
+                mask = top_k_mask(self._ranking(kernel), state.keep)
             kernel = kernel * mask
         elif self.compression == "structured":
             fraction = alpha_lib.width_fraction(ops.cast(alpha, "float32"))
@@ -209,9 +216,9 @@ class LcsLayerMixin(NamedVariablesMixin):
             if routed:
                 inner_kernel, inner_bias = self._structured_masks(
                     alpha_lib.width_fraction(ops.cast(state.inner[0], "float32")))
-                kernel = _scale_gradient(kernel, ops.cast(inner_kernel, kernel.dtype), state.inner_gradient)
+                kernel = scale_gradient(kernel, ops.cast(inner_kernel, kernel.dtype), state.inner_gradient)
                 if bias is not None:
-                    bias = _scale_gradient(bias, ops.cast(inner_bias, bias.dtype), state.inner_gradient)
+                    bias = scale_gradient(bias, ops.cast(inner_bias, bias.dtype), state.inner_gradient)
             kernel = kernel * ops.cast(kernel_mask, kernel.dtype)
             if bias is not None:
                 bias = bias * ops.cast(bias_mask, bias.dtype)

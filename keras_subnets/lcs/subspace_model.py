@@ -209,9 +209,7 @@ class SubspaceModel(keras.Model):
                 return super().call(inputs, training=training, mask=mask, **kwargs)
         else:
             alpha = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min, spacing=self.draw_spacing)
-            keep = alpha
-            if self.kind == "unstructured":
-                keep = alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
+            keep = self._keep(alpha)
             if self.per_layer_bits:
                 names = [la.name for la in self.lcs_layers()]
                 draws = alpha_lib.sample_alpha(self._alpha_seed, self.alpha_min, shape=(len(names),),
