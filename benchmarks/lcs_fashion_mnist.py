@@ -52,6 +52,11 @@ flags.DEFINE_enum("draw_spacing", "linear", ["linear", "geometric"], "Spacing of
 flags.DEFINE_bool("freeze_order", False, "Sandwich LCS+P subspaces freeze their |w| ranking when the warm-up "
                   "ends (SubspaceModel(freeze_order=True)).")
 flags.DEFINE_float("alpha_min", 0.025, "alpha_min of the subspaces (the paper: 0.025).")
+flags.DEFINE_bool("stratified_draws", False, "Sandwich subspaces draw one α per stratum of the spacing "
+                  "(SubspaceModel(stratified_draws=True)).")
+flags.DEFINE_float("warmup_power", 1.0, "Shape of the subspaces' warm-up ramp (1 = the paper's linear, 3 = "
+                   "cubic, as the individual models' PolynomialDecay).")
+flags.DEFINE_integer("sandwich", 2, "Draws per step between the sandwich's endpoints (SubspaceModel(sandwich=)).")
 flags.DEFINE_bool("baselines", True, "Also train the individual and nested joint models (--nobaselines for "
                   "quick comparisons of subspace settings).")
 flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
@@ -102,12 +107,16 @@ def main(argv):
         name += ", frozen order" if freeze else ""
         spacing = FLAGS.draw_spacing if sampling == "sandwich" else "linear"
         name += ", geometric draws" if spacing == "geometric" else ""
+        stratified = FLAGS.stratified_draws and sampling == "sandwich"
+        name += ", stratified" if stratified else ""
         name += ")"
         keras.utils.set_random_seed(0)
         start = time.time()
         model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
                              sampling=sampling, alpha_bands=FLAGS.alpha_bands, inner_gradient=routing,
-                             alpha_min=FLAGS.alpha_min, draw_spacing=spacing, freeze_order=freeze)
+                             alpha_min=FLAGS.alpha_min, draw_spacing=spacing, freeze_order=freeze,
+                             sandwich=FLAGS.sandwich, stratified_draws=stratified,
+                             warmup_power=FLAGS.warmup_power)
         compile_(model)
         fit(model)
         lcs.recalibrate_batch_norm(model, x_train)

@@ -152,17 +152,20 @@ def sample_alpha(seed, alpha_min: float = 0.025, shape=(), spacing: str = "linea
     return ops.cast(ops.where(ops.less(u[0], 0.5), endpoint, inner), "float32")
 
 
-def warmup_keep(alpha, step, warmup_steps):
-    """Unstructured warm-up: kept fraction ``α + (1 − α)·max(1 − step/warmup, 0)``.
+def warmup_keep(alpha, step, warmup_steps, power: float = 1.0):
+    """Unstructured warm-up: kept fraction ``α + (1 − α)·max(1 − step/warmup, 0)^power``.
 
     Early in training every network is nearly dense and the top-k of the
     still-random weights is meaningless; the kept fraction therefore starts at
     1 and reaches α when ``step`` reaches ``warmup_steps`` (0 = no warm-up).
+    ``power`` 1 is the paper's linear ramp; 3 is the cubic schedule of
+    gradual pruning (Zhu & Gupta, `keras_subnets.schedules.PolynomialDecay`),
+    which nears α early and leaves the networks longer at their own size.
     """
     alpha = ops.cast(alpha, "float32")
     step = ops.cast(step, "float32")
     warmup = ops.cast(warmup_steps, "float32")
-    ramp = ops.maximum(1.0 - step / ops.maximum(warmup, 1.0), 0.0)
+    ramp = ops.maximum(1.0 - step / ops.maximum(warmup, 1.0), 0.0) ** float(power)
     ramp = ops.where(ops.greater(warmup, 0.0), ramp, 0.0)
     return alpha + (1.0 - alpha) * ramp
 

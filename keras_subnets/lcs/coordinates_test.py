@@ -39,6 +39,8 @@ def test_warmup_schedule_values():
     np.testing.assert_allclose(values, [1.0, 0.8, 0.6, 0.2, 0.2], rtol=1e-6)
     assert float(coordinates.warmup_keep(0.2, 0, 0)) == pytest.approx(0.2)  # no warm-up
     assert float(coordinates.warmup_keep(1.0, 10, 100)) == pytest.approx(1.0)
+    cubic = [float(coordinates.warmup_keep(0.2, step, 100, power=3)) for step in (0, 25, 50, 100, 150)]
+    np.testing.assert_allclose(cubic, [1.0, 0.2 + 0.8 * 0.75**3, 0.2 + 0.8 * 0.5**3, 0.2, 0.2], rtol=1e-6)
 
 
 def test_width_and_bits_maps():

@@ -226,6 +226,13 @@ def export_levels(model: keras.Model, alphas: Sequence[float], calibration_data=
         )
     if kind == "unstructured" and values[0] <= 0.0:
         raise ValueError("alphas[0] = 0 keeps no weight in an unstructured subspace; use α > 0")
+    trained_from = getattr(model, "alpha_min", None)
+    if kind == "unstructured" and trained_from is not None and values[0] < trained_from - 1e-9:
+        raise ValueError(
+            f"alphas[0] = {values[0]:g} lies below alpha_min = {trained_from:g}, the most compressed α "
+            f"model '{model.name}' was trained at: that network was never trained; export α >= "
+            f"{trained_from:g} or train with a smaller alpha_min"
+        )
 
     if kind == "unstructured":
         # The ranking the layer's top-k reads: a frozen order, or |w|.

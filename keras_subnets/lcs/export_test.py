@@ -73,6 +73,8 @@ def test_bad_alphas_are_named():
         lcs.export_levels(model, [0.0, 1.0])
     with pytest.raises(ValueError, match="same network"):
         lcs.export_levels(model, [0.5, 0.5001])
+    with pytest.raises(ValueError, match=r"alphas\[0\] = 0.05 lies below alpha_min = 0.1"):
+        lcs.export_levels(lcs.subspace(tiny_cnn(), kind="unstructured", alpha_min=0.1), [0.05, 1.0])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         lcs.materialize(model, -0.5)
 

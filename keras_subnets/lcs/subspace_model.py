@@ -67,6 +67,12 @@ class SubspaceModel(keras.Model):
         draw_spacing: ``"linear"`` (the paper: non-endpoint α uniform) or
             ``"geometric"`` (uniform in log α, so the sparse end gets as many
             draws as the dense end); not for ``structured``, whose α starts at 0.
+        stratified_draws: sandwich only: the ``sandwich`` draws of a step
+            fall one in each of ``sandwich`` equal strata of the spacing
+            (draw i uniform in [i, i + 1)/``sandwich`` before `spread`)
+            instead of independently, so every step trains the sparse and
+            the dense part of the range and no part goes unvisited for
+            several steps.
         inner_gradient: gradient scale on the next smaller network's weights
             (1 = plain LCS); needs the sandwich and LCS+P ``unstructured``
             or ``structured``.
@@ -81,6 +87,9 @@ class SubspaceModel(keras.Model):
             (``unstructured`` only).
         warmup_steps: explicit warm-up length in steps (overrides the
             fraction; 0 = none).
+        warmup_power: shape of the ``unstructured`` warm-up ramp (see
+            `keras_subnets.lcs.warmup_keep`): 1 = the paper's linear ramp,
+            3 = gradual pruning's cubic schedule.
         seed: seed of the α draws.
         **kwargs: passed to `keras.Model`.
     """
@@ -92,11 +101,13 @@ class SubspaceModel(keras.Model):
         sandwich: int = 2,
         sampling: str = "lcs",
         draw_spacing: str = "linear",
+        stratified_draws: bool = False,
         inner_gradient: float = 1.0,
         freeze_order: bool = False,
         per_layer_bits: bool = False,
         warmup_fraction: float = 0.8,
         warmup_steps: int | None = None,
+        warmup_power: float = 1.0,
         seed: int = 1337,
         **kwargs,
     ):
@@ -129,6 +140,12 @@ class SubspaceModel(keras.Model):
                 + ("structured subspaces start at α = 0" if self.kind == "structured" else "alpha_min is 0")
             )
         self.draw_spacing = draw_spacing
+        self.stratified_draws = bool(stratified_draws)
+        if self.stratified_draws and not (self.kind == "structured" or sampling == "sandwich"):
+            raise ValueError(
+                f"model '{self.name}': stratified_draws spreads the sandwich's draws of a step; "
+                "use sampling='sandwich' (or kind='structured')"
+            )
         self.freeze_order = bool(freeze_order)
         if self.freeze_order and (self.kind, self.variant) != ("unstructured", "point"):
             raise ValueError(
@@ -166,6 +183,9 @@ class SubspaceModel(keras.Model):
         if warmup_steps is not None and int(warmup_steps) < 0:
             raise ValueError(f"model '{self.name}': warmup_steps must be >= 0, got {warmup_steps}")
         self.fixed_warmup_steps = None if warmup_steps is None else int(warmup_steps)
+        if not float(warmup_power) >= 1.0:
+            raise ValueError(f"model '{self.name}': warmup_power must be >= 1, got {warmup_power}")
+        self.warmup_power = float(warmup_power)
         self.seed = int(seed)
         self._alpha_seed = keras.random.SeedGenerator(self.seed)
         # Both live in the model so .keras files and checkpoints carry the
@@ -230,6 +250,8 @@ class SubspaceModel(keras.Model):
         draws = [ops.convert_to_tensor(low, "float32")]
         if self.sandwich:
             uniform = keras.random.uniform((self.sandwich,), seed=self._alpha_seed)
+            if self.stratified_draws:
+                uniform = (ops.arange(self.sandwich, dtype="float32") + uniform) / self.sandwich
             # Sorted so each pass's next smaller network is the one before it.
             ordered = alpha_lib.spread(ops.sort(uniform), low, self.draw_spacing)
             draws += [ordered[i] for i in range(self.sandwich)]
@@ -237,7 +259,7 @@ class SubspaceModel(keras.Model):
 
     def _keep(self, alpha):
         if self.kind == "unstructured":
-            return alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps)
+            return alpha_lib.warmup_keep(alpha, self.lcs_step, self.warmup_steps, self.warmup_power)
         return alpha
 
     def _inner(self, alpha) -> tuple | None:
@@ -276,11 +298,13 @@ class SubspaceModel(keras.Model):
             "sandwich": self.sandwich,
             "sampling": self.sampling,
             "draw_spacing": self.draw_spacing,
+            "stratified_draws": self.stratified_draws,
             "freeze_order": self.freeze_order,
             "inner_gradient": self.inner_gradient,
             "per_layer_bits": self.per_layer_bits,
             "warmup_fraction": self.warmup_fraction,
             "warmup_steps": self.fixed_warmup_steps,
+            "warmup_power": self.warmup_power,
             "seed": self.seed,
         }
         return config

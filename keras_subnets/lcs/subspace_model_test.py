@@ -243,3 +243,37 @@ def test_without_freezing_the_ranking_follows_the_weights():
         assert float(la.order_frozen.numpy()) == 0.0
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(la.ranking()),
                                       np.abs(keras.ops.convert_to_numpy(la.kernel)))
+
+
+@pytest.mark.parametrize("spacing", ["linear", "geometric"])
+def test_stratified_draws_put_one_alpha_in_each_stratum(spacing):
+    def draws(stratified):
+        model = lcs.subspace(tiny_cnn(), kind="unstructured", sampling="sandwich", sandwich=3,
+                             alpha_min=0.1, draw_spacing=spacing, stratified_draws=stratified)
+        return np.array([[float(a) for a in model._draw_sandwich()] for _ in range(200)])
+
+    # Stratum edges in α: the spread of 0, 1/3, 2/3 and 1.
+    u = np.array([0.0, 1 / 3, 2 / 3, 1.0])
+    edges = 0.1 ** (1 - u) if spacing == "geometric" else 0.1 + 0.9 * u
+    stratified = draws(True)
+    assert np.all(stratified[:, 0] == np.float32(0.1))  # the sandwich's small end
+    for i in range(3):
+        assert np.all((stratified[:, 1 + i] >= edges[i] - 1e-6) & (stratified[:, 1 + i] <= edges[i + 1] + 1e-6))
+    # Each stratum is covered, not just hit at its edge.
+    assert np.all(np.ptp(stratified[:, 1:], axis=0) > 0.5 * np.diff(edges))
+    independent = draws(False)
+    assert np.any(independent[:, 1] > edges[1]) and np.all(np.diff(independent[:, 1:], axis=1) >= 0)
+    restored = lcs.SubspaceModel.from_config(lcs.subspace(
+        tiny_cnn(), kind="unstructured", sampling="sandwich", stratified_draws=True).get_config())
+    assert restored.stratified_draws
+    with pytest.raises(ValueError, match="stratified_draws spreads the sandwich"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", stratified_draws=True)
+
+
+def test_warmup_power_shapes_the_kept_fraction_of_the_model():
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", warmup_steps=100, warmup_power=3)
+    model.lcs_step.assign(50)
+    assert float(model._keep(0.2)) == pytest.approx(0.2 + 0.8 * 0.5**3)
+    assert lcs.SubspaceModel.from_config(model.get_config()).warmup_power == 3.0
+    with pytest.raises(ValueError, match="warmup_power must be >= 1"):
+        lcs.subspace(tiny_cnn(), kind="unstructured", warmup_power=0.5)
