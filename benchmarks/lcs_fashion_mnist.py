@@ -6,7 +6,7 @@ the same --epochs for every trained artefact):
    (--variants: point = LCS+P, line = LCS+L) and normalisation (--norms),
    trained --epochs in `model.fit` (α drawn per step, warm-up over the first
    80 %), per-band BatchNorm recalibrated; test accuracy on a grid of
-   --grid α points from 0.05 to 1.
+   --grid α points from --grid_min to 1.
 2. Individual: one model per α of --points, `ks.nest` with the single level
    sparsity 1 − α, masks grown by `MaskScheduler` (PolynomialDecay) over the
    first 80 % of the same --epochs, BatchNorm recalibrated.
@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("epochs", 10, "Training epochs of every model.")
-flags.DEFINE_integer("grid", 12, "α points swept for each subspace (0.05 .. 1).")
+flags.DEFINE_integer("grid", 12, "α points swept for each subspace (--grid_min .. 1).")
+flags.DEFINE_float("grid_min", 0.05, "Smallest α of the sweep.")
 flags.DEFINE_list("points", ["0.1", "0.25", "0.5", "1.0"], "α of the individual and nested models.")
 flags.DEFINE_list("variants", ["point", "line"], "LCS variants.")
 flags.DEFINE_list("norms", ["batch_per_level", "group"], "Normalisations of the subspaces.")
@@ -51,11 +52,14 @@ flags.DEFINE_enum("draw_spacing", "linear", ["linear", "geometric"], "Spacing of
                   "α draws (the 'lcs' columns keep the paper's linear draws).")
 flags.DEFINE_bool("freeze_order", False, "Sandwich LCS+P subspaces freeze their |w| ranking when the warm-up "
                   "ends (SubspaceModel(freeze_order=True)).")
-flags.DEFINE_float("alpha_min", 0.025, "alpha_min of the subspaces (the paper: 0.025).")
+flags.DEFINE_float("alpha_min", 0.025, "alpha_min of the sandwich subspaces (the 'lcs' columns keep the "
+                   "paper's 0.025).")
 flags.DEFINE_bool("stratified_draws", False, "Sandwich subspaces draw one α per stratum of the spacing "
                   "(SubspaceModel(stratified_draws=True)).")
 flags.DEFINE_float("warmup_power", 1.0, "Shape of the subspaces' warm-up ramp (1 = the paper's linear, 3 = "
                    "cubic, as the individual models' PolynomialDecay).")
+flags.DEFINE_float("warmup_fraction", 0.8, "Warm-up share of the sandwich subspaces' training (the 'lcs' "
+                   "columns and the individual models keep 0.8).")
 flags.DEFINE_integer("sandwich", 2, "Draws per step between the sandwich's endpoints (SubspaceModel(sandwich=)).")
 flags.DEFINE_bool("baselines", True, "Also train the individual and nested joint models (--nobaselines for "
                   "quick comparisons of subspace settings).")
@@ -83,7 +87,7 @@ def main(argv):
     steps = int(np.ceil(len(x_train) / FLAGS.batch_size))
     warmup = max(1, int(0.8 * steps * FLAGS.epochs))
     points = [float(a) for a in FLAGS.points]
-    grid = sorted(set(np.round(np.linspace(0.05, 1.0, FLAGS.grid), 4).tolist()) | set(points))
+    grid = sorted(set(np.round(np.linspace(FLAGS.grid_min, 1.0, FLAGS.grid), 4).tolist()) | set(points))
 
     def compile_(model):
         model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -109,14 +113,21 @@ def main(argv):
         name += ", geometric draws" if spacing == "geometric" else ""
         stratified = FLAGS.stratified_draws and sampling == "sandwich"
         name += ", stratified" if stratified else ""
+        if sampling == "sandwich":
+            name += f", {FLAGS.sandwich} draws" if FLAGS.sandwich != 2 else ""
+            name += f", α_min {FLAGS.alpha_min:g}" if FLAGS.alpha_min != 0.025 else ""
+            name += f", warm-up power {FLAGS.warmup_power:g}" if FLAGS.warmup_power != 1 else ""
+            name += f", warm-up {100 * FLAGS.warmup_fraction:g} %" if FLAGS.warmup_fraction != 0.8 else ""
         name += ")"
         keras.utils.set_random_seed(0)
         start = time.time()
+        # The 'lcs' columns are the paper's recipe; the sandwich flags shape only ours.
+        ours = {} if sampling != "sandwich" else dict(
+            alpha_min=FLAGS.alpha_min, sandwich=FLAGS.sandwich, stratified_draws=stratified,
+            warmup_power=FLAGS.warmup_power, warmup_fraction=FLAGS.warmup_fraction)
         model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
                              sampling=sampling, alpha_bands=FLAGS.alpha_bands, inner_gradient=routing,
-                             alpha_min=FLAGS.alpha_min, draw_spacing=spacing, freeze_order=freeze,
-                             sandwich=FLAGS.sandwich, stratified_draws=stratified,
-                             warmup_power=FLAGS.warmup_power)
+                             draw_spacing=spacing, freeze_order=freeze, **ours)
         compile_(model)
         fit(model)
         lcs.recalibrate_batch_norm(model, x_train)
@@ -197,12 +208,17 @@ def main(argv):
                 "training; the columns "
                 "'statistics at exactly α' re-estimate the band of each α at exactly that α (what an exported "
                 "level gets), GroupNorm needs no statistics. 'sandwich' subspaces train the most compressed "
-                f"(α = {FLAGS.alpha_min:g}), the full and 2 uniform α on every batch (our extension of LCS's "
-                "structured rule; 4× the step cost) instead of one α per step; with 'inner_gradient g' each "
-                "of its passes reaches the weights of the next smaller network at g× the gradient "
+                f"(α = {FLAGS.alpha_min:g}), the full and {FLAGS.sandwich} "
+                f"{'stratified' if FLAGS.stratified_draws else 'independent'} α draws between on every batch "
+                f"(our extension of LCS's structured rule; {2 + FLAGS.sandwich}× the step cost) instead of one α "
+                "per step (the 'lcs' columns keep the paper's α_min = 0.025); with 'inner_gradient g' each of "
+                "its passes reaches the weights of the next smaller network at g× the gradient "
                 "(`SubspaceModel(inner_gradient=)`); 'frozen order' freezes the |w| ranking behind every α's "
                 "mask when the warm-up ends (`freeze_order=True`); 'geometric draws' draws the non-endpoint α "
-                "uniformly in log α (`draw_spacing=\"geometric\"`).\n\n" + table + "\n")
+                "uniformly in log α (`draw_spacing=\"geometric\"`). Sandwich subspaces' warm-up lasts "
+                f"{100 * FLAGS.warmup_fraction:g} % of training, its ramp has power {FLAGS.warmup_power:g} "
+                "(`warmup_power`; 1 = the paper's linear ramp, 3 = the individual models' "
+                "cubic schedule).\n\n" + table + "\n")
         title = "LCS subspaces against individual and nested models"
         if FLAGS.section != "lcs_fashion_mnist":
             title += f" ({', '.join(FLAGS.samplings)} sampling, {', '.join(FLAGS.variants)}, {', '.join(FLAGS.norms)})"
