@@ -43,6 +43,7 @@ flags.DEFINE_list("samplings", ["lcs"], "α sampling of the subspaces: lcs (the 
                   "sandwich (most compressed, full and 2 draws per step; 4x the step cost).")
 flags.DEFINE_enum("alpha_bands", "linear", ["linear", "geometric"], "α bands of per-level BatchNorm "
                   "(geometric: equal ratios from alpha_min = 0.025 to 1).")
+flags.DEFINE_integer("alpha_bins", 4, "α bands of per-level BatchNorm.")
 flags.DEFINE_string("section", "lcs_fashion_mnist", "Section of docs/benchmarks.md to write (a partial run can "
                     "sit next to the full table).")
 flags.DEFINE_float("inner_gradient", 0.1, "inner_gradient of the nested joint model (SubnetModel).")
@@ -63,6 +64,7 @@ flags.DEFINE_float("warmup_fraction", 0.8, "Warm-up share of the sandwich subspa
 flags.DEFINE_integer("sandwich", 2, "Draws per step between the sandwich's endpoints (SubspaceModel(sandwich=)).")
 flags.DEFINE_bool("baselines", True, "Also train the individual and nested joint models (--nobaselines for "
                   "quick comparisons of subspace settings).")
+flags.DEFINE_integer("seed", 0, "Seed of every model's initialisation and data order (and of the α draws).")
 flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
@@ -119,14 +121,16 @@ def main(argv):
             name += f", warm-up power {FLAGS.warmup_power:g}" if FLAGS.warmup_power != 1 else ""
             name += f", warm-up {100 * FLAGS.warmup_fraction:g} %" if FLAGS.warmup_fraction != 0.8 else ""
         name += ")"
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(FLAGS.seed)
         start = time.time()
         # The 'lcs' columns are the paper's recipe; the sandwich flags shape only ours.
         ours = {} if sampling != "sandwich" else dict(
             alpha_min=FLAGS.alpha_min, sandwich=FLAGS.sandwich, stratified_draws=stratified,
             warmup_power=FLAGS.warmup_power, warmup_fraction=FLAGS.warmup_fraction)
+        ours["seed"] = 1337 + FLAGS.seed
         model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
-                             sampling=sampling, alpha_bands=FLAGS.alpha_bands, inner_gradient=routing,
+                             sampling=sampling, alpha_bands=FLAGS.alpha_bands, alpha_bins=FLAGS.alpha_bins,
+                             inner_gradient=routing,
                              draw_spacing=spacing, freeze_order=freeze, **ours)
         compile_(model)
         fit(model)
@@ -157,7 +161,7 @@ def main(argv):
     individual = "individual (one model per α)"
     results[individual], seconds[individual] = {}, 0.0
     for a in points if FLAGS.baselines else []:
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(FLAGS.seed)
         start = time.time()
         model = ks.nest(ks.zoo.quickstart_cnn(), [1.0 - a], kind="unstructured", keep_row_max=False)
         compile_(model)
@@ -172,7 +176,7 @@ def main(argv):
     if FLAGS.baselines:
         columns.append(individual)
         nested = f"nested joint (ks.nest, levels = points, inner_gradient {FLAGS.inner_gradient:g})"
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(FLAGS.seed)
         start = time.time()
         levels = [1.0 - a for a in points]
         model = ks.nest(ks.zoo.quickstart_cnn(), levels, kind="unstructured", keep_row_max=False,
@@ -201,11 +205,12 @@ def main(argv):
         print(f"{c}: largest shortfall against individual models {max(gaps):+.2f} points")
     if FLAGS.write:
         body = (provenance() + f"\nQuickstart CNN, {len(x_train)} Fashion-MNIST training images, every model "
-                f"trained from scratch for {FLAGS.epochs} epochs (batch {FLAGS.batch_size}); test accuracy "
+                f"trained from scratch for {FLAGS.epochs} epochs (batch {FLAGS.batch_size}, seed {FLAGS.seed}); test "
+                "accuracy "
                 "in % on the full test set (Keras float32). Unstructured sparsity = 1 − α. The individual "
                 "models' masks grow over the same first 80 % of training as LCS's warm-up. `batch_per_level` "
-                f"subspaces hold BatchNorm per band of α (4 {FLAGS.alpha_bands} bands), re-estimated after "
-                "training; the columns "
+                f"subspaces hold BatchNorm per band of α ({FLAGS.alpha_bins} {FLAGS.alpha_bands} bands), "
+                "re-estimated after training; the columns "
                 "'statistics at exactly α' re-estimate the band of each α at exactly that α (what an exported "
                 "level gets), GroupNorm needs no statistics. 'sandwich' subspaces train the most compressed "
                 f"(α = {FLAGS.alpha_min:g}), the full and {FLAGS.sandwich} "
