@@ -111,8 +111,9 @@ def subspace(
         line_init: ``"random"`` (w₁ freshly initialised, as the paper trains
             from scratch) or ``"copy"`` (w₁ = w₀, to start from a trained model).
         **training_options: `SubspaceModel` options (``alpha_min``,
-            ``sandwich``, ``sampling``, ``inner_gradient``, ``per_layer_bits``,
-            ``warmup_fraction``, ``warmup_steps``, ``seed``).
+            ``sandwich``, ``sampling``, ``draw_spacing``, ``stratified_draws``,
+            ``inner_gradient``, ``freeze_order``, ``per_layer_bits``,
+            ``warmup_fraction``, ``warmup_steps``, ``warmup_power``, ``seed``).
 
     Returns:
         The new, uncompiled `SubspaceModel`; the input model is not changed.
