@@ -211,7 +211,11 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
         (s_x,), (z_x,) = fb.quant_params(sg.tensors[op.inputs[0]])
         (s_y,), (z_y,) = fb.quant_params(sg.tensors[op.outputs[0]])
         per_level = [quantization.level_int8_tables(a, c, weight_scale, s_x, s_y)[:3] for a, c in affine]
-        tables = [np.stack([t[i] for t in per_level]).astype(np.int32) for i in range(3)]
+        shift = np.stack([t[2] for t in per_level])
+        if shift.size and (shift.min() < -31 or shift.max() > 30):
+            raise ConversionError(f"layer '{layer.name}': a requantization shift is outside [-31, 30] "
+                                  "(an extreme weight, activation or BatchNorm scale)")
+        tables = [np.stack([t[i] for t in per_level]).astype(np.int32) for i in range(2)] + [shift.astype(np.int8)]
         act_min, act_max = quantization.activation_bounds(activation, float(s_y), int(z_y))
         opts.update(input_offset=-int(z_x), output_offset=int(z_y), act_min=act_min, act_max=act_max)
     else:
@@ -220,6 +224,7 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
                   np.stack([a for a, _ in affine]).astype(np.float32)]
         lo, hi = quantization.float_activation_bounds(activation)
         opts.update(act_min_f=float(np.float32(max(lo, -3.0e38))), act_max_f=float(np.float32(min(hi, 3.0e38))))
+    tables = share_tables(tables)
     fmt = formats.KIND_TO_FORMAT[layer.mask_kind]
     if fmt == "nested_csr":
         nested = formats.encode_nested_csr(values, level_rows, L)
@@ -237,24 +242,41 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
     return _OpPlan(folded, kind, nested, tables, opts)
 
 
+def share_tables(tables: list[np.ndarray]) -> list[np.ndarray]:
+    """``[L, rows]`` tables, or their row 0 (``[rows]``) when every table is the same at every level.
+
+    Format version 2 stores a layer's tables once when no level changes them
+    (no per-level BatchNorm after the layer); all tables of one operator
+    share the layout, so the kernel tells the two apart by length alone.
+    """
+    if all(bool((t == t[:1]).all()) for t in tables):
+        return [np.ascontiguousarray(t[0]) for t in tables]
+    return tables
+
+
+# Bytes per output row of the per-channel tables: bias + multiplier (int32) + shift (int8), or float bias + scale.
+_TABLE_ROW_BYTES = {True: 9, False: 8}
+
+
 def bytes_read(nested: formats.Nested, level: int, int8: bool) -> int:
     """Weight-side bytes one inference reads at ``level`` (values, indices, pointers, tables)."""
     vsize = 1 if int8 else 4
     isize = 0 if nested.indices is None else nested.indices.itemsize
-    tables = nested.rows * (12 if int8 else 8)
+    row_bytes = _TABLE_ROW_BYTES[int8]
+    tables = nested.rows * row_bytes
     L = nested.num_levels
     if nested.format in ("nested_csr", "nested_block"):
         ptr = nested.level_table
-        entries = int(sum(ptr[r * L + level + 1] - ptr[r * L] for r in range(nested.rows)))
+        entries = int(sum(int(ptr[r * L + level + 1]) - int(ptr[r * L]) for r in range(nested.rows)))
         per_entry = (2 * vsize if nested.format == "nested_block" else vsize) + isize
-        return entries * per_entry + nested.rows * 8 + tables
+        return entries * per_entry + nested.rows * 2 * ptr.itemsize + tables
     if nested.format == "row":
         return nested.rows * int(nested.level_table[level]) * (vsize + isize) + tables
     out_w, in_w = int(nested.level_table[level]), int(nested.level_table[L + level])
     if nested.depth_multiplier:
-        return out_w * nested.cols * vsize + out_w * (12 if int8 else 8)
+        return out_w * nested.cols * vsize + out_w * row_bytes
     taps = nested.cols // max(nested.in_channels, 1)
-    return out_w * in_w * taps * vsize + out_w * (12 if int8 else 8)
+    return out_w * in_w * taps * vsize + out_w * row_bytes
 
 
 def convert(
@@ -370,7 +392,7 @@ def convert(
     meta = {"version": options.FORMAT_VERSION, "quantize": quantize, "input": SUBNET_INPUT,
             "mask_kinds": sorted({la.mask_kind for la in layers}),
             "target_sparsity": list(getattr(model, "levels", [])), "levels": table}
-    fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True).encode())
+    fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
     fb.compact(tfl)
     return fb.save(tfl)
 

@@ -71,6 +71,11 @@ def decode_rows(kind: str, opts: dict, values, indices, table) -> tuple[np.ndarr
     return dense, level
 
 
+def _level_row(table: np.ndarray, level: int) -> np.ndarray:
+    """Row ``level`` of an ``[L, rows]`` table; a ``[rows]`` table is shared by every level (format v2)."""
+    return table if table.ndim == 1 else table[level]
+
+
 def _filter_scale(multiplier: int, shift: int, input_scale: float, output_scale: float) -> np.float32:
     """A float32 filter scale for which TFLM derives exactly (|multiplier|, shift).
 
@@ -165,7 +170,7 @@ def densify(tflite: bytes, level: int) -> bytes:
         active = first <= level
         out_t = sg.tensors[op.outputs[0]]
         if int8:
-            bias, mult, shift = (fb.tensor_data(model, t)[level] for t in tensor[5:8])
+            bias, mult, shift = (_level_row(fb.tensor_data(model, t), level) for t in tensor[5:8])
             (s_x,), _ = fb.quant_params(sg.tensors[op.inputs[0]])
             (s_y,), (z_y,) = fb.quant_params(out_t)
             sign = np.where(mult < 0, -1, 1)
@@ -176,7 +181,7 @@ def densify(tflite: bytes, level: int) -> bytes:
             scales[scales == 0] = np.float32(1e-30)
             activation = _activation_code(opts, True, float(s_y), int(z_y))
         else:
-            bias_t, scale_t = (fb.tensor_data(model, t)[level] for t in tensor[5:7])
+            bias_t, scale_t = (_level_row(fb.tensor_data(model, t), level) for t in tensor[5:7])
             weights = (dense * active * scale_t[:, None]).astype(np.float32)
             bias = bias_t.astype(np.float32)
             activation = _activation_code(opts, False)

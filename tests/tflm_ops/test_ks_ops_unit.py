@@ -87,6 +87,13 @@ def test_index_width_rule(lib):
     assert lib.ks_index_is_u8(257) == 0
 
 
+def test_pointer_width_rule(lib):
+    """Format v2: level pointers are uint16 up to 65535 entries, else int32."""
+    for n in (0, 1, 65534, 65535, 65536, 1 << 20):
+        assert lib.ks_ptr_is_u16(n) == int(n <= 65535)
+        assert kb.pointer_dtype(n) == (np.uint16 if n <= 65535 else np.int32)
+
+
 # ---------------------------------------------------------------------------
 # Validators
 # ---------------------------------------------------------------------------
@@ -115,12 +122,23 @@ def test_validators_accept_encoded(lib, fmt, dtype):
         assert kb.validate(lib, nested) == kb.KS_OK
 
 
+def _wide_sample(fmt: str, seed=0):
+    """A matrix with more than 65535 entries: int32 level pointers (format v2)."""
+    rows, cols = (320, 400) if fmt == "nested_csr" else (320, 900)
+    nested, W, fl = _sample(fmt, rows=rows, cols=cols, seed=seed)
+    assert nested.ptr.dtype == np.int32 and nested.indices.size > 65535
+    return nested, W, fl
+
+
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block"])
-def test_validate_pointer_corruptions(lib, fmt):
-    nested, _, _ = _sample(fmt)
+@pytest.mark.parametrize("width", ["uint16", "int32"])
+def test_validate_pointer_corruptions(lib, fmt, width):
+    nested, _, _ = _sample(fmt) if width == "uint16" else _wide_sample(fmt)
+    assert nested.ptr.dtype == np.dtype(width)
     L, rows = nested.num_levels, nested.rows
     assert kb.validate(lib, nested) == kb.KS_OK
     good = nested.ptr.copy()
+    top = int(np.iinfo(good.dtype).max)
 
     def check(mutate, expected=kb.KS_ERR_FORMAT):
         nested.ptr = good.copy()
@@ -134,11 +152,43 @@ def test_validate_pointer_corruptions(lib, fmt):
     mid = rows * L // 2
     # decreasing pointer somewhere inside
     check(lambda p: p.__setitem__(mid, p[mid + 1] + 1))
-    check(lambda p: p.__setitem__(mid, -5))
-    check(lambda p: p.__setitem__(mid, 2**31 - 1))
+    if width == "int32":
+        check(lambda p: p.__setitem__(mid, -5))
+    check(lambda p: p.__setitem__(mid, top))  # far past the entries (65535 / INT32_MAX)
     # Every pointer at the end: groups empty but the final count stays right
     # only for the last group; all earlier groups then hold "negative" ranges.
     check(lambda p: p.__setitem__(slice(1, -1), p[-1] + 3))
+    # A pointer table one element short or long is refused before it is read.
+    m = nested.struct()
+    m.num_ptr -= 1
+    assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block"])
+def test_int32_pointers_fc_and_pointwise_against_numpy(lib, fmt):
+    """Above 65535 entries the kernels walk int32 pointers (FC rows and the 1x1 pointwise path)."""
+    nested, W, fl = _wide_sample(fmt, seed=4)
+    rows, cols = W.shape
+    rng = np.random.default_rng(5)
+    L = nested.num_levels
+    x = rng.integers(-128, 128, size=(6, cols)).astype(np.int8)  # 6 pixels: 4-pixel loop and tail
+    in_off, out_off = 11, 3
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int32)
+    shift = rng.integers(-18, -14, size=(L, rows)).astype(np.int8)
+    bias = rng.integers(-5000, 5000, size=(L, rows)).astype(np.int32)
+    q = kb.QuantParams(in_off, out_off, -128, 127, mult, shift, bias)
+    geom = kb.ConvGeometry(1, 1)
+    for k in range(L):
+        acc = (x.astype(np.int64) + in_off) @ np.where(fl <= k, W, 0).astype(np.int64).T + bias[k]
+        exp = np.array([[tflm_mbqm(int(a), int(mult[k, o]), int(shift[k, o])) for o, a in enumerate(r)]
+                        for r in acc])
+        exp = np.clip(exp + out_off, -128, 127).astype(np.int8)
+        status, y = kb.fully_connected(lib, nested, k, q, x)
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(y, exp, err_msg=f"FC level {k}")
+        status, y, _ = kb.conv(lib, "conv", geom, nested, k, q, x.reshape(1, 2, 3, cols), (1, 2, 3, rows))
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(y.reshape(6, rows), exp, err_msg=f"1x1 conv level {k}")
 
 
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])

@@ -419,10 +419,9 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n_in, error) ||
       !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n_subnet, error) ||
       !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n_values, error) ||
-      !CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error) ||
       !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n_bias, error) ||
       !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n_scale, error) ||
-      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt32, true, &n_shift, error))) {
+      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n_shift, error))) {
     return false;
   }
   if (!output.present || output.type != value_type || (n_out = ElementCount(output)) < 0) {
@@ -433,13 +432,19 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
     return false;
   }
+  // Format v2: the tables are either all per level ([L, rows]) or all shared
+  // by every level ([rows]); their common length says which.
   const int64_t table = int64_t{L} * rows;
-  if (n_bias != table || n_scale != table || (int8 && n_shift != table)) {
-    Fail(error, kind).Append("per-level tables must have levels * rows = ")
-        .Append(table).Append(" entries (bias ").Append(n_bias)
-        .Append(", scale/multiplier ").Append(n_scale).Append(")");
+  const bool all_per_level = n_bias == table && n_scale == table && (!int8 || n_shift == table);
+  const bool all_shared = n_bias == rows && n_scale == rows && (!int8 || n_shift == rows);
+  if (!all_per_level && !all_shared) {
+    Fail(error, kind).Append("tables must all have levels * rows = ")
+        .Append(table).Append(" or all rows = ").Append(int64_t{rows})
+        .Append(" entries (bias ").Append(n_bias).Append(", scale/multiplier ")
+        .Append(n_scale).Append(", shift ").Append(n_shift).Append(")");
     return false;
   }
+  const int32_t per_level = all_per_level ? 1 : 0;
   ks_matrix& m = data->matrix;
   memset(&m, 0, sizeof(m));
   m.format = format;
@@ -451,7 +456,13 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   m.num_values = static_cast<int32_t>(n_values);
   m.in_channels = static_cast<int32_t>(o.in_channels);
   m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
-  const int32_t* level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
+  const int32_t* level_table = nullptr;
+  if (format == KS_FORMAT_STRUCTURED || format == KS_FORMAT_ROW) {
+    if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error)) {
+      return false;
+    }
+    level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
+  }
   if (format == KS_FORMAT_STRUCTURED) {
     if (inputs[kIndices].present) {
       Fail(error, kind).Append("the structured format takes no indices (input 3 must be -1)");
@@ -485,7 +496,12 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
       m.counts = level_table;
       m.num_table = static_cast<int32_t>(n_table);
     } else {
-      m.ptr = level_table;
+      // Format v2: the pointers' width follows from the entry count.
+      const int32_t ptr_type = ks_ptr_is_u16(m.num_indices) ? kTypeUInt16 : kTypeInt32;
+      if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, ptr_type, true, &n_table, error)) {
+        return false;
+      }
+      m.ptr = inputs[kLevelTable].data;
       m.num_ptr = static_cast<int32_t>(n_table);
     }
   }
@@ -504,10 +520,10 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     q.output_offset = static_cast<int32_t>(o.output_offset);
     q.act_min = static_cast<int32_t>(o.act_min);
     q.act_max = static_cast<int32_t>(o.act_max);
-    q.per_level = 1;
+    q.per_level = per_level;
     q.bias = static_cast<const int32_t*>(inputs[kBias].data);
     q.multiplier = static_cast<const int32_t*>(inputs[kScale].data);
-    q.shift = static_cast<const int32_t*>(inputs[kShift].data);
+    q.shift = static_cast<const int8_t*>(inputs[kShift].data);
     const ks_status qs = ks_validate_quant_params(&q, L, rows);
     if (qs != KS_OK) {
       Fail(error, kind).Append("requantization tables are invalid (").Append(StatusName(qs))
@@ -518,7 +534,7 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     ks_float_params& f = data->fparams;
     f.act_min = static_cast<float>(o.act_min_f);
     f.act_max = static_cast<float>(o.act_max_f);
-    f.per_level = 1;
+    f.per_level = per_level;
     f.bias = static_cast<const float*>(inputs[kBias].data);
     f.scale = static_cast<const float*>(inputs[kScale].data);
   }
