@@ -170,7 +170,13 @@ def test_run_levels_dequantizes(files, images):
                                                        np.frombuffer(b"\x07\xff\x00", np.uint8)),
          r"KS_DEPTHWISE_CONV_2D: custom options are missing or not a flexbuffer map"),
         ("wrong rows", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11),
-         r"KS_FULLY_CONNECTED: tables must all have levels \* rows = 33 or all rows = 11 entries"),
+         r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\): format 1, 11x16"),
+        ("unknown table layout", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=3),
+         r"KS_CONV_2D: option 'tables' = 3 is outside \[0, 2\]"),
+        ("prefix tables on a sparse format", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=2),
+         r"KS_CONV_2D: option 'tables' = 2 \(prefix\) needs the structured format"),
+        ("per-level layout for shared tables", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], tables=1),
+         r"KS_FULLY_CONNECTED: tables \(layout 1\) must have 30 entries \(bias 10"),
         ("bad padding", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], padding=1),
          r"KS_CONV_2D: output shape must be"),
     ],
@@ -218,7 +224,8 @@ def test_bad_tensors_are_refused_at_allocation(edit, message, files):
 
 
 def test_version_2_table_layouts(files):
-    """Shifts are int8, pointers uint16 below 65536 entries, tables [L, rows] per level or [rows] shared."""
+    """Shifts are int8, pointers uint16 below 65536 entries; tables [rows] when shared (the logits:
+    no BatchNorm), else [L, rows], or for structured layers only each level's active rows (prefix)."""
     L = len(LEVELS)
     for (kind, quantize), blob in files.items():
         model = fb.load(blob)
@@ -231,7 +238,15 @@ def test_version_2_table_layouts(files):
             assert opts["version"] == 2
             rows = opts["rows"]
             tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:]]
-            expected_shape = (rows,) if name == "KS_FULLY_CONNECTED" else (L, rows)
+            level_table = fb.tensor_data(model, sg.tensors[op.inputs[4]])
+            if name == "KS_FULLY_CONNECTED":
+                layout, expected_shape = 0, (rows,)
+            elif kind == "structured":
+                layout, expected_shape = 2, (int(level_table[:L].sum()),)
+                assert expected_shape[0] < L * rows  # some level leaves rows inactive: not stored
+            else:
+                layout, expected_shape = 1, (L, rows)
+            assert opts["tables"] == layout, (kind, quantize, name)
             assert [t.shape for t in tables] == [expected_shape] * len(tables), (kind, quantize, name)
             if quantize == "int8":
                 assert [t.dtype for t in tables] == [np.int32, np.int32, np.int8]
@@ -270,7 +285,7 @@ def shift_out_of_range(model, sg, ops):
         (retype_tensor(7, "KS_CONV_2D", np.int32), r"KS_CONV_2D: shift \(input 7\) is int32, expected int8"),
         (retype_tensor(4, "KS_CONV_2D", np.int32),
          r"KS_CONV_2D: level table \(input 4\) is int32, expected uint16"),
-        (share_one_table, r"KS_CONV_2D: tables must all have levels \* rows = 24 or all rows = 8 entries "
+        (share_one_table, r"KS_CONV_2D: tables \(layout 1\) must have 24 entries "
                           r"\(bias 8, scale/multiplier 24, shift 24\)"),
         (shift_out_of_range, r"KS_DEPTHWISE_CONV_2D: requantization tables are invalid \(KS_ERR_ARG\)"),
     ],
@@ -279,6 +294,17 @@ def test_bad_version_2_tables_are_refused_at_allocation(edit, message, files):
     blob = edited(files["unstructured", "int8"], edit)
     with pytest.raises(RuntimeError, match=message):
         tflm.make_interpreter(blob)
+
+
+def test_structured_prefix_tables_must_hold_every_active_row(files):
+    def drop_last(model, sg, ops):
+        tensor = sg.tensors[ops["KS_CONV_2D"][0].inputs[7]]  # shift, prefix layout
+        shorter = np.ascontiguousarray(fb.tensor_data(model, tensor)[:-1])
+        tensor.shape = np.asarray(shorter.shape, np.int32)
+        model.buffers[tensor.buffer].data = np.frombuffer(shorter.tobytes(), np.uint8)
+
+    with pytest.raises(RuntimeError, match=r"KS_CONV_2D: tables \(layout 2\) must have (\d+) entries .*shift"):
+        tflm.make_interpreter(edited(files["structured", "int8"], drop_last))
 
 
 def test_structured_level_table_must_hold_both_widths(files):

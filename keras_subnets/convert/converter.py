@@ -224,7 +224,6 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
                   np.stack([a for a, _ in affine]).astype(np.float32)]
         lo, hi = quantization.float_activation_bounds(activation)
         opts.update(act_min_f=float(np.float32(max(lo, -3.0e38))), act_max_f=float(np.float32(min(hi, 3.0e38))))
-    tables = share_tables(tables)
     fmt = formats.KIND_TO_FORMAT[layer.mask_kind]
     if fmt == "nested_csr":
         nested = formats.encode_nested_csr(values, level_rows, L)
@@ -238,20 +237,27 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
         depthwise = isinstance(layer, SubnetDepthwiseConv2D)
         cin = int(layer.kernel.shape[-2])
         nested = formats.encode_structured(values, out_w, in_w, cin, layer.depth_multiplier if depthwise else 0)
-    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=int(layer.kernel.shape[-2]))
+    layout, tables = pack_tables(tables, nested)
+    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=int(layer.kernel.shape[-2]), tables=layout)
     return _OpPlan(folded, kind, nested, tables, opts)
 
 
-def share_tables(tables: list[np.ndarray]) -> list[np.ndarray]:
-    """``[L, rows]`` tables, or their row 0 (``[rows]``) when every table is the same at every level.
+def pack_tables(tables: list[np.ndarray], nested: formats.Nested) -> tuple[int, list[np.ndarray]]:
+    """The layout (option ``tables``) and stored form of an operator's ``[L, rows]`` tables.
 
-    Format version 2 stores a layer's tables once when no level changes them
-    (no per-level BatchNorm after the layer); all tables of one operator
-    share the layout, so the kernel tells the two apart by length alone.
+    Format version 2 (docs/format.md §5): a layer's tables are stored once
+    (``[rows]``, shared) when no level changes them (no per-level BatchNorm
+    after it); a structured layer stores only each level's active rows,
+    level after level (prefix layout: level ``k``'s ``out_width[k]`` rows);
+    otherwise ``[L, rows]``. All tables of one operator share the layout.
     """
     if all(bool((t == t[:1]).all()) for t in tables):
-        return [np.ascontiguousarray(t[0]) for t in tables]
-    return tables
+        return options.TABLES_SHARED, [np.ascontiguousarray(t[0]) for t in tables]
+    if nested.format == "structured":
+        widths = nested.level_table[: nested.num_levels]
+        return options.TABLES_PREFIX, [
+            np.ascontiguousarray(np.concatenate([t[k, : int(w)] for k, w in enumerate(widths)])) for t in tables]
+    return options.TABLES_PER_LEVEL, tables
 
 
 # Bytes per output row of the per-channel tables: bias + multiplier (int32) + shift (int8), or float bias + scale.

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import keras_subnets as ks
-from keras_subnets.convert import ConversionError, convert, densify, read_levels
+from keras_subnets.convert import ConversionError, convert, densify, options, read_levels
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.convert.reference import run_tflm
 from keras_subnets.demo import load_scaled
@@ -99,6 +99,8 @@ def test_version_2_tables_of_a_trained_model(trained, data):
         name = fb.op_name(parsed, op)
         if not name.startswith("KS_"):
             continue
+        opts = options.decode(op.customOptions)
+        assert opts["tables"] == (options.TABLES_SHARED if name == "KS_FULLY_CONNECTED" else options.TABLES_PER_LEVEL)
         bias, mult, shift = (fb.tensor_data(parsed, sg.tensors[i]) for i in op.inputs[5:8])
         rows = fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).size // L  # pointers: rows*L + 1
         assert fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).dtype == np.uint16

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from keras_subnets.convert import formats
-from keras_subnets.convert.converter import bytes_read, share_tables
+from keras_subnets.convert import formats, options
+from keras_subnets.convert.converter import bytes_read, pack_tables
+from keras_subnets.convert.densify import level_row
 
 
 def random_levels(rng, rows, cols, L, density=0.6):
@@ -47,19 +48,48 @@ def test_pointers_agree_with_the_int64_cumulative_counts():
     np.testing.assert_array_equal(nested.level_table.astype(np.int64), np.concatenate([[0], np.cumsum(counts)]))
 
 
+def _tables(rows, L, rng):
+    bias = rng.integers(-1000, 1000, size=(L, rows)).astype(np.int32)
+    mult = rng.integers(1 << 30, 1 << 31, size=(L, rows)).astype(np.int32)
+    shift = rng.integers(-12, -3, size=(L, rows)).astype(np.int8)
+    return [bias, mult, shift]
+
+
 def test_tables_are_shared_only_when_every_table_is_level_independent():
     rows, L = 5, 3
-    bias = np.tile(np.arange(rows, dtype=np.int32), (L, 1))
-    mult = np.tile(np.full(rows, 1 << 30, np.int32), (L, 1))
-    shift = np.tile(np.full(rows, -7, np.int8), (L, 1))
-    shared = share_tables([bias, mult, shift])
+    rng = np.random.default_rng(3)
+    nested = formats.encode_nested_csr(np.ones((rows, 4), np.int8), np.zeros((rows, 4), np.int32), L)
+    same = [np.tile(t[:1], (L, 1)) for t in _tables(rows, L, rng)]
+    layout, shared = pack_tables(same, nested)
+    assert layout == options.TABLES_SHARED
     assert [t.shape for t in shared] == [(rows,)] * 3
     assert [t.dtype for t in shared] == [np.int32, np.int32, np.int8]
-    np.testing.assert_array_equal(shared[2], shift[0])
     for i in range(3):
-        tables = [bias.copy(), mult.copy(), shift.copy()]
+        tables = [t.copy() for t in same]
         tables[i][1, 2] += 1  # one level differs in one table: every table stays per level
-        assert [t.shape for t in share_tables(tables)] == [(L, rows)] * 3
+        layout, packed = pack_tables(tables, nested)
+        assert layout == options.TABLES_PER_LEVEL
+        assert [t.shape for t in packed] == [(L, rows)] * 3
+
+
+def test_structured_tables_store_only_each_levels_active_rows():
+    rows, cols, L = 6, 4, 3
+    rng = np.random.default_rng(4)
+    out_w, in_w = [2, 2, 5], [1, 3, 4]
+    nested = formats.encode_structured(np.ones((rows, cols), np.int8), out_w, in_w, cols)
+    tables = _tables(rows, L, rng)
+    layout, packed = pack_tables(tables, nested)
+    assert layout == options.TABLES_PREFIX
+    assert [t.shape for t in packed] == [(sum(out_w),)] * 3
+    opts = {"tables": layout, "levels": L, "rows": rows}
+    for k in range(L):
+        for full, stored in zip(tables, packed, strict=True):
+            got = level_row(stored, opts, nested.level_table, k)
+            np.testing.assert_array_equal(got[: out_w[k]], full[k, : out_w[k]])
+            assert not got[out_w[k]:].any()  # inactive rows are not stored
+    # Shared tables win over the prefix layout when no level changes them.
+    same = [np.tile(t[:1], (L, 1)) for t in tables]
+    assert pack_tables(same, nested)[0] == options.TABLES_SHARED
 
 
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])

@@ -132,6 +132,10 @@ def load_library(path: str | os.PathLike) -> ctypes.CDLL:
         getattr(lib, name).restype = i32
     lib.ks_validate_quant_params.argtypes = [P(KsQuantParams), i32, i32]
     lib.ks_validate_quant_params.restype = i32
+    lib.ks_validate_quant_params_matrix.argtypes = [P(KsQuantParams), P(KsMatrix)]
+    lib.ks_validate_quant_params_matrix.restype = i32
+    lib.ks_table_length.argtypes = [P(KsMatrix), i32]
+    lib.ks_table_length.restype = i32
     lib.ks_fully_connected_s8.argtypes = [P(KsMatrix), i32, P(KsQuantParams), i32, vp, vp]
     lib.ks_fully_connected_f32.argtypes = [P(KsMatrix), i32, P(KsFloatParams), i32, vp, vp]
     for suffix, prm in (("s8", KsQuantParams), ("f32", KsFloatParams)):
@@ -163,6 +167,14 @@ def quantize_multiplier(lib: ctypes.CDLL, real: float) -> tuple[int, int]:
 def index_dtype(space: int) -> np.dtype:
     """uint8 when the index space has <= 256 positions, else uint16 (format v1 and v2)."""
     return np.dtype(np.uint8) if space <= 256 else np.dtype(np.uint16)
+
+
+KS_TABLES_SHARED, KS_TABLES_PER_LEVEL, KS_TABLES_PREFIX = 0, 1, 2
+
+
+def prefix_tables(table: np.ndarray, out_width) -> np.ndarray:
+    """[L][rows] -> the prefix layout: level k's first out_width[k] rows, level after level (format v2)."""
+    return np.ascontiguousarray(np.concatenate([table[k, : int(w)] for k, w in enumerate(out_width)]))
 
 
 def pointer_dtype(num_entries: int) -> np.dtype:
@@ -330,6 +342,7 @@ class QuantParams:
     multiplier: np.ndarray  # [L][rows] or [rows] int32
     shift: np.ndarray  # same layout; stored as int8 (format v2)
     bias: np.ndarray | None = None
+    layout: int | None = None  # ks_table_layout; None: 1 for [L][rows] tables, else 0
 
     def struct(self) -> KsQuantParams:
         mult = np.ascontiguousarray(self.multiplier, np.int32)
@@ -342,7 +355,7 @@ class QuantParams:
         q = KsQuantParams()
         q.input_offset, q.output_offset = self.input_offset, self.output_offset
         q.act_min, q.act_max = self.act_min, self.act_max
-        q.per_level = int(mult.ndim == 2)
+        q.per_level = int(mult.ndim == 2) if self.layout is None else self.layout
         q.multiplier, q.shift, q.bias = _ptr(mult), _ptr(shift), _ptr(bias)
         return q
 
@@ -353,6 +366,7 @@ class FloatParams:
     act_max: float
     scale: np.ndarray | None = None  # [L][rows] or [rows]
     bias: np.ndarray | None = None
+    layout: int | None = None  # ks_table_layout; None: 1 for [L][rows] tables, else 0
 
     def struct(self) -> KsFloatParams:
         scale = None if self.scale is None else np.ascontiguousarray(self.scale, np.float32)
@@ -361,7 +375,7 @@ class FloatParams:
         p = KsFloatParams()
         p.act_min, p.act_max = self.act_min, self.act_max
         ref = scale if scale is not None else bias
-        p.per_level = int(ref is not None and ref.ndim == 2)
+        p.per_level = int(ref is not None and ref.ndim == 2) if self.layout is None else self.layout
         p.scale, p.bias = _ptr(scale), _ptr(bias)
         return p
 

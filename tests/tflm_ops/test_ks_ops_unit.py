@@ -327,6 +327,100 @@ def test_validate_quant_params(lib):
     assert status(multiplier=badm) == kb.KS_ERR_ARG
 
 
+def test_table_length_and_prefix_validation(lib):
+    """Format v2 table layouts: shared [rows], per level [L][rows], prefix (structured: Σ out_width)."""
+    nested, _, _ = _sample("structured", rows=6, cols=8, L=3, seed=2)
+    ow = [int(v) for v in nested.out_width]
+    m = nested.struct()
+    assert lib.ks_table_length(ctypes.byref(m), kb.KS_TABLES_SHARED) == 6
+    assert lib.ks_table_length(ctypes.byref(m), kb.KS_TABLES_PER_LEVEL) == 18
+    assert lib.ks_table_length(ctypes.byref(m), kb.KS_TABLES_PREFIX) == sum(ow)
+    assert lib.ks_table_length(ctypes.byref(m), 3) == -1
+    csr, _, _ = _sample("nested_csr")
+    assert lib.ks_table_length(ctypes.byref(csr.struct()), kb.KS_TABLES_PREFIX) == -1
+    n = sum(ow)
+    mult = np.full(n, 1 << 30, np.int32)
+    shift = np.full(n, -3, np.int8)
+
+    def status(nst=nested, **kw):
+        args = dict(input_offset=5, output_offset=-3, act_min=-128, act_max=127, multiplier=mult, shift=shift,
+                    layout=kb.KS_TABLES_PREFIX)
+        args.update(kw)
+        q = kb.QuantParams(**args).struct()
+        return lib.ks_validate_quant_params_matrix(ctypes.byref(q), ctypes.byref(nst.struct()))
+
+    assert status() == kb.KS_OK
+    if n:
+        bad = shift.copy()
+        bad[-1] = 31  # the last stored entry is checked ...
+        assert status(shift=bad) == kb.KS_ERR_ARG
+    assert status(nst=csr) == kb.KS_ERR_ARG  # ... and a prefix needs structured widths
+    assert status(layout=7) == kb.KS_ERR_ARG
+    # The (num_levels, rows) validator cannot size a prefix table.
+    q = kb.QuantParams(5, -3, -128, 127, mult, shift, layout=kb.KS_TABLES_PREFIX).struct()
+    assert lib.ks_validate_quant_params(ctypes.byref(q), 3, 6) == kb.KS_ERR_ARG
+
+
+@pytest.mark.parametrize("op", ["fc", "conv", "depthwise_conv"])
+def test_prefix_tables_match_per_level_tables(lib, op):
+    """A structured layer's prefix tables (exact length, no inactive rows) give the same outputs
+    as the full [L][rows] tables at every level, int8 and float32."""
+    rng = np.random.default_rng(11)
+    L = 4
+    if op == "depthwise_conv":
+        C, m = 5, 2
+        rows, cols, in_ch = C * m, 9, C
+        geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1, depth_multiplier=m)
+    elif op == "conv":
+        C, m = 6, 0
+        rows, cols, in_ch = 7, 9 * C, C
+        geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1)
+    else:
+        C, m = 12, 0
+        rows, cols, in_ch = 9, 12, 12
+    W8 = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    Wf = rng.normal(size=(rows, cols)).astype(np.float32)
+    nested8, _ = nested_masks.make_nested("structured", W8, L, rng, in_channels=in_ch, depth_multiplier=m)
+    out_w = nested8.out_width
+    nestedf = kb.encode_structured(Wf, out_w, nested8.in_width, in_ch, m)
+    sign = rng.choice([-1, 1], size=(L, rows))
+    mult = (sign * rng.integers(2**30, 2**31, size=(L, rows))).astype(np.int32)
+    shift = rng.integers(-12, -7, size=(L, rows)).astype(np.int8)
+    bias = rng.integers(-500, 500, size=(L, rows)).astype(np.int32)
+    scale, fbias = rng.uniform(0.5, 2, (L, rows)), rng.normal(size=(L, rows))
+    full_q = kb.QuantParams(9, -4, -120, 110, mult, shift, bias)
+    full_p = kb.FloatParams(-2.0, 2.0, scale=scale, bias=fbias)
+    pre_q = kb.QuantParams(9, -4, -120, 110, kb.prefix_tables(mult, out_w), kb.prefix_tables(shift, out_w),
+                           kb.prefix_tables(bias, out_w), layout=kb.KS_TABLES_PREFIX)
+    pre_p = kb.FloatParams(-2.0, 2.0, scale=kb.prefix_tables(scale, out_w), bias=kb.prefix_tables(fbias, out_w),
+                           layout=kb.KS_TABLES_PREFIX)
+    assert pre_q.multiplier.size == int(np.sum(out_w)) < L * rows or np.all(out_w == rows)
+    m8 = nested8.struct()
+    assert lib.ks_validate_quant_params_matrix(ctypes.byref(pre_q.struct()), ctypes.byref(m8)) == kb.KS_OK
+    if op == "fc":
+        x8 = rng.integers(-128, 128, size=(3, cols)).astype(np.int8)
+        xf = rng.normal(size=(3, cols)).astype(np.float32)
+    else:
+        x8 = rng.integers(-128, 128, size=(2, 5, 4, C)).astype(np.int8)
+        xf = rng.normal(size=(2, 5, 4, C)).astype(np.float32)
+    for k in range(L):
+        for nested, x, full, pre in ((nested8, x8, full_q, pre_q), (nestedf, xf, full_p, pre_p)):
+            if op == "fc":
+                s_full, y_full = kb.fully_connected(lib, nested, k, full, x)
+                s_pre, y_pre = kb.fully_connected(lib, nested, k, pre, x)
+            else:
+                shape = (2, 5, 4, rows)
+                s_full, y_full, _ = kb.conv(lib, op, geom, nested, k, full, x, shape)
+                s_pre, y_pre, _ = kb.conv(lib, op, geom, nested, k, pre, x, shape)
+            assert s_full == s_pre == kb.KS_OK
+            np.testing.assert_array_equal(y_pre, y_full, err_msg=f"{op} {x.dtype} level {k}")
+    # A prefix layout on a sparse matrix is refused by every kernel.
+    csr, _, _ = _sample("nested_csr", rows=rows, cols=cols, L=L)
+    q = kb.QuantParams(9, -4, -120, 110, mult.reshape(-1), shift.reshape(-1), layout=kb.KS_TABLES_PREFIX)
+    status, _ = kb.fully_connected(lib, csr, 0, q, np.zeros((1, cols), np.int8))
+    assert status == kb.KS_ERR_ARG
+
+
 # ---------------------------------------------------------------------------
 # Numpy reference for geometry Keras cannot build (stride with dilation,
 # arbitrary explicit padding, batches) - same semantics as TFLM reference ops.

@@ -219,6 +219,31 @@ void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,
                               const ks_dims *out);
 
+/* First table entry of `level` in `layout` (ks_table_layout), or -1 when
+ * the layout does not apply to the matrix.  The widths were validated by
+ * ks_validate_structured(), so the prefix sum stays within the table. */
+static inline int32_t ks__table_base(const ks_matrix *w, int32_t layout, int32_t level)
+{
+    int32_t base = 0;
+    int32_t k;
+    switch (layout) {
+    case KS_TABLES_SHARED:
+        return 0;
+    case KS_TABLES_PER_LEVEL:
+        return level * w->rows;
+    case KS_TABLES_PREFIX:
+        if (w->format != KS_FORMAT_STRUCTURED || w->out_width == NULL) {
+            return -1;
+        }
+        for (k = 0; k < level; ++k) {
+            base += w->out_width[k];
+        }
+        return base;
+    default:
+        return -1;
+    }
+}
+
 /* Level pointer i of a nested_csr / nested_block matrix (uint16 or int32,
  * ks_ptr_is_u16(num_indices)). */
 static inline int32_t ks__ptr_at(const ks_matrix *w, int32_t i)

@@ -78,4 +78,28 @@ static inline ks_status ks__validate_ptr_groups(const ks_matrix *w, int32_t spac
     return KS_OK;
 }
 
+/* Scalar ranges of int8 requantization parameters and the first `n` entries
+ * of each table (the caller derived `n` from the layout). */
+static inline ks_status ks__validate_quant_entries(const ks_quant_params *q, int32_t n)
+{
+    int32_t i;
+    if (q == NULL || q->multiplier == NULL || q->shift == NULL || n < 0) {
+        return KS_ERR_ARG;
+    }
+    /* input_offset must keep -input_offset representable as int8: the conv
+     * kernels pad windows with that value. */
+    if (q->input_offset < -127 || q->input_offset > 128 || q->output_offset < -128 ||
+        q->output_offset > 127 || q->act_min < -128 || q->act_max > 127 || q->act_min > q->act_max) {
+        return KS_ERR_ARG;
+    }
+    for (i = 0; i < n; ++i) {
+        /* The requantizer's shifts are only defined on this range; a negative
+         * multiplier negates the accumulator, so INT32_MIN has no magnitude. */
+        if (q->multiplier[i] == INT32_MIN || q->shift[i] < -31 || q->shift[i] > 30) {
+            return KS_ERR_ARG;
+        }
+    }
+    return KS_OK;
+}
+
 #endif /* KS_VALIDATE_COMMON_H */

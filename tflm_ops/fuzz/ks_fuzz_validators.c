@@ -180,8 +180,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     q.output_offset = (int32_t)(int8_t)take8(&s);
     q.act_min = (int32_t)(int8_t)take8(&s);
     q.act_max = (int32_t)(int8_t)take8(&s);
-    q.per_level = take8(&s) & 1;
-    nq = (w.rows > 0 ? w.rows : 1) * (q.per_level && w.num_levels > 0 ? w.num_levels : 1);
+    /* Table layout (format v2): shared, per level or structured prefix; the
+     * tables are exactly as long as the layout says for these (unvalidated)
+     * widths, so a kernel reading an inactive row's entry overruns them. */
+    q.per_level = take8(&s) % 3;
+    nq = ks_table_length(&w, q.per_level);
+    if (nq < 1) {
+        nq = 1;
+    }
     bias = (int32_t *)take_array(&s, nq, sizeof(int32_t));
     mult = (int32_t *)take_array(&s, nq, sizeof(int32_t));
     shift = (int8_t *)take_array(&s, nq, sizeof(int8_t));
@@ -215,7 +221,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (ks_validate_matrix(&w) == KS_OK && w.rows > 0) {
         if (w.dtype == KS_DTYPE_INT8) {
-            if (ks_validate_quant_params(&q, w.num_levels, w.rows) == KS_OK) {
+            if (ks_validate_quant_params_matrix(&q, &w) == KS_OK &&
+                (q.per_level == KS_TABLES_PREFIX ||
+                 ks_validate_quant_params(&q, w.num_levels, w.rows) == KS_OK)) {
                 ks_status st = ks_fully_connected_s8(&w, level, &q, batches, x8, y8);
                 if ((level < 0 || level >= w.num_levels) && st != KS_ERR_LEVEL && st != KS_ERR_ARG) {
                     abort();

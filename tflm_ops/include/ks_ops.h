@@ -77,16 +77,31 @@ typedef struct ks_matrix {
 } ks_matrix;
 
 /*
- * int8 requantization, per level and output channel.  Tables are [L][rows]
- * when per_level != 0, else [rows] shared by all levels.  bias may be NULL.
- * Format v2 stores shifts as int8 (v1: int32).
+ * Layout of the per-channel tables (ks_quant_params / ks_float_params
+ * `per_level`, format v2):
+ *   KS_TABLES_SHARED    [rows], the same for every level
+ *   KS_TABLES_PER_LEVEL [L][rows]
+ *   KS_TABLES_PREFIX    structured only: level k's out_width[k] rows start at
+ *                       out_width[0] + ... + out_width[k-1] (the rows a level
+ *                       leaves inactive are never read, so not stored)
+ */
+typedef enum ks_table_layout {
+    KS_TABLES_SHARED = 0,
+    KS_TABLES_PER_LEVEL = 1,
+    KS_TABLES_PREFIX = 2
+} ks_table_layout;
+
+/*
+ * int8 requantization, per level and output channel, laid out as
+ * `per_level` (ks_table_layout) says.  bias may be NULL.  Format v2 stores
+ * shifts as int8 (v1: int32).
  */
 typedef struct ks_quant_params {
     int32_t input_offset;  /* -input_zero_point, in [-127, 128] */
     int32_t output_offset; /* output_zero_point, in [-128, 127] */
     int32_t act_min;       /* in [-128, 127], act_min <= act_max */
     int32_t act_max;
-    int32_t per_level;
+    int32_t per_level;         /* ks_table_layout */
     const int32_t *bias;
     const int32_t *multiplier; /* >= 0 */
     const int8_t *shift;       /* [-31, 30], negative = right shift */
@@ -97,7 +112,7 @@ typedef struct ks_quant_params {
 typedef struct ks_float_params {
     float act_min;
     float act_max;
-    int32_t per_level;
+    int32_t per_level;         /* ks_table_layout */
     const float *scale;
     const float *bias;
 } ks_float_params;
@@ -142,9 +157,19 @@ ks_status ks_validate_nested_block(const ks_matrix *w);
 ks_status ks_validate_row(const ks_matrix *w);
 ks_status ks_validate_structured(const ks_matrix *w);
 ks_status ks_validate_matrix(const ks_matrix *w);
-/* Checks ranges of offsets, activation bounds, multipliers and shifts. */
+/* Checks ranges of offsets, activation bounds, multipliers and shifts over
+ * rows (shared) or num_levels*rows (per level) entries; KS_ERR_ARG for
+ * KS_TABLES_PREFIX, whose length needs the matrix: use the next function. */
 ks_status ks_validate_quant_params(const ks_quant_params *q,
                                    int32_t num_levels, int32_t rows);
+/* Same checks over ks_table_length(w, q->per_level) entries; `w` must have
+ * passed ks_validate_matrix(). */
+ks_status ks_validate_quant_params_matrix(const ks_quant_params *q,
+                                          const ks_matrix *w);
+/* Element count of each per-channel table of a validated matrix in
+ * `layout` (ks_table_layout); -1 for an unknown layout or a prefix layout
+ * on a matrix that is not structured. */
+int32_t ks_table_length(const ks_matrix *w, int32_t layout);
 
 /* ---- kernels ---------------------------------------------------------- */
 

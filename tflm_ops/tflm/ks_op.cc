@@ -34,6 +34,7 @@ constexpr IntOption kCommonOptions[] = {
     {"dilation_w", &OpOptions::dilation_w},
     {"padding", &OpOptions::padding},
     {"int8", &OpOptions::int8},
+    {"tables", &OpOptions::tables},
 };
 
 constexpr IntOption kInt8Options[] = {
@@ -156,6 +157,7 @@ bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
       {"dilation_w", o.dilation_w, 1, fc ? 1 : kMaxGeometry},
       {"padding", o.padding, 0, 1},
       {"int8", o.int8, 0, 1},
+      {"tables", o.tables, KS_TABLES_SHARED, KS_TABLES_PREFIX},
       {"input_offset", o.int8 ? o.input_offset : 0, -127, 128},
       {"output_offset", o.int8 ? o.output_offset : 0, -128, 127},
       {"act_min", o.int8 ? o.act_min : -128, -128, 127},
@@ -432,19 +434,6 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
     return false;
   }
-  // Format v2: the tables are either all per level ([L, rows]) or all shared
-  // by every level ([rows]); their common length says which.
-  const int64_t table = int64_t{L} * rows;
-  const bool all_per_level = n_bias == table && n_scale == table && (!int8 || n_shift == table);
-  const bool all_shared = n_bias == rows && n_scale == rows && (!int8 || n_shift == rows);
-  if (!all_per_level && !all_shared) {
-    Fail(error, kind).Append("tables must all have levels * rows = ")
-        .Append(table).Append(" or all rows = ").Append(int64_t{rows})
-        .Append(" entries (bias ").Append(n_bias).Append(", scale/multiplier ")
-        .Append(n_scale).Append(", shift ").Append(n_shift).Append(")");
-    return false;
-  }
-  const int32_t per_level = all_per_level ? 1 : 0;
   ks_matrix& m = data->matrix;
   memset(&m, 0, sizeof(m));
   m.format = format;
@@ -514,17 +503,33 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
         .Append(", level table ").Append(n_table);
     return false;
   }
+  // Format v2: option 'tables' gives the layout of bias, multiplier (scale)
+  // and shift; all three must hold exactly the entries it implies.
+  const int32_t layout = static_cast<int32_t>(o.tables);
+  const int32_t table = ks_table_length(&m, layout);
+  if (table < 0) {
+    Fail(error, kind).Append("option 'tables' = ").Append(o.tables)
+        .Append(" (prefix) needs the structured format");
+    return false;
+  }
+  if (n_bias != table || n_scale != table || (int8 && n_shift != table)) {
+    Fail(error, kind).Append("tables (layout ").Append(o.tables).Append(") must have ")
+        .Append(int64_t{table}).Append(" entries (bias ").Append(n_bias)
+        .Append(", scale/multiplier ").Append(n_scale).Append(", shift ")
+        .Append(n_shift).Append(")");
+    return false;
+  }
   if (int8) {
     ks_quant_params& q = data->quant;
     q.input_offset = static_cast<int32_t>(o.input_offset);
     q.output_offset = static_cast<int32_t>(o.output_offset);
     q.act_min = static_cast<int32_t>(o.act_min);
     q.act_max = static_cast<int32_t>(o.act_max);
-    q.per_level = per_level;
+    q.per_level = layout;
     q.bias = static_cast<const int32_t*>(inputs[kBias].data);
     q.multiplier = static_cast<const int32_t*>(inputs[kScale].data);
     q.shift = static_cast<const int8_t*>(inputs[kShift].data);
-    const ks_status qs = ks_validate_quant_params(&q, L, rows);
+    const ks_status qs = ks_validate_quant_params_matrix(&q, &m);
     if (qs != KS_OK) {
       Fail(error, kind).Append("requantization tables are invalid (").Append(StatusName(qs))
           .Append("): multipliers must not be INT32_MIN, shifts in [-31, 30]");
@@ -534,7 +539,7 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     ks_float_params& f = data->fparams;
     f.act_min = static_cast<float>(o.act_min_f);
     f.act_max = static_cast<float>(o.act_max_f);
-    f.per_level = per_level;
+    f.per_level = layout;
     f.bias = static_cast<const float*>(inputs[kBias].data);
     f.scale = static_cast<const float*>(inputs[kScale].data);
   }
