@@ -146,11 +146,12 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
         params, nested, fl = case.params, case.nested, case.first_level
         mult, shift, bias = params.multiplier, params.shift, params.bias
+        layout = int(np.asarray(mult).ndim == 2) if params.layout is None else params.layout
         hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
         hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
         pdecl = (
             f"const ks_quant_params q = {{{params.input_offset}, {params.output_offset}, {params.act_min},"
-            f" {params.act_max}, {int(np.asarray(mult).ndim == 2)}, bias{tag}, mult{tag}, shift{tag}}};"
+            f" {params.act_max}, {layout}, bias{tag}, mult{tag}, shift{tag}}};"
         )
     elif is_int8:
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
