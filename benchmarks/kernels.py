@@ -143,7 +143,7 @@ def model_cases(tflite: bytes, tag: str):
         t_in, t_out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
         arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]
         L, rows, cols, fmt = o["levels"], o["rows"], o["cols"], fmt_names[o["format"]]
-        table = np.ascontiguousarray(arrs[4].reshape(-1), np.int32)
+        table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
         nested = kb.Nested(
             fmt,
             L,
@@ -157,17 +157,18 @@ def model_cases(tflite: bytes, tag: str):
         if fmt in ("nested_csr", "nested_block"):
             nested.ptr = table
         elif fmt == "row":
-            nested.counts = table
+            nested.counts = table.astype(np.int32)
         else:
-            nested.out_width, nested.in_width = table[:L].copy(), table[L:].copy()
+            nested.out_width, nested.in_width = table[:L].astype(np.int32), table[L:].astype(np.int32)
         params = kb.QuantParams(
             o["input_offset"],
             o["output_offset"],
             o["act_min"],
             o["act_max"],
-            arrs[6].reshape(L, rows),
-            arrs[7].reshape(L, rows),
-            arrs[5].reshape(L, rows),
+            np.ascontiguousarray(arrs[6]),
+            np.ascontiguousarray(arrs[7]),
+            np.ascontiguousarray(arrs[5]),
+            layout=o["tables"],  # shared, per level or structured prefix, as stored (format v2)
         )
         xs, ys = tuple(int(d) for d in t_in.shape), tuple(int(d) for d in t_out.shape)
         if "FULLY" in name:

@@ -7,7 +7,11 @@ For the quickstart CNN and REDS's DS-CNN S (int8):
   - one keras-subnets file holding only the densest level (the 1.15x target's base),
   - TFLM's own LUT compression of the dense model, where it applies.
 Weights are the nested masks of a freshly nested model (magnitudes of the
-random initialisation; storage does not depend on training).
+random initialisation); every level's BatchNorm statistics are then made
+distinct (`keras_subnets.testing.vary_batch_norm_per_level`), as training
+makes them: format version 2 stores a layer's requantization tables once
+when no level changes them, so an untrained model (one BatchNorm copied into
+every level) would look smaller than a trained one.
 
     python benchmarks/storage.py [--write]
 """
@@ -82,6 +86,7 @@ def main(argv):
     from keras_subnets.convert import convert, plain_model, read_levels
     from keras_subnets.convert.converter import _tf_convert
     from keras_subnets.demo import load_scaled
+    from keras_subnets.testing import vary_batch_norm_per_level
 
     (x_train, _), _ = load_scaled(train_samples=FLAGS.calibration_samples)
     samples = [s[None] for s in x_train]
@@ -94,11 +99,13 @@ def main(argv):
         for kind in kinds:
             print(f"{model_name} {kind} {levels}", file=sys.stderr, flush=True)
             model = ks.nest(base, levels, kind=kind)
+            vary_batch_norm_per_level(model)
             nested = convert(model, x_train, quantize="int8", progress=False)
             separate = sum(len(_tf_convert(plain_model(model, k), samples)) for k in range(len(levels)))
             top = ks.nest(base, [levels[-1]], kind=kind, widths=None)
             if kind == "structured":
                 top = ks.nest(base, [0.0], kind=kind)
+            vary_batch_norm_per_level(top)  # same statistics treatment (TensorFlow names tensors by it)
             densest_only = len(convert(top, x_train, quantize="int8", progress=False))
             table = read_levels(nested)["levels"]
             rows.append([
@@ -118,7 +125,8 @@ def main(argv):
     if FLAGS.write:
         body = (provenance() + "\nBytes of int8 `.tflite` files (whole files: graph, metadata and weights). "
                 "\"densest level only\" is a keras-subnets file of one level, the densest, in the same format: "
-                "the base of the ≤ 1.15× target. TFLM LUT: the `tflite_micro` compression module on the dense "
+                "the base of the ≤ 1.15× target. Every level has its own BatchNorm statistics, as after "
+                "training (`vary_batch_norm_per_level`). TFLM LUT: the `tflite_micro` compression module on the dense "
                 f"model; {lut_note}.\n\n" + table + "\n")
         write_section("storage", "Storage: one nested file against separate models", body)
 

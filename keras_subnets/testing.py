@@ -44,3 +44,32 @@ def assert_config_round_trip(layer) -> None:
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
+
+
+def vary_batch_norm_per_level(model, seed: int = 0, spread: float = 0.2) -> int:
+    """Gives every level of every ``SubnetBatchNormalization`` its own statistics, as training does.
+
+    A freshly nested model copies one BatchNorm into every level, so the
+    per-level tables the converter folds from it are identical and format
+    version 2 stores them once; trained models have per-level statistics
+    and need every level's tables. Level ``k``'s ``moving_mean`` moves by
+    ``spread`` standard deviations and its ``moving_variance`` scales by up
+    to ``1 ± spread`` (deterministic in ``seed``).
+
+    Returns:
+        The number of BatchNorm layers changed.
+    """
+    from keras_subnets.layers import SubnetBatchNormalization
+
+    rng = np.random.default_rng(seed)
+    changed = 0
+    for layer in model._flatten_layers(include_self=False):
+        if not isinstance(layer, SubnetBatchNormalization):
+            continue
+        mean = keras.ops.convert_to_numpy(layer.moving_mean)
+        var = keras.ops.convert_to_numpy(layer.moving_variance)
+        std = np.sqrt(var)
+        layer.moving_mean.assign((mean + spread * std * rng.standard_normal(mean.shape)).astype(mean.dtype))
+        layer.moving_variance.assign((var * rng.uniform(1 - spread, 1 + spread, var.shape)).astype(var.dtype))
+        changed += 1
+    return changed

@@ -16,6 +16,7 @@ from keras_subnets import tflm
 from keras_subnets.convert import convert, densify
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.demo import load_scaled
+from keras_subnets.testing import vary_batch_norm_per_level
 
 LEVELS = [0.8, 0.5, 0.0]
 KINDS = ["unstructured", "row", "block", "structured"]
@@ -67,6 +68,9 @@ def files(images):
     out = {}
     for kind in KINDS:
         model = ks.nest(base, LEVELS, kind=kind)
+        # Per-level statistics as after training: the BatchNorm layers' tables differ per level
+        # ([L, rows]); the Dense logits have no BatchNorm, so theirs are stored once ([rows]).
+        assert vary_batch_norm_per_level(model) == 4
         for quantize in ("float32", "int8"):
             out[kind, quantize] = convert(model, x_train, quantize=quantize, progress=False)
     return out
@@ -156,15 +160,23 @@ def test_run_levels_dequantizes(files, images):
 @pytest.mark.parametrize(
     ("name", "edit", "message"),
     [
-        ("version 2", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=2),
-         r"KS_CONV_2D: unsupported custom options version 2 \(this kernel reads version 1\)"),
+        ("version 1 (an older file)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=1),
+         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 2\)"),
+        ("version 3", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=3),
+         r"KS_CONV_2D: unsupported custom options version 3 \(this kernel reads version 2\)"),
         ("missing key", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=None),
          r"KS_FULLY_CONNECTED: custom options lack integer key 'rows'"),
         ("garbage options", lambda m, sg, ops: setattr(ops["KS_DEPTHWISE_CONV_2D"][0], "customOptions",
                                                        np.frombuffer(b"\x07\xff\x00", np.uint8)),
          r"KS_DEPTHWISE_CONV_2D: custom options are missing or not a flexbuffer map"),
         ("wrong rows", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11),
-         r"KS_FULLY_CONNECTED: per-level tables must have levels \* rows = 33"),
+         r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\): format 1, 11x16"),
+        ("unknown table layout", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=3),
+         r"KS_CONV_2D: option 'tables' = 3 is outside \[0, 2\]"),
+        ("prefix tables on a sparse format", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=2),
+         r"KS_CONV_2D: option 'tables' = 2 \(prefix\) needs the structured format"),
+        ("per-level layout for shared tables", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], tables=1),
+         r"KS_FULLY_CONNECTED: tables \(layout 1\) must have 30 entries \(bias 10"),
         ("bad padding", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], padding=1),
          r"KS_CONV_2D: output shape must be"),
     ],
@@ -188,7 +200,7 @@ def corrupt_pointers(model, sg, ops):
     op = ops["KS_CONV_2D"][0]
     tensor = sg.tensors[op.inputs[4]]
     table = fb.tensor_data(model, tensor).copy()
-    table[len(table) // 2] = 1 << 30  # a pointer far past the values
+    table[len(table) // 2] = np.iinfo(table.dtype).max  # a pointer far past the values
     model.buffers[tensor.buffer].data = np.frombuffer(table.tobytes(), np.uint8)
 
 
@@ -209,6 +221,90 @@ def test_bad_tensors_are_refused_at_allocation(edit, message, files):
     blob = edited(files["unstructured", "float32"], edit)
     with pytest.raises(RuntimeError, match=message):
         tflm.make_interpreter(blob)
+
+
+def test_version_2_table_layouts(files):
+    """Shifts are int8, pointers uint16 below 65536 entries; tables [rows] when shared (the logits:
+    no BatchNorm), else [L, rows], or for structured layers only each level's active rows (prefix)."""
+    L = len(LEVELS)
+    for (kind, quantize), blob in files.items():
+        model = fb.load(blob)
+        sg = model.subgraphs[0]
+        for op in sg.operators:
+            name = fb.op_name(model, op)
+            if not name.startswith("KS_"):
+                continue
+            opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+            assert opts["version"] == 2
+            rows = opts["rows"]
+            tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:]]
+            level_table = fb.tensor_data(model, sg.tensors[op.inputs[4]])
+            if name == "KS_FULLY_CONNECTED":
+                layout, expected_shape = 0, (rows,)
+            elif kind == "structured":
+                layout, expected_shape = 2, (int(level_table[:L].sum()),)
+                assert expected_shape[0] < L * rows  # some level leaves rows inactive: not stored
+            else:
+                layout, expected_shape = 1, (L, rows)
+            assert opts["tables"] == layout, (kind, quantize, name)
+            assert [t.shape for t in tables] == [expected_shape] * len(tables), (kind, quantize, name)
+            if quantize == "int8":
+                assert [t.dtype for t in tables] == [np.int32, np.int32, np.int8]
+            if kind in ("unstructured", "block"):
+                assert fb.tensor_data(model, sg.tensors[op.inputs[4]]).dtype == np.uint16
+
+
+def retype_tensor(index: int, op_name: str, dtype):
+    """An edit storing input ``index`` of the first ``op_name`` operator with another element type."""
+    def edit(model, sg, ops):
+        tensor = sg.tensors[ops[op_name][0].inputs[index]]
+        data = fb.tensor_data(model, tensor).astype(dtype)
+        tensor.type = fb.TENSOR_TYPES[np.dtype(dtype)]
+        model.buffers[tensor.buffer].data = np.frombuffer(data.tobytes(), np.uint8)
+    return edit
+
+
+def share_one_table(model, sg, ops):
+    """Stores only the bias of a per-level operator once: mixed layouts."""
+    tensor = sg.tensors[ops["KS_CONV_2D"][0].inputs[5]]
+    row = np.ascontiguousarray(fb.tensor_data(model, tensor)[0])
+    tensor.shape = np.asarray(row.shape, np.int32)
+    model.buffers[tensor.buffer].data = np.frombuffer(row.tobytes(), np.uint8)
+
+
+def shift_out_of_range(model, sg, ops):
+    tensor = sg.tensors[ops["KS_DEPTHWISE_CONV_2D"][0].inputs[7]]
+    shift = fb.tensor_data(model, tensor).copy()
+    shift.reshape(-1)[-1] = 31
+    model.buffers[tensor.buffer].data = np.frombuffer(shift.tobytes(), np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (retype_tensor(7, "KS_CONV_2D", np.int32), r"KS_CONV_2D: shift \(input 7\) is int32, expected int8"),
+        (retype_tensor(4, "KS_CONV_2D", np.int32),
+         r"KS_CONV_2D: level table \(input 4\) is int32, expected uint16"),
+        (share_one_table, r"KS_CONV_2D: tables \(layout 1\) must have 24 entries "
+                          r"\(bias 8, scale/multiplier 24, shift 24\)"),
+        (shift_out_of_range, r"KS_DEPTHWISE_CONV_2D: requantization tables are invalid \(KS_ERR_ARG\)"),
+    ],
+)
+def test_bad_version_2_tables_are_refused_at_allocation(edit, message, files):
+    blob = edited(files["unstructured", "int8"], edit)
+    with pytest.raises(RuntimeError, match=message):
+        tflm.make_interpreter(blob)
+
+
+def test_structured_prefix_tables_must_hold_every_active_row(files):
+    def drop_last(model, sg, ops):
+        tensor = sg.tensors[ops["KS_CONV_2D"][0].inputs[7]]  # shift, prefix layout
+        shorter = np.ascontiguousarray(fb.tensor_data(model, tensor)[:-1])
+        tensor.shape = np.asarray(shorter.shape, np.int32)
+        model.buffers[tensor.buffer].data = np.frombuffer(shorter.tobytes(), np.uint8)
+
+    with pytest.raises(RuntimeError, match=r"KS_CONV_2D: tables \(layout 2\) must have (\d+) entries .*shift"):
+        tflm.make_interpreter(edited(files["structured", "int8"], drop_last))
 
 
 def test_structured_level_table_must_hold_both_widths(files):

@@ -211,7 +211,11 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
         (s_x,), (z_x,) = fb.quant_params(sg.tensors[op.inputs[0]])
         (s_y,), (z_y,) = fb.quant_params(sg.tensors[op.outputs[0]])
         per_level = [quantization.level_int8_tables(a, c, weight_scale, s_x, s_y)[:3] for a, c in affine]
-        tables = [np.stack([t[i] for t in per_level]).astype(np.int32) for i in range(3)]
+        shift = np.stack([t[2] for t in per_level])
+        if shift.size and (shift.min() < -31 or shift.max() > 30):
+            raise ConversionError(f"layer '{layer.name}': a requantization shift is outside [-31, 30] "
+                                  "(an extreme weight, activation or BatchNorm scale)")
+        tables = [np.stack([t[i] for t in per_level]).astype(np.int32) for i in range(2)] + [shift.astype(np.int8)]
         act_min, act_max = quantization.activation_bounds(activation, float(s_y), int(z_y))
         opts.update(input_offset=-int(z_x), output_offset=int(z_y), act_min=act_min, act_max=act_max)
     else:
@@ -233,28 +237,52 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
         depthwise = isinstance(layer, SubnetDepthwiseConv2D)
         cin = int(layer.kernel.shape[-2])
         nested = formats.encode_structured(values, out_w, in_w, cin, layer.depth_multiplier if depthwise else 0)
-    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=int(layer.kernel.shape[-2]))
+    layout, tables = pack_tables(tables, nested)
+    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=int(layer.kernel.shape[-2]), tables=layout)
     return _OpPlan(folded, kind, nested, tables, opts)
+
+
+def pack_tables(tables: list[np.ndarray], nested: formats.Nested) -> tuple[int, list[np.ndarray]]:
+    """The layout (option ``tables``) and stored form of an operator's ``[L, rows]`` tables.
+
+    Format version 2 (docs/format.md §5): a layer's tables are stored once
+    (``[rows]``, shared) when no level changes them (no per-level BatchNorm
+    after it); a structured layer stores only each level's active rows,
+    level after level (prefix layout: level ``k``'s ``out_width[k]`` rows);
+    otherwise ``[L, rows]``. All tables of one operator share the layout.
+    """
+    if all(bool((t == t[:1]).all()) for t in tables):
+        return options.TABLES_SHARED, [np.ascontiguousarray(t[0]) for t in tables]
+    if nested.format == "structured":
+        widths = nested.level_table[: nested.num_levels]
+        return options.TABLES_PREFIX, [
+            np.ascontiguousarray(np.concatenate([t[k, : int(w)] for k, w in enumerate(widths)])) for t in tables]
+    return options.TABLES_PER_LEVEL, tables
+
+
+# Bytes per output row of the per-channel tables: bias + multiplier (int32) + shift (int8), or float bias + scale.
+_TABLE_ROW_BYTES = {True: 9, False: 8}
 
 
 def bytes_read(nested: formats.Nested, level: int, int8: bool) -> int:
     """Weight-side bytes one inference reads at ``level`` (values, indices, pointers, tables)."""
     vsize = 1 if int8 else 4
     isize = 0 if nested.indices is None else nested.indices.itemsize
-    tables = nested.rows * (12 if int8 else 8)
+    row_bytes = _TABLE_ROW_BYTES[int8]
+    tables = nested.rows * row_bytes
     L = nested.num_levels
     if nested.format in ("nested_csr", "nested_block"):
         ptr = nested.level_table
-        entries = int(sum(ptr[r * L + level + 1] - ptr[r * L] for r in range(nested.rows)))
+        entries = int(sum(int(ptr[r * L + level + 1]) - int(ptr[r * L]) for r in range(nested.rows)))
         per_entry = (2 * vsize if nested.format == "nested_block" else vsize) + isize
-        return entries * per_entry + nested.rows * 8 + tables
+        return entries * per_entry + nested.rows * 2 * ptr.itemsize + tables
     if nested.format == "row":
         return nested.rows * int(nested.level_table[level]) * (vsize + isize) + tables
     out_w, in_w = int(nested.level_table[level]), int(nested.level_table[L + level])
     if nested.depth_multiplier:
-        return out_w * nested.cols * vsize + out_w * (12 if int8 else 8)
+        return out_w * nested.cols * vsize + out_w * row_bytes
     taps = nested.cols // max(nested.in_channels, 1)
-    return out_w * in_w * taps * vsize + out_w * (12 if int8 else 8)
+    return out_w * in_w * taps * vsize + out_w * row_bytes
 
 
 def convert(
@@ -370,7 +398,7 @@ def convert(
     meta = {"version": options.FORMAT_VERSION, "quantize": quantize, "input": SUBNET_INPUT,
             "mask_kinds": sorted({la.mask_kind for la in layers}),
             "target_sparsity": list(getattr(model, "levels", [])), "levels": table}
-    fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True).encode())
+    fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
     fb.compact(tfl)
     return fb.save(tfl)
 

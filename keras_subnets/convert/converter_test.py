@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import keras_subnets as ks
-from keras_subnets.convert import ConversionError, convert, densify, read_levels
+from keras_subnets.convert import ConversionError, convert, densify, options, read_levels
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.convert.reference import run_tflm
 from keras_subnets.demo import load_scaled
@@ -85,6 +85,31 @@ def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
     per_value = 1 if quantize == "int8" else 4
     values = sum(fb.tensor_data(parsed, t).nbytes for t in sg.tensors if fb._text(t.name).endswith("/values"))
     assert values == weights * per_value
+
+
+def test_version_2_tables_of_a_trained_model(trained, data):
+    """Training gives every level its own BatchNorm statistics: the layers followed by a
+    BatchNorm keep [L, rows] tables, the classifier (no BatchNorm) stores them once."""
+    (x_train, _), _ = data
+    L = len(LEVELS)
+    blob = convert(trained["unstructured"], x_train[:100], progress=False)
+    parsed = fb.load(blob)
+    sg = parsed.subgraphs[0]
+    for op in sg.operators:
+        name = fb.op_name(parsed, op)
+        if not name.startswith("KS_"):
+            continue
+        opts = options.decode(op.customOptions)
+        assert opts["tables"] == (options.TABLES_SHARED if name == "KS_FULLY_CONNECTED" else options.TABLES_PER_LEVEL)
+        bias, mult, shift = (fb.tensor_data(parsed, sg.tensors[i]) for i in op.inputs[5:8])
+        rows = fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).size // L  # pointers: rows*L + 1
+        assert fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).dtype == np.uint16
+        assert (bias.dtype, mult.dtype, shift.dtype) == (np.int32, np.int32, np.int8)
+        expected = (rows,) if name == "KS_FULLY_CONNECTED" else (L, rows)
+        assert bias.shape == mult.shape == shift.shape == expected, name
+        if len(expected) == 2:
+            assert not np.array_equal(mult[0], mult[-1]), f"{name}: levels should differ after training"
+        assert shift.min() >= -31 and shift.max() <= 30
 
 
 def test_densified_files_are_plain_tflite(trained, data):

@@ -71,6 +71,28 @@ def decode_rows(kind: str, opts: dict, values, indices, table) -> tuple[np.ndarr
     return dense, level
 
 
+def level_row(table: np.ndarray, opts: dict, level_table: np.ndarray, level: int) -> np.ndarray:
+    """Level ``level``'s ``[rows]`` view of a per-channel table in the layout of option ``tables`` (format v2).
+
+    Shared tables serve every level; a prefix table (structured) stores
+    level ``k``'s ``out_width[k]`` active rows after those of the levels
+    below; its inactive rows come back as 0 (their outputs are the zero
+    point / 0.0 whatever the table says).
+    """
+    layout = int(opts["tables"])
+    if layout == options.TABLES_SHARED:
+        return table
+    if layout == options.TABLES_PER_LEVEL:
+        return table.reshape(int(opts["levels"]), int(opts["rows"]))[level]
+    if layout == options.TABLES_PREFIX:
+        widths = [int(w) for w in level_table[: int(opts["levels"])]]
+        start = sum(widths[:level])
+        row = np.zeros(int(opts["rows"]), table.dtype)
+        row[: widths[level]] = table[start:start + widths[level]]
+        return row
+    raise ValueError(f"unknown table layout {layout}")
+
+
 def _filter_scale(multiplier: int, shift: int, input_scale: float, output_scale: float) -> np.float32:
     """A float32 filter scale for which TFLM derives exactly (|multiplier|, shift).
 
@@ -165,7 +187,7 @@ def densify(tflite: bytes, level: int) -> bytes:
         active = first <= level
         out_t = sg.tensors[op.outputs[0]]
         if int8:
-            bias, mult, shift = (fb.tensor_data(model, t)[level] for t in tensor[5:8])
+            bias, mult, shift = (level_row(fb.tensor_data(model, t), opts, table, level) for t in tensor[5:8])
             (s_x,), _ = fb.quant_params(sg.tensors[op.inputs[0]])
             (s_y,), (z_y,) = fb.quant_params(out_t)
             sign = np.where(mult < 0, -1, 1)
@@ -176,7 +198,7 @@ def densify(tflite: bytes, level: int) -> bytes:
             scales[scales == 0] = np.float32(1e-30)
             activation = _activation_code(opts, True, float(s_y), int(z_y))
         else:
-            bias_t, scale_t = (fb.tensor_data(model, t)[level] for t in tensor[5:7])
+            bias_t, scale_t = (level_row(fb.tensor_data(model, t), opts, table, level) for t in tensor[5:7])
             weights = (dense * active * scale_t[:, None]).astype(np.float32)
             bias = bias_t.astype(np.float32)
             activation = _activation_code(opts, False)

@@ -18,7 +18,12 @@ def index_dtype(space: int) -> np.dtype:
         return np.dtype(np.uint8)
     if space <= 65536:
         return np.dtype(np.uint16)
-    raise ValueError(f"index space {space} exceeds the 65536 of format version 1")
+    raise ValueError(f"index space {space} exceeds the 65536 of the nested formats")
+
+
+def pointer_dtype(num_entries: int) -> np.dtype:
+    """uint16 level pointers when the entry count fits, else int32 (docs/format.md §3, version 2)."""
+    return np.dtype(np.uint16) if num_entries <= 65535 else np.dtype(np.int32)
 
 
 @dataclass
@@ -57,7 +62,7 @@ def _pointers(levels: np.ndarray, num_levels: int) -> np.ndarray:
     ptr[1:] = np.cumsum(counts.reshape(-1))
     if ptr[-1] > np.iinfo(np.int32).max:
         raise ValueError("too many non-zeros for int32 pointers")
-    return ptr.astype(np.int32)
+    return ptr.astype(pointer_dtype(int(ptr[-1])))
 
 
 def encode_nested_csr(values: np.ndarray, levels: np.ndarray, num_levels: int) -> Nested:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flatbuffers import flexbuffers
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 OP_NAMES = {"fully_connected": "KS_FULLY_CONNECTED", "conv_2d": "KS_CONV_2D",
             "depthwise_conv_2d": "KS_DEPTHWISE_CONV_2D"}
 REQUIRED = ("version", "format", "levels", "rows", "cols", "in_channels", "depth_multiplier", "kernel_h",
-            "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "padding", "int8")
+            "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "padding", "int8", "tables")
+# Layout of the per-channel tables (option "tables", docs/format.md §5): ks_table_layout in ks_ops.h.
+TABLES_SHARED, TABLES_PER_LEVEL, TABLES_PREFIX = 0, 1, 2
 
 
 def encode(options: dict) -> bytes:

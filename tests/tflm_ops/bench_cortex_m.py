@@ -127,8 +127,8 @@ def build(cpu, workdir, lib):
         bias = rng.integers(-4000, 4000, size=(L, rows)).astype(np.int32)
         q = kb.QuantParams(128, 3, -128, 127, mult, shift, bias)
         hdr.append(c_arr(f"x{ci}", x, "int8_t"))
-        for nm, a in (("mult", mult), ("shift", shift), ("bias", bias)):
-            hdr.append(c_arr(f"{nm}{ci}", a, "int32_t"))
+        for nm, a, ctype in (("mult", mult, "int32_t"), ("shift", shift, "int8_t"), ("bias", bias, "int32_t")):
+            hdr.append(c_arr(f"{nm}{ci}", a, ctype))  # format v2: int8 shifts
         hdr.append(f"static int8_t y{ci}[{int(np.prod(ys))}];\n")
         scratch = 0
         for fi, fmt in enumerate(fmts):
@@ -140,8 +140,8 @@ def build(cpu, workdir, lib):
                 hdr.append(c_arr(f"i{tag}", nested.indices, CTYPES[nested.indices.dtype.type]))
             for nm in ("ptr", "counts", "out_width", "in_width"):
                 a = getattr(nested, nm)
-                if a is not None:
-                    hdr.append(c_arr(f"{nm}{tag}", a, "int32_t"))
+                if a is not None:  # format v2: uint16 level pointers up to 65535 entries
+                    hdr.append(c_arr(f"{nm}{tag}", a, "uint16_t" if a.dtype == np.uint16 else "int32_t"))
             opt = lambda nm, t=tag, n=nested: f"{nm}{t}" if getattr(n, nm) is not None else "0"  # noqa: E731
             calls.append(
                 f"  {{ const ks_matrix w = {{ {kb.FORMATS[fmt]}, KS_DTYPE_INT8, {L}, {rows}, {cols}, v{tag},"

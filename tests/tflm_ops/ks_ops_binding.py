@@ -115,6 +115,8 @@ def load_library(path: str | os.PathLike) -> ctypes.CDLL:
     P = ctypes.POINTER
     lib.ks_index_is_u8.argtypes = [i32]
     lib.ks_index_is_u8.restype = i32
+    lib.ks_ptr_is_u16.argtypes = [i32]
+    lib.ks_ptr_is_u16.restype = i32
     lib.ks_quantize_multiplier.argtypes = [ctypes.c_double, P(i32), P(i32)]
     lib.ks_quantize_multiplier.restype = i32
     lib.ks_multiply_by_quantized_multiplier.argtypes = [i32, i32, i32]
@@ -130,6 +132,10 @@ def load_library(path: str | os.PathLike) -> ctypes.CDLL:
         getattr(lib, name).restype = i32
     lib.ks_validate_quant_params.argtypes = [P(KsQuantParams), i32, i32]
     lib.ks_validate_quant_params.restype = i32
+    lib.ks_validate_quant_params_matrix.argtypes = [P(KsQuantParams), P(KsMatrix)]
+    lib.ks_validate_quant_params_matrix.restype = i32
+    lib.ks_table_length.argtypes = [P(KsMatrix), i32]
+    lib.ks_table_length.restype = i32
     lib.ks_fully_connected_s8.argtypes = [P(KsMatrix), i32, P(KsQuantParams), i32, vp, vp]
     lib.ks_fully_connected_f32.argtypes = [P(KsMatrix), i32, P(KsFloatParams), i32, vp, vp]
     for suffix, prm in (("s8", KsQuantParams), ("f32", KsFloatParams)):
@@ -159,8 +165,21 @@ def quantize_multiplier(lib: ctypes.CDLL, real: float) -> tuple[int, int]:
 
 
 def index_dtype(space: int) -> np.dtype:
-    """uint8 when the index space has <= 256 positions, else uint16 (format v1)."""
+    """uint8 when the index space has <= 256 positions, else uint16 (format v1 and v2)."""
     return np.dtype(np.uint8) if space <= 256 else np.dtype(np.uint16)
+
+
+KS_TABLES_SHARED, KS_TABLES_PER_LEVEL, KS_TABLES_PREFIX = 0, 1, 2
+
+
+def prefix_tables(table: np.ndarray, out_width) -> np.ndarray:
+    """[L][rows] -> the prefix layout: level k's first out_width[k] rows, level after level (format v2)."""
+    return np.ascontiguousarray(np.concatenate([table[k, : int(w)] for k, w in enumerate(out_width)]))
+
+
+def pointer_dtype(num_entries: int) -> np.dtype:
+    """Level pointers: uint16 when the entry count is <= 65535, else int32 (format v2)."""
+    return np.dtype(np.uint16) if num_entries <= 65535 else np.dtype(np.int32)
 
 
 @dataclass
@@ -221,7 +240,7 @@ def encode_nested_csr(W: np.ndarray, first_level: np.ndarray, num_levels: int) -
     rows, cols = W.shape
     L = num_levels
     vals, idx = [], []
-    ptr = np.zeros(rows * L + 1, np.int32)
+    ptr = np.zeros(rows * L + 1, np.int64)
     pos = 0
     for r in range(rows):
         order = _row_order(first_level[r], L)
@@ -233,7 +252,7 @@ def encode_nested_csr(W: np.ndarray, first_level: np.ndarray, num_levels: int) -
         pos += order.size
     values = np.ascontiguousarray(np.concatenate(vals) if vals else np.zeros(0), dtype=W.dtype)
     indices = np.ascontiguousarray(np.concatenate(idx) if idx else np.zeros(0), dtype=index_dtype(cols))
-    return Nested("nested_csr", L, rows, cols, values, indices=indices, ptr=ptr)
+    return Nested("nested_csr", L, rows, cols, values, indices=indices, ptr=ptr.astype(pointer_dtype(pos)))
 
 
 def encode_nested_block(W: np.ndarray, block_first_level: np.ndarray, num_levels: int) -> Nested:
@@ -244,7 +263,7 @@ def encode_nested_block(W: np.ndarray, block_first_level: np.ndarray, num_levels
     Wp = np.zeros((rows, 2 * nblocks), W.dtype)
     Wp[:, :cols] = W  # the half-empty last block of an odd row carries a 0
     vals, idx = [], []
-    ptr = np.zeros(rows * L + 1, np.int32)
+    ptr = np.zeros(rows * L + 1, np.int64)
     pos = 0
     for r in range(rows):
         order = _row_order(block_first_level[r], L)
@@ -256,7 +275,7 @@ def encode_nested_block(W: np.ndarray, block_first_level: np.ndarray, num_levels
         pos += order.size
     values = np.ascontiguousarray(np.concatenate(vals), dtype=W.dtype)
     indices = np.ascontiguousarray(np.concatenate(idx), dtype=index_dtype(nblocks))
-    return Nested("nested_block", L, rows, cols, values, indices=indices, ptr=ptr)
+    return Nested("nested_block", L, rows, cols, values, indices=indices, ptr=ptr.astype(pointer_dtype(pos)))
 
 
 def encode_row(W: np.ndarray, first_level: np.ndarray, num_levels: int) -> Nested:
@@ -321,18 +340,22 @@ class QuantParams:
     act_min: int
     act_max: int
     multiplier: np.ndarray  # [L][rows] or [rows] int32
-    shift: np.ndarray
+    shift: np.ndarray  # same layout; stored as int8 (format v2)
     bias: np.ndarray | None = None
+    layout: int | None = None  # ks_table_layout; None: 1 for [L][rows] tables, else 0
 
     def struct(self) -> KsQuantParams:
         mult = np.ascontiguousarray(self.multiplier, np.int32)
-        shift = np.ascontiguousarray(self.shift, np.int32)
+        shift = np.asarray(self.shift)
+        if shift.size and (shift.min() < -128 or shift.max() > 127):
+            raise ValueError("format v2 stores shifts as int8")
+        shift = np.ascontiguousarray(shift, np.int8)
         bias = None if self.bias is None else np.ascontiguousarray(self.bias, np.int32)
         self._keep = (mult, shift, bias)
         q = KsQuantParams()
         q.input_offset, q.output_offset = self.input_offset, self.output_offset
         q.act_min, q.act_max = self.act_min, self.act_max
-        q.per_level = int(mult.ndim == 2)
+        q.per_level = int(mult.ndim == 2) if self.layout is None else self.layout
         q.multiplier, q.shift, q.bias = _ptr(mult), _ptr(shift), _ptr(bias)
         return q
 
@@ -343,6 +366,7 @@ class FloatParams:
     act_max: float
     scale: np.ndarray | None = None  # [L][rows] or [rows]
     bias: np.ndarray | None = None
+    layout: int | None = None  # ks_table_layout; None: 1 for [L][rows] tables, else 0
 
     def struct(self) -> KsFloatParams:
         scale = None if self.scale is None else np.ascontiguousarray(self.scale, np.float32)
@@ -351,7 +375,7 @@ class FloatParams:
         p = KsFloatParams()
         p.act_min, p.act_max = self.act_min, self.act_max
         ref = scale if scale is not None else bias
-        p.per_level = int(ref is not None and ref.ndim == 2)
+        p.per_level = int(ref is not None and ref.ndim == 2) if self.layout is None else self.layout
         p.scale, p.bias = _ptr(scale), _ptr(bias)
         return p
 

@@ -87,6 +87,13 @@ def test_index_width_rule(lib):
     assert lib.ks_index_is_u8(257) == 0
 
 
+def test_pointer_width_rule(lib):
+    """Format v2: level pointers are uint16 up to 65535 entries, else int32."""
+    for n in (0, 1, 65534, 65535, 65536, 1 << 20):
+        assert lib.ks_ptr_is_u16(n) == int(n <= 65535)
+        assert kb.pointer_dtype(n) == (np.uint16 if n <= 65535 else np.int32)
+
+
 # ---------------------------------------------------------------------------
 # Validators
 # ---------------------------------------------------------------------------
@@ -115,12 +122,23 @@ def test_validators_accept_encoded(lib, fmt, dtype):
         assert kb.validate(lib, nested) == kb.KS_OK
 
 
+def _wide_sample(fmt: str, seed=0):
+    """A matrix with more than 65535 entries: int32 level pointers (format v2)."""
+    rows, cols = (320, 400) if fmt == "nested_csr" else (320, 900)
+    nested, W, fl = _sample(fmt, rows=rows, cols=cols, seed=seed)
+    assert nested.ptr.dtype == np.int32 and nested.indices.size > 65535
+    return nested, W, fl
+
+
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block"])
-def test_validate_pointer_corruptions(lib, fmt):
-    nested, _, _ = _sample(fmt)
+@pytest.mark.parametrize("width", ["uint16", "int32"])
+def test_validate_pointer_corruptions(lib, fmt, width):
+    nested, _, _ = _sample(fmt) if width == "uint16" else _wide_sample(fmt)
+    assert nested.ptr.dtype == np.dtype(width)
     L, rows = nested.num_levels, nested.rows
     assert kb.validate(lib, nested) == kb.KS_OK
     good = nested.ptr.copy()
+    top = int(np.iinfo(good.dtype).max)
 
     def check(mutate, expected=kb.KS_ERR_FORMAT):
         nested.ptr = good.copy()
@@ -134,11 +152,43 @@ def test_validate_pointer_corruptions(lib, fmt):
     mid = rows * L // 2
     # decreasing pointer somewhere inside
     check(lambda p: p.__setitem__(mid, p[mid + 1] + 1))
-    check(lambda p: p.__setitem__(mid, -5))
-    check(lambda p: p.__setitem__(mid, 2**31 - 1))
+    if width == "int32":
+        check(lambda p: p.__setitem__(mid, -5))
+    check(lambda p: p.__setitem__(mid, top))  # far past the entries (65535 / INT32_MAX)
     # Every pointer at the end: groups empty but the final count stays right
     # only for the last group; all earlier groups then hold "negative" ranges.
     check(lambda p: p.__setitem__(slice(1, -1), p[-1] + 3))
+    # A pointer table one element short or long is refused before it is read.
+    m = nested.struct()
+    m.num_ptr -= 1
+    assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block"])
+def test_int32_pointers_fc_and_pointwise_against_numpy(lib, fmt):
+    """Above 65535 entries the kernels walk int32 pointers (FC rows and the 1x1 pointwise path)."""
+    nested, W, fl = _wide_sample(fmt, seed=4)
+    rows, cols = W.shape
+    rng = np.random.default_rng(5)
+    L = nested.num_levels
+    x = rng.integers(-128, 128, size=(6, cols)).astype(np.int8)  # 6 pixels: 4-pixel loop and tail
+    in_off, out_off = 11, 3
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int32)
+    shift = rng.integers(-18, -14, size=(L, rows)).astype(np.int8)
+    bias = rng.integers(-5000, 5000, size=(L, rows)).astype(np.int32)
+    q = kb.QuantParams(in_off, out_off, -128, 127, mult, shift, bias)
+    geom = kb.ConvGeometry(1, 1)
+    for k in range(L):
+        acc = (x.astype(np.int64) + in_off) @ np.where(fl <= k, W, 0).astype(np.int64).T + bias[k]
+        exp = np.array([[tflm_mbqm(int(a), int(mult[k, o]), int(shift[k, o])) for o, a in enumerate(r)]
+                        for r in acc])
+        exp = np.clip(exp + out_off, -128, 127).astype(np.int8)
+        status, y = kb.fully_connected(lib, nested, k, q, x)
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(y, exp, err_msg=f"FC level {k}")
+        status, y, _ = kb.conv(lib, "conv", geom, nested, k, q, x.reshape(1, 2, 3, cols), (1, 2, 3, rows))
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(y.reshape(6, rows), exp, err_msg=f"1x1 conv level {k}")
 
 
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
@@ -275,6 +325,100 @@ def test_validate_quant_params(lib):
     assert status(multiplier=badm) == kb.KS_OK
     badm[0, 0] = -(2**31)  # INT32_MIN has no magnitude to negate
     assert status(multiplier=badm) == kb.KS_ERR_ARG
+
+
+def test_table_length_and_prefix_validation(lib):
+    """Format v2 table layouts: shared [rows], per level [L][rows], prefix (structured: Σ out_width)."""
+    nested, _, _ = _sample("structured", rows=6, cols=8, L=3, seed=2)
+    ow = [int(v) for v in nested.out_width]
+    m = nested.struct()
+    assert lib.ks_table_length(ctypes.byref(m), kb.KS_TABLES_SHARED) == 6
+    assert lib.ks_table_length(ctypes.byref(m), kb.KS_TABLES_PER_LEVEL) == 18
+    assert lib.ks_table_length(ctypes.byref(m), kb.KS_TABLES_PREFIX) == sum(ow)
+    assert lib.ks_table_length(ctypes.byref(m), 3) == -1
+    csr, _, _ = _sample("nested_csr")
+    assert lib.ks_table_length(ctypes.byref(csr.struct()), kb.KS_TABLES_PREFIX) == -1
+    n = sum(ow)
+    mult = np.full(n, 1 << 30, np.int32)
+    shift = np.full(n, -3, np.int8)
+
+    def status(nst=nested, **kw):
+        args = dict(input_offset=5, output_offset=-3, act_min=-128, act_max=127, multiplier=mult, shift=shift,
+                    layout=kb.KS_TABLES_PREFIX)
+        args.update(kw)
+        q = kb.QuantParams(**args).struct()
+        return lib.ks_validate_quant_params_matrix(ctypes.byref(q), ctypes.byref(nst.struct()))
+
+    assert status() == kb.KS_OK
+    if n:
+        bad = shift.copy()
+        bad[-1] = 31  # the last stored entry is checked ...
+        assert status(shift=bad) == kb.KS_ERR_ARG
+    assert status(nst=csr) == kb.KS_ERR_ARG  # ... and a prefix needs structured widths
+    assert status(layout=7) == kb.KS_ERR_ARG
+    # The (num_levels, rows) validator cannot size a prefix table.
+    q = kb.QuantParams(5, -3, -128, 127, mult, shift, layout=kb.KS_TABLES_PREFIX).struct()
+    assert lib.ks_validate_quant_params(ctypes.byref(q), 3, 6) == kb.KS_ERR_ARG
+
+
+@pytest.mark.parametrize("op", ["fc", "conv", "depthwise_conv"])
+def test_prefix_tables_match_per_level_tables(lib, op):
+    """A structured layer's prefix tables (exact length, no inactive rows) give the same outputs
+    as the full [L][rows] tables at every level, int8 and float32."""
+    rng = np.random.default_rng(11)
+    L = 4
+    if op == "depthwise_conv":
+        C, m = 5, 2
+        rows, cols, in_ch = C * m, 9, C
+        geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1, depth_multiplier=m)
+    elif op == "conv":
+        C, m = 6, 0
+        rows, cols, in_ch = 7, 9 * C, C
+        geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1)
+    else:
+        C, m = 12, 0
+        rows, cols, in_ch = 9, 12, 12
+    W8 = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    Wf = rng.normal(size=(rows, cols)).astype(np.float32)
+    nested8, _ = nested_masks.make_nested("structured", W8, L, rng, in_channels=in_ch, depth_multiplier=m)
+    out_w = nested8.out_width
+    nestedf = kb.encode_structured(Wf, out_w, nested8.in_width, in_ch, m)
+    sign = rng.choice([-1, 1], size=(L, rows))
+    mult = (sign * rng.integers(2**30, 2**31, size=(L, rows))).astype(np.int32)
+    shift = rng.integers(-12, -7, size=(L, rows)).astype(np.int8)
+    bias = rng.integers(-500, 500, size=(L, rows)).astype(np.int32)
+    scale, fbias = rng.uniform(0.5, 2, (L, rows)), rng.normal(size=(L, rows))
+    full_q = kb.QuantParams(9, -4, -120, 110, mult, shift, bias)
+    full_p = kb.FloatParams(-2.0, 2.0, scale=scale, bias=fbias)
+    pre_q = kb.QuantParams(9, -4, -120, 110, kb.prefix_tables(mult, out_w), kb.prefix_tables(shift, out_w),
+                           kb.prefix_tables(bias, out_w), layout=kb.KS_TABLES_PREFIX)
+    pre_p = kb.FloatParams(-2.0, 2.0, scale=kb.prefix_tables(scale, out_w), bias=kb.prefix_tables(fbias, out_w),
+                           layout=kb.KS_TABLES_PREFIX)
+    assert pre_q.multiplier.size == int(np.sum(out_w)) < L * rows or np.all(out_w == rows)
+    m8 = nested8.struct()
+    assert lib.ks_validate_quant_params_matrix(ctypes.byref(pre_q.struct()), ctypes.byref(m8)) == kb.KS_OK
+    if op == "fc":
+        x8 = rng.integers(-128, 128, size=(3, cols)).astype(np.int8)
+        xf = rng.normal(size=(3, cols)).astype(np.float32)
+    else:
+        x8 = rng.integers(-128, 128, size=(2, 5, 4, C)).astype(np.int8)
+        xf = rng.normal(size=(2, 5, 4, C)).astype(np.float32)
+    for k in range(L):
+        for nested, x, full, pre in ((nested8, x8, full_q, pre_q), (nestedf, xf, full_p, pre_p)):
+            if op == "fc":
+                s_full, y_full = kb.fully_connected(lib, nested, k, full, x)
+                s_pre, y_pre = kb.fully_connected(lib, nested, k, pre, x)
+            else:
+                shape = (2, 5, 4, rows)
+                s_full, y_full, _ = kb.conv(lib, op, geom, nested, k, full, x, shape)
+                s_pre, y_pre, _ = kb.conv(lib, op, geom, nested, k, pre, x, shape)
+            assert s_full == s_pre == kb.KS_OK
+            np.testing.assert_array_equal(y_pre, y_full, err_msg=f"{op} {x.dtype} level {k}")
+    # A prefix layout on a sparse matrix is refused by every kernel.
+    csr, _, _ = _sample("nested_csr", rows=rows, cols=cols, L=L)
+    q = kb.QuantParams(9, -4, -120, 110, mult.reshape(-1), shift.reshape(-1), layout=kb.KS_TABLES_PREFIX)
+    status, _ = kb.fully_connected(lib, csr, 0, q, np.zeros((1, cols), np.int8))
+    assert status == kb.KS_ERR_ARG
 
 
 # ---------------------------------------------------------------------------

@@ -72,7 +72,7 @@ static inline int32_t ks__mbqm_signed(int32_t x, int32_t multiplier, int32_t shi
 typedef struct ks__qepi {
     const int32_t *bias;
     const int32_t *mult;
-    const int32_t *shift;
+    const int8_t *shift;
     int32_t input_offset;
     int32_t output_offset;
     int32_t act_min;
@@ -219,6 +219,39 @@ void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,
                               const ks_dims *out);
 
+/* First table entry of `level` in `layout` (ks_table_layout), or -1 when
+ * the layout does not apply to the matrix.  The widths were validated by
+ * ks_validate_structured(), so the prefix sum stays within the table. */
+static inline int32_t ks__table_base(const ks_matrix *w, int32_t layout, int32_t level)
+{
+    int32_t base = 0;
+    int32_t k;
+    switch (layout) {
+    case KS_TABLES_SHARED:
+        return 0;
+    case KS_TABLES_PER_LEVEL:
+        return level * w->rows;
+    case KS_TABLES_PREFIX:
+        if (w->format != KS_FORMAT_STRUCTURED || w->out_width == NULL) {
+            return -1;
+        }
+        for (k = 0; k < level; ++k) {
+            base += w->out_width[k];
+        }
+        return base;
+    default:
+        return -1;
+    }
+}
+
+/* Level pointer i of a nested_csr / nested_block matrix (uint16 or int32,
+ * ks_ptr_is_u16(num_indices)). */
+static inline int32_t ks__ptr_at(const ks_matrix *w, int32_t i)
+{
+    return ks_ptr_is_u16(w->num_indices) ? (int32_t)((const uint16_t *)w->ptr)[i]
+                                          : ((const int32_t *)w->ptr)[i];
+}
+
 /* Level-group bounds of sparse row `o` for the active level.  Only valid for
  * nested_csr / nested_block / row. */
 static inline void ks__row_range(const ks_matrix *w, int32_t level, int32_t o,
@@ -229,8 +262,8 @@ static inline void ks__row_range(const ks_matrix *w, int32_t level, int32_t o,
         *begin = o * stride;
         *end = *begin + w->counts[level];
     } else {
-        *begin = w->ptr[o * w->num_levels];
-        *end = w->ptr[o * w->num_levels + level + 1];
+        *begin = ks__ptr_at(w, o * w->num_levels);
+        *end = ks__ptr_at(w, o * w->num_levels + level + 1);
     }
 }
 

@@ -19,28 +19,29 @@
 typedef struct {
     const int8_t *v;
     const void *idx;
-    const int32_t *p;
+    const void *p; /* uint16_t or int32_t level pointers (format v2) */
     int32_t L, level, stride, count, rows;
     int32_t C, npix;
     int32_t in_off, out_off, act_min, act_max;
-    const int32_t *bias, *mult, *shift;
+    const int32_t *bias, *mult;
+    const int8_t *shift;
 } ks__pw_args;
 
 #define KS__PW_RANGE_PTR                                                       \
-    b = p[0];                                                                  \
-    e = p[level + 1];                                                          \
+    b = (int32_t)p[0];                                                         \
+    e = (int32_t)p[level + 1];                                                 \
     p += L
 #define KS__PW_RANGE_ROW                                                       \
     b = o * stride;                                                            \
     e = b + count
 
 /* BLK = 1: entry j covers columns 2*I[j], 2*I[j]+1 (values 2j, 2j+1). */
-#define KS__DEFINE_PW(NAME, RANGE, ITYPE, BLK)                                 \
+#define KS__DEFINE_PW(NAME, RANGE, PTYPE, ITYPE, BLK)                          \
     static void NAME(const ks__pw_args *a, const int8_t *x, int8_t *y)         \
     {                                                                          \
         const int8_t *v = a->v;                                                \
         const ITYPE *idx = (const ITYPE *)a->idx;                              \
-        const int32_t *p = a->p;                                               \
+        const PTYPE *p = (const PTYPE *)a->p;                                  \
         const int32_t L = a->L;                                                \
         const int32_t level = a->level;                                        \
         const int32_t stride = a->stride;                                      \
@@ -125,12 +126,16 @@ typedef struct {
         }                                                                      \
     }
 
-KS__DEFINE_PW(pw_csr_u8, KS__PW_RANGE_PTR, uint8_t, 0)
-KS__DEFINE_PW(pw_csr_u16, KS__PW_RANGE_PTR, uint16_t, 0)
-KS__DEFINE_PW(pw_row_u8, KS__PW_RANGE_ROW, uint8_t, 0)
-KS__DEFINE_PW(pw_row_u16, KS__PW_RANGE_ROW, uint16_t, 0)
-KS__DEFINE_PW(pw_blk_u8, KS__PW_RANGE_PTR, uint8_t, 1)
-KS__DEFINE_PW(pw_blk_u16, KS__PW_RANGE_PTR, uint16_t, 1)
+KS__DEFINE_PW(pw_csr_p16_u8, KS__PW_RANGE_PTR, uint16_t, uint8_t, 0)
+KS__DEFINE_PW(pw_csr_p16_u16, KS__PW_RANGE_PTR, uint16_t, uint16_t, 0)
+KS__DEFINE_PW(pw_csr_p32_u8, KS__PW_RANGE_PTR, int32_t, uint8_t, 0)
+KS__DEFINE_PW(pw_csr_p32_u16, KS__PW_RANGE_PTR, int32_t, uint16_t, 0)
+KS__DEFINE_PW(pw_row_u8, KS__PW_RANGE_ROW, int32_t, uint8_t, 0)
+KS__DEFINE_PW(pw_row_u16, KS__PW_RANGE_ROW, int32_t, uint16_t, 0)
+KS__DEFINE_PW(pw_blk_p16_u8, KS__PW_RANGE_PTR, uint16_t, uint8_t, 1)
+KS__DEFINE_PW(pw_blk_p16_u16, KS__PW_RANGE_PTR, uint16_t, uint16_t, 1)
+KS__DEFINE_PW(pw_blk_p32_u8, KS__PW_RANGE_PTR, int32_t, uint8_t, 1)
+KS__DEFINE_PW(pw_blk_p32_u16, KS__PW_RANGE_PTR, int32_t, uint16_t, 1)
 
 int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t npix,
                                 const ks_quant_params *q, int32_t qbase, int8_t *y)
@@ -139,6 +144,7 @@ int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t 
     const int32_t is_block = fmt == KS_FORMAT_NESTED_BLOCK;
     ks__pw_args a;
     int32_t u8;
+    int32_t p16;
 
     if (fmt == KS_FORMAT_STRUCTURED) {
         ks__structured_pointwise_s8(w, level, x, npix, q, qbase, y);
@@ -165,12 +171,19 @@ int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t 
     a.bias = q->bias != NULL ? q->bias + qbase : NULL;
     a.mult = q->multiplier + qbase;
     a.shift = q->shift + qbase;
+    p16 = ks_ptr_is_u16(w->num_indices);
     if (is_block) {
-        (u8 ? pw_blk_u8 : pw_blk_u16)(&a, x, y);
+        if (p16) {
+            (u8 ? pw_blk_p16_u8 : pw_blk_p16_u16)(&a, x, y);
+        } else {
+            (u8 ? pw_blk_p32_u8 : pw_blk_p32_u16)(&a, x, y);
+        }
     } else if (fmt == KS_FORMAT_ROW) {
         (u8 ? pw_row_u8 : pw_row_u16)(&a, x, y);
+    } else if (p16) {
+        (u8 ? pw_csr_p16_u8 : pw_csr_p16_u16)(&a, x, y);
     } else {
-        (u8 ? pw_csr_u8 : pw_csr_u16)(&a, x, y);
+        (u8 ? pw_csr_p32_u8 : pw_csr_p32_u16)(&a, x, y);
     }
     return 1;
 }

@@ -26,7 +26,7 @@ void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t
     const int32_t act_max = q->act_max;
     const int32_t *bias = q->bias != NULL ? q->bias + qbase : NULL;
     const int32_t *mult = q->multiplier + qbase;
-    const int32_t *shift = q->shift + qbase;
+    const int8_t *shift = q->shift + qbase;
     const int8_t inactive = (int8_t)out_off;
 #if KS_HAVE_DSP
     const uint32_t off2 = ks__dup16(in_off);

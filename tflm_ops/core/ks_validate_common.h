@@ -31,8 +31,8 @@ static inline int32_t ks__index_at(const void *indices, int32_t u8, int32_t j)
 }
 
 /*
- * Pointer-based formats: P has rows*L + 1 entries, starts at 0, never
- * decreases, ends at the index count; inside each (row, level) group the
+ * Pointer-based formats: P (uint16 or int32, ks_ptr_is_u16(num_indices)) has
+ * rows*L + 1 entries, starts at 0, never decreases, ends at the index count; inside each (row, level) group the
  * indices are < space and strictly ascending (so no duplicate inside a group).
  */
 static inline ks_status ks__validate_ptr_groups(const ks_matrix *w, int32_t space)
@@ -55,12 +55,13 @@ static inline ks_status ks__validate_ptr_groups(const ks_matrix *w, int32_t spac
     if (w->num_ptr != groups + 1) {
         return KS_ERR_FORMAT;
     }
-    if (w->ptr[0] != 0 || w->ptr[groups] != w->num_indices) {
+    /* Only now is P known to hold groups + 1 elements of the derived width. */
+    if (ks__ptr_at(w, 0) != 0 || ks__ptr_at(w, groups) != w->num_indices) {
         return KS_ERR_FORMAT;
     }
     for (g = 0; g < groups; ++g) {
-        const int32_t b = w->ptr[g];
-        const int32_t e = w->ptr[g + 1];
+        const int32_t b = ks__ptr_at(w, g);
+        const int32_t e = ks__ptr_at(w, g + 1);
         int32_t j;
         int32_t prev = -1;
         if (e < b || e > w->num_indices) {
@@ -72,6 +73,30 @@ static inline ks_status ks__validate_ptr_groups(const ks_matrix *w, int32_t spac
                 return KS_ERR_FORMAT;
             }
             prev = c;
+        }
+    }
+    return KS_OK;
+}
+
+/* Scalar ranges of int8 requantization parameters and the first `n` entries
+ * of each table (the caller derived `n` from the layout). */
+static inline ks_status ks__validate_quant_entries(const ks_quant_params *q, int32_t n)
+{
+    int32_t i;
+    if (q == NULL || q->multiplier == NULL || q->shift == NULL || n < 0) {
+        return KS_ERR_ARG;
+    }
+    /* input_offset must keep -input_offset representable as int8: the conv
+     * kernels pad windows with that value. */
+    if (q->input_offset < -127 || q->input_offset > 128 || q->output_offset < -128 ||
+        q->output_offset > 127 || q->act_min < -128 || q->act_max > 127 || q->act_min > q->act_max) {
+        return KS_ERR_ARG;
+    }
+    for (i = 0; i < n; ++i) {
+        /* The requantizer's shifts are only defined on this range; a negative
+         * multiplier negates the accumulator, so INT32_MIN has no magnitude. */
+        if (q->multiplier[i] == INT32_MIN || q->shift[i] < -31 || q->shift[i] > 30) {
+            return KS_ERR_ARG;
         }
     }
     return KS_OK;

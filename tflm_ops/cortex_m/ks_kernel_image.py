@@ -146,11 +146,12 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
         params, nested, fl = case.params, case.nested, case.first_level
         mult, shift, bias = params.multiplier, params.shift, params.bias
-        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int32_t")]
+        layout = int(np.asarray(mult).ndim == 2) if params.layout is None else params.layout
+        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
         hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
         pdecl = (
             f"const ks_quant_params q = {{{params.input_offset}, {params.output_offset}, {params.act_min},"
-            f" {params.act_max}, {int(np.asarray(mult).ndim == 2)}, bias{tag}, mult{tag}, shift{tag}}};"
+            f" {params.act_max}, {layout}, bias{tag}, mult{tag}, shift{tag}}};"
         )
     elif is_int8:
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
@@ -163,7 +164,7 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         shift = rng.integers(-13, -8, size=qshape).astype(np.int32)
         bias = rng.integers(-4000, 4000, size=qshape).astype(np.int32)
         params = kb.QuantParams(128, 3, case.act[0], case.act[1], mult, shift, bias)
-        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int32_t")]
+        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
         hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
         pdecl = (
             f"const ks_quant_params q = {{128, 3, {case.act[0]}, {case.act[1]}, {int(case.per_level)},"
@@ -190,7 +191,8 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
     for nm in ("ptr", "counts", "out_width", "in_width"):
         a = getattr(nested, nm)
         if a is not None:
-            hdr.append(_c_arr(f"{nm}{tag}", a, "int32_t"))
+            # Format v2: level pointers are uint16 up to 65535 entries (kb.pointer_dtype).
+            hdr.append(_c_arr(f"{nm}{tag}", a, "uint16_t" if a.dtype == np.uint16 else "int32_t"))
 
     def opt(nm):
         return f"{nm}{tag}" if getattr(nested, nm) is not None else "0"

@@ -70,6 +70,27 @@ static void *take_array(src_t *s, int32_t count, size_t size)
 
 /* Index and pointer tables are mostly made in range so that the validators'
  * later checks get exercised too; the fuzzer perturbs them. */
+static int32_t *take_table(src_t *s, int32_t count, int32_t limit);
+
+/* Level pointers (format v2): `count` elements of the width the core derives
+ * from the entry count (uint16 up to 65535 entries, else int32), so ASan
+ * catches any read past `count` elements of that width. */
+static void *take_ptr(src_t *s, int32_t count, int32_t limit, int32_t num_entries)
+{
+    int32_t *t = take_table(s, count, limit);
+    uint16_t *u;
+    int32_t i;
+    if (t == NULL || count <= 0 || !ks_ptr_is_u16(num_entries)) {
+        return t;
+    }
+    u = (uint16_t *)malloc((size_t)count * sizeof(uint16_t));
+    for (i = 0; i < count; ++i) {
+        u[i] = (uint16_t)t[i];
+    }
+    free(t);
+    return u;
+}
+
 static int32_t *take_table(src_t *s, int32_t count, int32_t limit)
 {
     int32_t *t;
@@ -100,13 +121,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t i;
     void *values;
     void *indices;
-    int32_t *ptr;
+    void *ptr;
     int32_t *counts;
     int32_t *ow;
     int32_t *iw;
     int32_t *bias;
     int32_t *mult;
-    int32_t *shift;
+    int8_t *shift;
     float *fscale;
     float *fbias;
     int8_t *x8;
@@ -126,6 +147,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.depth_multiplier = take_small(&s, 3);
     w.num_values = take_small(&s, 250) * (take8(&s) % 8 + 1);
     w.num_indices = take_small(&s, 250) * (take8(&s) % 4 + 1);
+    if (take8(&s) == 0xA5) {
+        /* Past 65535 entries: int32 level pointers (format v2). */
+        w.num_indices += 65536;
+        w.num_values = w.num_indices * (take8(&s) % 2 + 1);
+    }
     w.num_ptr = take_small(&s, 250);
     w.num_table = take_small(&s, KS_MAX_LEVELS + 1);
     elem = w.dtype == KS_DTYPE_INT8 ? 1 : sizeof(float);
@@ -139,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     indices = take_array(&s, w.num_indices, w.cols > 256 ? 2 : 1);
-    ptr = take_table(&s, w.num_ptr, w.num_values);
+    ptr = take_ptr(&s, w.num_ptr, w.num_values, w.num_indices);
     counts = take_table(&s, w.num_table, w.cols);
     ow = take_table(&s, w.num_table, w.rows);
     iw = take_table(&s, w.num_table, w.in_channels);
@@ -154,13 +180,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     q.output_offset = (int32_t)(int8_t)take8(&s);
     q.act_min = (int32_t)(int8_t)take8(&s);
     q.act_max = (int32_t)(int8_t)take8(&s);
-    q.per_level = take8(&s) & 1;
-    nq = (w.rows > 0 ? w.rows : 1) * (q.per_level && w.num_levels > 0 ? w.num_levels : 1);
+    /* Table layout (format v2): shared, per level or structured prefix; the
+     * tables are exactly as long as the layout says for these (unvalidated)
+     * widths, so a kernel reading an inactive row's entry overruns them. */
+    q.per_level = take8(&s) % 3;
+    nq = ks_table_length(&w, q.per_level);
+    if (nq < 1) {
+        nq = 1;
+    }
     bias = (int32_t *)take_array(&s, nq, sizeof(int32_t));
     mult = (int32_t *)take_array(&s, nq, sizeof(int32_t));
-    shift = (int32_t *)take_array(&s, nq, sizeof(int32_t));
+    shift = (int8_t *)take_array(&s, nq, sizeof(int8_t));
     for (i = 0; i < nq && (take8(&s) & 1); ++i) {
-        shift[i] = shift[i] % 32; /* often in range */
+        shift[i] = (int8_t)(shift[i] % 32); /* often in range */
     }
     q.bias = (take8(&s) & 1) ? bias : NULL;
     q.multiplier = mult;
@@ -189,7 +221,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (ks_validate_matrix(&w) == KS_OK && w.rows > 0) {
         if (w.dtype == KS_DTYPE_INT8) {
-            if (ks_validate_quant_params(&q, w.num_levels, w.rows) == KS_OK) {
+            if (ks_validate_quant_params_matrix(&q, &w) == KS_OK &&
+                (q.per_level == KS_TABLES_PREFIX ||
+                 ks_validate_quant_params(&q, w.num_levels, w.rows) == KS_OK)) {
                 ks_status st = ks_fully_connected_s8(&w, level, &q, batches, x8, y8);
                 if ((level < 0 || level >= w.num_levels) && st != KS_ERR_LEVEL && st != KS_ERR_ARG) {
                     abort();

@@ -1,5 +1,5 @@
 /*
- * keras-subnets portable kernel core (format version 1, see docs/format.md).
+ * keras-subnets portable kernel core (format version 2, see docs/format.md).
  *
  * One weight matrix W[rows][cols] holds L nested levels; the level is chosen
  * per call.  Every kernel is plain C99, uses no heap, and takes caller-owned
@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define KS_FORMAT_VERSION 1
+#define KS_FORMAT_VERSION 2
 #define KS_MAX_LEVELS 16
 
 typedef enum ks_status {
@@ -58,7 +58,9 @@ typedef struct ks_matrix {
     int32_t num_values;    /* element count of values */
     const void *indices;   /* uint8_t[] or uint16_t[] (sparse formats) */
     int32_t num_indices;   /* element count of indices */
-    const int32_t *ptr;    /* nested_csr / nested_block: rows*L + 1 */
+    /* nested_csr / nested_block: rows*L + 1 level pointers, uint16_t[] when
+     * num_indices <= 65535 (ks_ptr_is_u16()), else int32_t[] (format v2). */
+    const void *ptr;
     int32_t num_ptr;       /* element count of ptr (must be rows*L + 1) */
     const int32_t *counts; /* row: [L] entries per row per level */
     const int32_t *out_width; /* structured: [L] */
@@ -75,18 +77,34 @@ typedef struct ks_matrix {
 } ks_matrix;
 
 /*
- * int8 requantization, per level and output channel.  Tables are [L][rows]
- * when per_level != 0, else [rows] shared by all levels.  bias may be NULL.
+ * Layout of the per-channel tables (ks_quant_params / ks_float_params
+ * `per_level`, format v2):
+ *   KS_TABLES_SHARED    [rows], the same for every level
+ *   KS_TABLES_PER_LEVEL [L][rows]
+ *   KS_TABLES_PREFIX    structured only: level k's out_width[k] rows start at
+ *                       out_width[0] + ... + out_width[k-1] (the rows a level
+ *                       leaves inactive are never read, so not stored)
+ */
+typedef enum ks_table_layout {
+    KS_TABLES_SHARED = 0,
+    KS_TABLES_PER_LEVEL = 1,
+    KS_TABLES_PREFIX = 2
+} ks_table_layout;
+
+/*
+ * int8 requantization, per level and output channel, laid out as
+ * `per_level` (ks_table_layout) says.  bias may be NULL.  Format v2 stores
+ * shifts as int8 (v1: int32).
  */
 typedef struct ks_quant_params {
     int32_t input_offset;  /* -input_zero_point, in [-127, 128] */
     int32_t output_offset; /* output_zero_point, in [-128, 127] */
     int32_t act_min;       /* in [-128, 127], act_min <= act_max */
     int32_t act_max;
-    int32_t per_level;
+    int32_t per_level;         /* ks_table_layout */
     const int32_t *bias;
     const int32_t *multiplier; /* >= 0 */
-    const int32_t *shift;      /* [-31, 30], negative = right shift */
+    const int8_t *shift;       /* [-31, 30], negative = right shift */
 } ks_quant_params;
 
 /* float32 epilogue y = clamp(scale*acc + bias); scale NULL means 1, bias
@@ -94,7 +112,7 @@ typedef struct ks_quant_params {
 typedef struct ks_float_params {
     float act_min;
     float act_max;
-    int32_t per_level;
+    int32_t per_level;         /* ks_table_layout */
     const float *scale;
     const float *bias;
 } ks_float_params;
@@ -119,6 +137,10 @@ typedef struct ks_dims {
 /* 1 when an index space of `n` positions uses uint8 indices, else 0. */
 int32_t ks_index_is_u8(int32_t n);
 
+/* 1 when the level pointers of a matrix with `num_entries` stored entries
+ * (indices) are uint16, else 0 (int32).  Format v2. */
+int32_t ks_ptr_is_u16(int32_t num_entries);
+
 /* Mirrors TFLM QuantizeMultiplier(): real = mult * 2^(shift-31). */
 ks_status ks_quantize_multiplier(double real, int32_t *multiplier,
                                  int32_t *shift);
@@ -135,9 +157,19 @@ ks_status ks_validate_nested_block(const ks_matrix *w);
 ks_status ks_validate_row(const ks_matrix *w);
 ks_status ks_validate_structured(const ks_matrix *w);
 ks_status ks_validate_matrix(const ks_matrix *w);
-/* Checks ranges of offsets, activation bounds, multipliers and shifts. */
+/* Checks ranges of offsets, activation bounds, multipliers and shifts over
+ * rows (shared) or num_levels*rows (per level) entries; KS_ERR_ARG for
+ * KS_TABLES_PREFIX, whose length needs the matrix: use the next function. */
 ks_status ks_validate_quant_params(const ks_quant_params *q,
                                    int32_t num_levels, int32_t rows);
+/* Same checks over ks_table_length(w, q->per_level) entries; `w` must have
+ * passed ks_validate_matrix(). */
+ks_status ks_validate_quant_params_matrix(const ks_quant_params *q,
+                                          const ks_matrix *w);
+/* Element count of each per-channel table of a validated matrix in
+ * `layout` (ks_table_layout); -1 for an unknown layout or a prefix layout
+ * on a matrix that is not structured. */
+int32_t ks_table_length(const ks_matrix *w, int32_t layout);
 
 /* ---- kernels ---------------------------------------------------------- */
 

@@ -34,6 +34,7 @@ constexpr IntOption kCommonOptions[] = {
     {"dilation_w", &OpOptions::dilation_w},
     {"padding", &OpOptions::padding},
     {"int8", &OpOptions::int8},
+    {"tables", &OpOptions::tables},
 };
 
 constexpr IntOption kInt8Options[] = {
@@ -156,6 +157,7 @@ bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
       {"dilation_w", o.dilation_w, 1, fc ? 1 : kMaxGeometry},
       {"padding", o.padding, 0, 1},
       {"int8", o.int8, 0, 1},
+      {"tables", o.tables, KS_TABLES_SHARED, KS_TABLES_PREFIX},
       {"input_offset", o.int8 ? o.input_offset : 0, -127, 128},
       {"output_offset", o.int8 ? o.output_offset : 0, -128, 127},
       {"act_min", o.int8 ? o.act_min : -128, -128, 127},
@@ -419,10 +421,9 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n_in, error) ||
       !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n_subnet, error) ||
       !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n_values, error) ||
-      !CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error) ||
       !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n_bias, error) ||
       !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n_scale, error) ||
-      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt32, true, &n_shift, error))) {
+      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n_shift, error))) {
     return false;
   }
   if (!output.present || output.type != value_type || (n_out = ElementCount(output)) < 0) {
@@ -431,13 +432,6 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   }
   if (n_subnet < 1) {
     Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
-    return false;
-  }
-  const int64_t table = int64_t{L} * rows;
-  if (n_bias != table || n_scale != table || (int8 && n_shift != table)) {
-    Fail(error, kind).Append("per-level tables must have levels * rows = ")
-        .Append(table).Append(" entries (bias ").Append(n_bias)
-        .Append(", scale/multiplier ").Append(n_scale).Append(")");
     return false;
   }
   ks_matrix& m = data->matrix;
@@ -451,7 +445,13 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   m.num_values = static_cast<int32_t>(n_values);
   m.in_channels = static_cast<int32_t>(o.in_channels);
   m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
-  const int32_t* level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
+  const int32_t* level_table = nullptr;
+  if (format == KS_FORMAT_STRUCTURED || format == KS_FORMAT_ROW) {
+    if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error)) {
+      return false;
+    }
+    level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
+  }
   if (format == KS_FORMAT_STRUCTURED) {
     if (inputs[kIndices].present) {
       Fail(error, kind).Append("the structured format takes no indices (input 3 must be -1)");
@@ -485,7 +485,12 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
       m.counts = level_table;
       m.num_table = static_cast<int32_t>(n_table);
     } else {
-      m.ptr = level_table;
+      // Format v2: the pointers' width follows from the entry count.
+      const int32_t ptr_type = ks_ptr_is_u16(m.num_indices) ? kTypeUInt16 : kTypeInt32;
+      if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, ptr_type, true, &n_table, error)) {
+        return false;
+      }
+      m.ptr = inputs[kLevelTable].data;
       m.num_ptr = static_cast<int32_t>(n_table);
     }
   }
@@ -498,17 +503,33 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
         .Append(", level table ").Append(n_table);
     return false;
   }
+  // Format v2: option 'tables' gives the layout of bias, multiplier (scale)
+  // and shift; all three must hold exactly the entries it implies.
+  const int32_t layout = static_cast<int32_t>(o.tables);
+  const int32_t table = ks_table_length(&m, layout);
+  if (table < 0) {
+    Fail(error, kind).Append("option 'tables' = ").Append(o.tables)
+        .Append(" (prefix) needs the structured format");
+    return false;
+  }
+  if (n_bias != table || n_scale != table || (int8 && n_shift != table)) {
+    Fail(error, kind).Append("tables (layout ").Append(o.tables).Append(") must have ")
+        .Append(int64_t{table}).Append(" entries (bias ").Append(n_bias)
+        .Append(", scale/multiplier ").Append(n_scale).Append(", shift ")
+        .Append(n_shift).Append(")");
+    return false;
+  }
   if (int8) {
     ks_quant_params& q = data->quant;
     q.input_offset = static_cast<int32_t>(o.input_offset);
     q.output_offset = static_cast<int32_t>(o.output_offset);
     q.act_min = static_cast<int32_t>(o.act_min);
     q.act_max = static_cast<int32_t>(o.act_max);
-    q.per_level = 1;
+    q.per_level = layout;
     q.bias = static_cast<const int32_t*>(inputs[kBias].data);
     q.multiplier = static_cast<const int32_t*>(inputs[kScale].data);
-    q.shift = static_cast<const int32_t*>(inputs[kShift].data);
-    const ks_status qs = ks_validate_quant_params(&q, L, rows);
+    q.shift = static_cast<const int8_t*>(inputs[kShift].data);
+    const ks_status qs = ks_validate_quant_params_matrix(&q, &m);
     if (qs != KS_OK) {
       Fail(error, kind).Append("requantization tables are invalid (").Append(StatusName(qs))
           .Append("): multipliers must not be INT32_MIN, shifts in [-31, 30]");
@@ -518,7 +539,7 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     ks_float_params& f = data->fparams;
     f.act_min = static_cast<float>(o.act_min_f);
     f.act_max = static_cast<float>(o.act_max_f);
-    f.per_level = 1;
+    f.per_level = layout;
     f.bias = static_cast<const float*>(inputs[kBias].data);
     f.scale = static_cast<const float*>(inputs[kScale].data);
   }

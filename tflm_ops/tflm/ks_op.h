@@ -100,6 +100,7 @@ struct OpOptions {
   int64_t dilation_w;
   int64_t padding;  // TFLite Padding: 0 SAME, 1 VALID
   int64_t int8;
+  int64_t tables;   // ks_table_layout of bias / multiplier (scale) / shift
   int64_t input_offset;
   int64_t output_offset;
   int64_t act_min;

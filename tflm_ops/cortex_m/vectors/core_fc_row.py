@@ -66,7 +66,7 @@ def make_case(rng: random.Random, i: int, case) -> tuple[list[str], str]:
         c_array(p + "counts", "int32_t", counts),
         c_array(p + "bias", "int32_t", bias),
         c_array(p + "mult", "int32_t", mult),
-        c_array(p + "shift", "int32_t", shift),
+        c_array(p + "shift", "int8_t", shift),  # format v2: int8 shifts
         c_array(p + "input", "int8_t", inp),
         c_array(p + "expected", "int8_t", expected),
     ]
@@ -92,7 +92,8 @@ def main() -> None:
         "    const int8_t *values;\n"
         "    int32_t num_values;\n"
         "    const void *indices;\n"
-        "    const int32_t *counts, *bias, *multiplier, *shift;\n"
+        "    const int32_t *counts, *bias, *multiplier;\n"
+        "    const int8_t *shift;\n"
         "    const int8_t *input;\n"
         "    const int8_t *expected; /* [num_levels][batches][rows] */\n"
         "} core_fc_row_case;\n"
