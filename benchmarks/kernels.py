@@ -135,10 +135,7 @@ def model_cases(tflite: bytes, tag: str):
     sg = model.subgraphs[0]
     cases = []
     fmt_names = {v: k for k, v in kb.FORMATS.items()}
-    for op in sg.operators:
-        name = fb.op_name(model, op)
-        if not name.startswith("KS_"):
-            continue
+    for name, op in fb.custom_ops(model):
         o = options.decode(op.customOptions, name)
         t_in, t_out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
         arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]

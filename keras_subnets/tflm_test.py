@@ -230,10 +230,7 @@ def test_version_2_table_layouts(files):
     for (kind, quantize), blob in files.items():
         model = fb.load(blob)
         sg = model.subgraphs[0]
-        for op in sg.operators:
-            name = fb.op_name(model, op)
-            if not name.startswith("KS_"):
-                continue
+        for name, op in fb.custom_ops(model):
             opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
             assert opts["version"] == 2
             rows = opts["rows"]

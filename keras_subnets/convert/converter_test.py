@@ -95,10 +95,7 @@ def test_version_2_tables_of_a_trained_model(trained, data):
     blob = convert(trained["unstructured"], x_train[:100], progress=False)
     parsed = fb.load(blob)
     sg = parsed.subgraphs[0]
-    for op in sg.operators:
-        name = fb.op_name(parsed, op)
-        if not name.startswith("KS_"):
-            continue
+    for name, op in fb.custom_ops(parsed):
         opts = options.decode(op.customOptions)
         assert opts["tables"] == (options.TABLES_SHARED if name == "KS_FULLY_CONNECTED" else options.TABLES_PER_LEVEL)
         bias, mult, shift = (fb.tensor_data(parsed, sg.tensors[i]) for i in op.inputs[5:8])

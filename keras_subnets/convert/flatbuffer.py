@@ -71,6 +71,12 @@ def op_name(model: schema.ModelT, op) -> str:
     return _BUILTIN_NAMES.get(builtin, str(builtin))
 
 
+def custom_ops(model: schema.ModelT, subgraph: int = 0) -> list[tuple[str, object]]:
+    """``(name, operator)`` of every keras-subnets ``KS_*`` operator, in graph order."""
+    ops = model.subgraphs[subgraph].operators or []
+    return [(name, op) for op in ops if (name := op_name(model, op)).startswith("KS_")]
+
+
 def opcode_index(model: schema.ModelT, builtin: int, custom: str | None = None) -> int:
     """Index of an operator code, added when missing."""
     for i, code in enumerate(model.operatorCodes):
