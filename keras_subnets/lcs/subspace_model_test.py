@@ -277,3 +277,26 @@ def test_warmup_power_shapes_the_kept_fraction_of_the_model():
     assert lcs.SubspaceModel.from_config(model.get_config()).warmup_power == 3.0
     with pytest.raises(ValueError, match="warmup_power must be >= 1"):
         lcs.subspace(tiny_cnn(), kind="unstructured", warmup_power=0.5)
+
+
+def test_the_readme_recipe_trains_saves_and_exports(tmp_path):
+    """The README's recipe, every option together: fit, save/load, then export at α >= alpha_min."""
+    keras.utils.set_random_seed(5)
+    x, y = tiny_data(32)
+    model = lcs.subspace(tiny_cnn(), kind="unstructured", variant="point", norm="batch_per_level",
+                         alpha_bands="geometric", sampling="sandwich", alpha_min=0.1, inner_gradient=0.1,
+                         draw_spacing="geometric", warmup_power=3, freeze_order=True)
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", jit_compile=False)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert int(model.warmup_steps.numpy()) == 6  # 80 % of 8 steps
+    assert all(float(la.order_frozen.numpy()) == 1.0 for la in model.lcs_layers())
+    path = tmp_path / "recipe.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    config = restored.get_config()["lcs_training"]
+    assert (config["alpha_min"], config["warmup_power"], config["freeze_order"]) == (0.1, 3.0, True)
+    alphas = [0.1, 0.25, 0.5, 1.0]
+    exported = lcs.export_levels(restored, alphas, calibration_data=x)
+    assert exported.num_levels == 4
+    with pytest.raises(ValueError, match="below alpha_min = 0.1"):
+        lcs.export_levels(restored, [0.05, 1.0])
