@@ -22,5 +22,15 @@
 #define KS__FOLDED 0.0f
 #define KS__CHANNEL_DECL (void)0
 #define KS__INACTIVE 0.0f
+#define KS__ROW_STORE(a, cnt, y, stride)                                       \
+    do {                                                                       \
+        int32_t k_;                                                            \
+        for (k_ = 0; k_ < (cnt); ++k_) {                                       \
+            (y)[k_ * (stride)] = KS__ROW_EPI((a)[k_]);                         \
+        }                                                                      \
+    } while (0)
+#define KS__WSCALE(wv) (wv)
+#define KS__BORDER_INIT 0.0f
+#define KS__INTERIOR_INIT 0.0f
 
 #include "ks_dw_impl.inc"
