@@ -525,6 +525,58 @@ def test_geometry_against_numpy(lib, op, fmt, gi):
         np.testing.assert_allclose(yf, expf, rtol=1e-5, atol=1e-5, err_msg=f"level {k}")
 
 
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
+@pytest.mark.parametrize("act", [(-128, 127), (-90, 100)])
+def test_depthwise_requant_extremes(lib, fmt, act):
+    """Depthwise folds the multiplier's sign and left shift into its weights
+    and rounds with a saturating add; check both against TFLM on the whole
+    parameter range: every shift, small and negative multipliers, biases
+    near the int32 limits (accumulators that wrap and high multiplies that
+    saturate)."""
+    rng = np.random.default_rng(7)
+    kh, kw = 3, 3
+    n, H, Wd, C, m = 1, 5, 6, 4, 2
+    rows = C * m
+    geom = kb.ConvGeometry(kh, kw, 1, 1, 1, 1, 1, 1, depth_multiplier=m)
+    out_shape = (n, H, Wd, rows)
+    W8 = rng.integers(-127, 128, size=(rows, kh * kw)).astype(np.int8)
+    L = 3
+    nested8, fl = nested_masks.make_nested(fmt, W8, L, rng, in_channels=C, depth_multiplier=m)
+    lo, hi = act
+    for trial in range(12):
+        x8 = rng.integers(-128, 128, size=(n, H, Wd, C)).astype(np.int8)
+        in_off = int(rng.choice([-127, 0, 128, int(rng.integers(-127, 129))]))
+        out_off = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
+        kinds = rng.integers(0, 3, size=(L, rows))
+        mag = np.where(kinds == 0, rng.integers(2**30, 2**31, size=(L, rows)), rng.integers(1, 2**30, size=(L, rows)))
+        mag = np.where(kinds == 2, 2**31 - 1, mag)
+        mult = (rng.choice([-1, 1], size=(L, rows)) * mag.astype(np.int64)).astype(np.int32)
+        shift = rng.integers(-31, 31, size=(L, rows)).astype(np.int32)
+        if trial % 3 == 0:
+            shift = rng.integers(-24, 1, size=(L, rows)).astype(np.int32)
+        bias = rng.integers(-(2**31), 2**31, size=(L, rows), dtype=np.int64)
+        bias[:, ::2] = rng.choice([2**31 - 1 - 2**20, -(2**31), 2**31 - 1], size=(L, (rows + 1) // 2))
+        bias = bias.astype(np.int32)
+        q = kb.QuantParams(in_off, out_off, lo, hi, mult, shift, bias)
+        for k in range(L):
+            mask = fl <= k
+            acc = _ref_conv(x8, np.where(mask, W8, 0), geom, "depthwise_conv", out_shape, in_off).astype(np.int64)
+            exp = np.empty(out_shape, np.int64)
+            for o in range(rows):
+                m_ko = int(mult[k, o])
+                v = [_wrap32(int(a) + int(bias[k, o])) for a in acc[..., o].ravel()]
+                mq = [tflm_mbqm(a if m_ko > 0 else _wrap32(-a), abs(m_ko), int(shift[k, o])) for a in v]
+                # TFLM adds the output offset in int32 (it wraps next to
+                # INT32_MIN, so the kernels must too).
+                exp[..., o] = np.array([_wrap32(r + out_off) for r in mq]).reshape(acc.shape[:-1])
+            exp = np.clip(exp, lo, hi)
+            if fmt == "structured":
+                exp[..., int(nested8.out_width[k]) :] = out_off
+            status, y, _ = kb.conv(lib, "depthwise_conv", geom, nested8, k, q, x8, out_shape)
+            assert status == kb.KS_OK
+            np.testing.assert_array_equal(y, exp.astype(np.int8), err_msg=f"trial {trial} level {k}")
+
+
 def test_kernels_refuse_bad_arguments(lib):
     nested, W, _ = _sample("nested_csr", rows=4, cols=2 * 2 * 3)
     geom = kb.ConvGeometry(2, 2)

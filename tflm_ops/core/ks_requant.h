@@ -77,7 +77,9 @@ static inline int32_t ks__rq_scale(int32_t x, const ks__rq *r)
 static inline int8_t ks__rq_apply(int32_t x, const ks__rq *r, int32_t out_off, int32_t act_min,
                                   int32_t act_max)
 {
-    int32_t y = ks__rq_scale(x, r) + out_off;
+    /* Wraps like TFLM's int32 add (only reachable with shift 0 and an
+     * accumulator near INT32_MIN), without signed-overflow UB. */
+    int32_t y = (int32_t)((uint32_t)ks__rq_scale(x, r) + (uint32_t)out_off);
     y = y < act_min ? act_min : y;
     y = y > act_max ? act_max : y;
     return (int8_t)y;
