@@ -29,6 +29,8 @@
             (y)[k_ * (stride)] = KS__ROW_EPI((a)[k_]);                         \
         }                                                                      \
     } while (0)
+#define KS__IN_OFF_PARAM
+#define KS__IN_OFF_ARG
 #define KS__WSCALE(wv) (wv)
 #define KS__BORDER_INIT 0.0f
 #define KS__INTERIOR_INIT 0.0f

@@ -125,8 +125,12 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
 #define KS__WSCALE(wv) ((int32_t)((uint32_t)(int32_t)(wv) * sc_))
 #define KS__BORDER_INIT eb_
 #define KS__INTERIOR_INIT ((int32_t)((uint32_t)folded_ + (uint32_t)eb_))
-#define KS__MAC(acc, wv, xv) ((acc) = ks__wrap_add((acc), (wv) * ((int32_t)(xv) + in_off)))
-#define KS__MAC_NOOFF(acc, wv, xv) ((acc) = ks__wrap_add((acc), (wv) * (int32_t)(xv)))
+/* Products in uint32: prescaled weights can be any int32. */
+#define KS__MAC(acc, wv, xv)                                                   \
+    ((acc) = (int32_t)((uint32_t)(acc) + (uint32_t)(wv) * (uint32_t)((int32_t)(xv) + in_off)))
+#define KS__MAC_NOOFF(acc, wv, xv) ((acc) = (int32_t)((uint32_t)(acc) + (uint32_t)(wv) * (uint32_t)(int32_t)(xv)))
+#define KS__IN_OFF_PARAM , int32_t in_off
+#define KS__IN_OFF_ARG , in_off
 #define KS__FOLD_DECL uint32_t fs_ = 0
 #define KS__FOLD_ADD(wv) (fs_ += (uint32_t)(wv))
 #define KS__FOLD_END folded_ = (int32_t)((uint32_t)in_off * fs_)
