@@ -19,7 +19,6 @@
 #define KS__FOLD_DECL (void)0
 #define KS__FOLD_ADD(wv) (void)(wv)
 #define KS__FOLD_END (void)0
-#define KS__FOLDED 0.0f
 #define KS__CHANNEL_DECL (void)0
 #define KS__INACTIVE 0.0f
 #define KS__ROW_STORE(a, cnt, y, stride)                                       \

@@ -134,7 +134,6 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
 #define KS__FOLD_DECL uint32_t fs_ = 0
 #define KS__FOLD_ADD(wv) (fs_ += (uint32_t)(wv))
 #define KS__FOLD_END folded_ = (int32_t)((uint32_t)in_off * fs_)
-#define KS__FOLDED folded_
 #define KS__CHANNEL_DECL int32_t folded_ = 0
 #define KS__INACTIVE ((int8_t)out_off)
 
