@@ -209,20 +209,6 @@ def wrong_index_type(model, sg, ops):
     tensor.type = fb.TensorType.INT8
 
 
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (truncate_level_table, r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\).*level table 30"),
-        (corrupt_pointers, r"KS_CONV_2D: weights violate docs/format.md \(KS_ERR_FORMAT\)"),
-        (wrong_index_type, r"KS_CONV_2D: indices \(input 3\) is int8, expected uint8"),
-    ],
-)
-def test_bad_tensors_are_refused_at_allocation(edit, message, files):
-    blob = edited(files["unstructured", "float32"], edit)
-    with pytest.raises(RuntimeError, match=message):
-        tflm.make_interpreter(blob)
-
-
 def test_version_2_table_layouts(files):
     """Shifts are int8, pointers uint16 below 65536 entries; tables [rows] when shared (the logits:
     no BatchNorm), else [L, rows], or for structured layers only each level's active rows (prefix)."""
@@ -277,18 +263,22 @@ def shift_out_of_range(model, sg, ops):
 
 
 @pytest.mark.parametrize(
-    ("edit", "message"),
+    ("quantize", "edit", "message"),
     [
-        (retype_tensor(7, "KS_CONV_2D", np.int32), r"KS_CONV_2D: shift \(input 7\) is int32, expected int8"),
-        (retype_tensor(4, "KS_CONV_2D", np.int32),
+        ("float32", truncate_level_table,
+         r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\).*level table 30"),
+        ("float32", corrupt_pointers, r"KS_CONV_2D: weights violate docs/format.md \(KS_ERR_FORMAT\)"),
+        ("float32", wrong_index_type, r"KS_CONV_2D: indices \(input 3\) is int8, expected uint8"),
+        ("int8", retype_tensor(7, "KS_CONV_2D", np.int32), r"KS_CONV_2D: shift \(input 7\) is int32, expected int8"),
+        ("int8", retype_tensor(4, "KS_CONV_2D", np.int32),
          r"KS_CONV_2D: level table \(input 4\) is int32, expected uint16"),
-        (share_one_table, r"KS_CONV_2D: tables \(layout 1\) must have 24 entries "
-                          r"\(bias 8, scale/multiplier 24, shift 24\)"),
-        (shift_out_of_range, r"KS_DEPTHWISE_CONV_2D: requantization tables are invalid \(KS_ERR_ARG\)"),
+        ("int8", share_one_table, r"KS_CONV_2D: tables \(layout 1\) must have 24 entries "
+                                  r"\(bias 8, scale/multiplier 24, shift 24\)"),
+        ("int8", shift_out_of_range, r"KS_DEPTHWISE_CONV_2D: requantization tables are invalid \(KS_ERR_ARG\)"),
     ],
 )
-def test_bad_version_2_tables_are_refused_at_allocation(edit, message, files):
-    blob = edited(files["unstructured", "int8"], edit)
+def test_bad_tensors_are_refused_at_allocation(quantize, edit, message, files):
+    blob = edited(files["unstructured", quantize], edit)
     with pytest.raises(RuntimeError, match=message):
         tflm.make_interpreter(blob)
 
