@@ -124,14 +124,14 @@ def main(argv):
         keras.utils.set_random_seed(FLAGS.seed)
         start = time.time()
         # The 'lcs' columns are the paper's recipe; the sandwich flags shape only ours.
-        ours = {} if sampling != "sandwich" else dict(
-            alpha_min=FLAGS.alpha_min, sandwich=FLAGS.sandwich, stratified_draws=stratified,
-            warmup_power=FLAGS.warmup_power, warmup_fraction=FLAGS.warmup_fraction)
-        ours["seed"] = 1337 + FLAGS.seed
+        options = {"seed": 1337 + FLAGS.seed}
+        if sampling == "sandwich":
+            options.update(alpha_min=FLAGS.alpha_min, sandwich=FLAGS.sandwich, stratified_draws=stratified,
+                           warmup_power=FLAGS.warmup_power, warmup_fraction=FLAGS.warmup_fraction)
         model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
                              sampling=sampling, alpha_bands=FLAGS.alpha_bands, alpha_bins=FLAGS.alpha_bins,
                              inner_gradient=routing,
-                             draw_spacing=spacing, freeze_order=freeze, **ours)
+                             draw_spacing=spacing, freeze_order=freeze, **options)
         compile_(model)
         fit(model)
         lcs.recalibrate_batch_norm(model, x_train)

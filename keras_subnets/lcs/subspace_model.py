@@ -60,8 +60,8 @@ class SubspaceModel(keras.Model):
         *args: ``inputs`` and ``outputs`` as for `keras.Model`.
         alpha_min: smallest α drawn for ``unstructured``/``bits`` (the
             paper's 0.025). With the sandwich, set it to the most compressed
-            α you will deploy: every step then trains that network (4–6
-            points at α = 0.1 on Fashion-MNIST, docs/benchmarks.md).
+            α you will deploy: every step then trains that network (+5.9
+            points at α = 0.1 in docs/benchmarks.md's mini study).
         sandwich: uniform draws per step besides the two endpoints
             (``structured``, or any kind with ``sampling="sandwich"``).
         sampling: ``"lcs"`` (the paper: one α per step for
