@@ -1,0 +1,78 @@
+/*
+ * keras-subnets dense int8 kernels: the densest level of every KS_* operator.
+ *
+ * A level with every weight (the densest level of a sparse format, or a
+ * structured level at full width) is a plain dense layer, so it runs here,
+ * on weights stored exactly as TFLite stores them, at the speed of the
+ * dense kernels the firmware already has:
+ *   - built with -DKS_CMSIS_NN (a TFLM built with OPTIMIZED_KERNEL_DIR=cmsis_nn
+ *     puts CMSIS-NN's headers on the include path), these call CMSIS-NN's
+ *     arm_fully_connected_per_channel_s8 / arm_convolve_wrapper_s8 /
+ *     arm_depthwise_conv_wrapper_s8, the kernels TFLM's own cmsis_nn
+ *     operators call for the plain model;
+ *   - otherwise portable C, bit-exact with TFLM's reference_integer_ops.
+ *
+ * Weight layouts (TFLite's):
+ *   fully connected [rows][cols]                  (rows = output units)
+ *   conv            [out.c][kernel_h][kernel_w][in.c]   (OHWI)
+ *   depthwise       [kernel_h][kernel_w][out.c]         (out.c = in.c * mult)
+ * Requantization per output channel, as ks_quant_params (docs/format.md
+ * §5.2) but with int32 shifts (CMSIS-NN's cmsis_nn_per_channel_quant_params
+ * takes int32 arrays); a negative multiplier is allowed and means what it
+ * means in §5.2.
+ *
+ * Scratch: a caller buffer of *_get_buffer_size() bytes, 4-byte aligned
+ * (NULL when the size is 0).  No heap.
+ */
+#ifndef KS_DENSE_H
+#define KS_DENSE_H
+
+#include <stdint.h>
+
+#include "ks_ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ks_dense_quant {
+    int32_t input_offset;  /* -input_zero_point, in [-127, 128] */
+    int32_t output_offset; /* output_zero_point, in [-128, 127] */
+    int32_t act_min;       /* in [-128, 127], act_min <= act_max */
+    int32_t act_max;
+    const int32_t *bias;       /* [rows], may be NULL */
+    const int32_t *multiplier; /* [rows], != 0 and != INT32_MIN */
+    const int32_t *shift;      /* [rows], in [-31, 30] */
+} ks_dense_quant;
+
+int32_t ks_dense_fully_connected_s8_get_buffer_size(int32_t rows,
+                                                    int32_t cols);
+/* input [batches][cols], output [batches][rows]. */
+ks_status ks_dense_fully_connected_s8(const int8_t *weights, int32_t rows,
+                                      int32_t cols, const ks_dense_quant *q,
+                                      int32_t batches, const int8_t *input,
+                                      int8_t *output, void *scratch);
+
+int32_t ks_dense_conv_s8_get_buffer_size(const ks_conv_params *cp,
+                                         const ks_dims *in,
+                                         const ks_dims *out);
+ks_status ks_dense_conv_s8(const ks_conv_params *cp, const int8_t *weights,
+                           const ks_dense_quant *q, const ks_dims *in,
+                           const int8_t *input, const ks_dims *out,
+                           int8_t *output, void *scratch);
+
+int32_t ks_dense_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp,
+                                                   const ks_dims *in,
+                                                   const ks_dims *out);
+ks_status ks_dense_depthwise_conv_s8(const ks_conv_params *cp,
+                                     const int8_t *weights,
+                                     const ks_dense_quant *q,
+                                     const ks_dims *in, const int8_t *input,
+                                     const ks_dims *out, int8_t *output,
+                                     void *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KS_DENSE_H */
