@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from keras_subnets.convert.pooling import as_average_pool
 from keras_subnets.layers import (
     SubnetBatchNormalization,
     SubnetConv2D,
@@ -107,12 +108,15 @@ def fold_plan(model: keras.Model) -> list[FoldedLayer]:
     return plan
 
 
-def _level_clone(model: keras.Model, level: int, suffix: str, resize, layer_weights) -> keras.Model:
+def _level_clone(model: keras.Model, level: int, suffix: str, resize, layer_weights,
+                 average_pool: bool = True) -> keras.Model:
     """Clones ``model`` into plain Keras layers carrying ``level``'s weights.
 
     Args:
         resize: ``(subnet layer, config) -> None`` may shrink a layer's config.
         layer_weights: ``(old subnet weight layer, level) -> [kernel, (bias)]``.
+        average_pool: global average pooling becomes an average pool over the
+            whole map (`keras_subnets.convert.pooling`).
     """
     count = model.num_levels if hasattr(model, "num_levels") else None
     if count is not None and not 0 <= level < count:
@@ -123,7 +127,7 @@ def _level_clone(model: keras.Model, level: int, suffix: str, resize, layer_weig
         plain_cls = _PLAIN.get(type(layer))
         config = layer.get_config()
         if plain_cls is None:
-            new = layer.__class__.from_config(config)
+            new = (average_pool and as_average_pool(layer)) or layer.__class__.from_config(config)
         else:
             resize(layer, config)
             for key in _SUBNET_KEYS:
@@ -153,12 +157,20 @@ def _level_clone(model: keras.Model, level: int, suffix: str, resize, layer_weig
     return cloned
 
 
-def plain_model(model: keras.Model, level: int) -> keras.Model:
+def plain_model(model: keras.Model, level: int, average_pool: bool = True) -> keras.Model:
     """A standard Keras model computing ``model`` at ``level``.
 
     Sub-network layers become their Keras parents with the level's masked
     weights and BatchNorm row; the result converts with TensorFlow's TFLite
     converter and is the float reference for that level.
+
+    Args:
+        model: a sub-network model.
+        level: the level to build.
+        average_pool: replace ``GlobalAveragePooling2D`` by an average pool
+            over the whole map, which TFLite converts to ``AVERAGE_POOL_2D``
+            (fast on TFLite Micro) instead of ``MEAN`` (slow in int8); the
+            same function, see `keras_subnets.convert.pooling`.
     """
     def masked(old, level):
         weights = [_np(old.kernel) * old.level_masks()[level]]
@@ -166,7 +178,7 @@ def plain_model(model: keras.Model, level: int) -> keras.Model:
             weights.append(_np(old.bias) * (_np(old.unit_level) <= level))
         return weights
 
-    return _level_clone(model, level, "", lambda layer, config: None, masked)
+    return _level_clone(model, level, "", lambda layer, config: None, masked, average_pool)
 
 
 def sliced_model(model: keras.Model, level: int) -> keras.Model:
