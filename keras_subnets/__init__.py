@@ -20,6 +20,21 @@ from keras_subnets.selection import get_level, level, num_levels, set_level
 
 __version__ = "0.1.0"
 
+# Sub-packages that import TensorFlow's converter load on first use, so that
+# `import keras_subnets` stays light on the JAX and PyTorch backends.
+_LAZY_SUBMODULES = ("convert",)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f"keras_subnets.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'keras_subnets' has no attribute {name!r}")
+
+
 __all__ = [
     "MaskScheduler",
     "RecalibrateBatchNorm",
@@ -29,6 +44,7 @@ __all__ = [
     "SubnetDepthwiseConv2D",
     "SubnetModel",
     "callbacks",
+    "convert",
     "datasets",
     "evaluate_levels",
     "format_table",
