@@ -165,6 +165,12 @@ def nest(
         return new
 
     cloned = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    if not any(isinstance(new, SubnetLayerMixin) for _, new in pairs):
+        chosen = "" if selected is None else f" among layers={sorted(selected)}"
+        raise ValueError(
+            f"model '{model.name}' has no layer to nest{chosen}: nest() gives sub-networks to "
+            "Dense, Conv2D and DepthwiseConv2D layers, and found none"
+        )
     for old, new in pairs:
         if isinstance(new, SubnetBatchNormalization):
             new.load_dense(

@@ -145,6 +145,10 @@ def test_bad_arguments():
         ks.nest(keras.Sequential([keras.layers.Dense(2)]), LEVELS)
     with pytest.raises(ValueError, match="already a sub-network"):
         ks.nest(ks.nest(_cnn(), LEVELS), LEVELS)
+    inputs = keras.Input((4, 4, 1))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(inputs))
+    with pytest.raises(ValueError, match="'weightless' has no layer to nest"):
+        ks.nest(keras.Model(inputs, pooled, name="weightless"), LEVELS)
 
 
 def test_sliced_model_of_a_structured_level_is_smaller_and_equal():

@@ -33,8 +33,10 @@ class PolynomialDecay:
         power: float = 3,
         frequency: int = 100,
     ):
-        if not 0.0 <= initial_sparsity < 1.0 or not 0.0 <= final_sparsity < 1.0:
-            raise ValueError("sparsities must lie in [0, 1)")
+        for name, value in (("initial_sparsity", initial_sparsity),
+                            ("final_sparsity", final_sparsity)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must lie in [0, 1), got {value}")
         if begin_step < 0 or end_step <= begin_step or frequency <= 0:
             raise ValueError(
                 f"need 0 <= begin_step < end_step and frequency > 0, got begin_step="

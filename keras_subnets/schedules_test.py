@@ -20,8 +20,10 @@ def test_polynomial_decay_values_and_update_steps():
 
 
 def test_bad_schedules_are_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="final_sparsity must lie in"):
         schedules.PolynomialDecay(0.0, 1.0, 0, 10)
+    with pytest.raises(ValueError, match="initial_sparsity must lie in .* got 1.2"):
+        schedules.PolynomialDecay(1.2, 0.5, 0, 10)
     with pytest.raises(ValueError):
         schedules.PolynomialDecay(0.0, 0.5, 10, 10)
     with pytest.raises(ValueError):

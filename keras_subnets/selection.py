@@ -42,9 +42,16 @@ def set_level(model: keras.Model, level: int) -> None:
     densest level, like Python lists.
 
     Raises:
-        ValueError: if the model has no such level.
+        ValueError: if the model has no such level or ``level`` is not a
+            whole number.
     """
     count = num_levels(model)
+    # int(1.5) would silently pick level 1: only whole numbers name a level.
+    if isinstance(level, bool) or not float(level).is_integer():
+        raise ValueError(
+            f"model '{model.name}': a level is a whole number in 0..{count - 1} "
+            f"(or negative from the densest), got {level!r}"
+        )
     index = int(level)
     if index < 0:
         index += count

@@ -37,6 +37,10 @@ def test_errors_name_the_model_and_level():
     model = _model()
     with pytest.raises(ValueError, match="levels 0..1; got level 2"):
         ks.set_level(model, 2)
+    with pytest.raises(ValueError, match="whole number .* got 1.5"):
+        ks.set_level(model, 1.5)
+    ks.set_level(model, 1.0)
+    assert ks.get_level(model) == 1
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="no sub-network layer"):
         ks.set_level(plain, 0)

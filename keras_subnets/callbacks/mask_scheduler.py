@@ -27,6 +27,12 @@ class MaskScheduler(keras.callbacks.Callback):
 
     def __init__(self, schedule, verbose: int = 0):
         super().__init__()
+        if not callable(schedule):
+            raise TypeError(
+                f"MaskScheduler needs a sparsity schedule such as "
+                f"keras_subnets.schedules.ConstantSparsity({schedule!r}, begin_step=0) "
+                f"or PolynomialDecay(...), got {type(schedule).__name__} {schedule!r}"
+            )
         self.schedule = schedule
         self.verbose = verbose
         self._step = 0

@@ -77,6 +77,11 @@ def test_scheduler_needs_a_subnet_model():
                   callbacks=[ks.MaskScheduler(ks.schedules.ConstantSparsity(0.5, 0))])
 
 
+def test_a_bare_number_is_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"ConstantSparsity\(0.9, begin_step=0\)"):
+        ks.MaskScheduler(0.9)
+
+
 def test_tfmot_schedule_objects_are_accepted():
     script = textwrap.dedent("""
         import os
