@@ -11,6 +11,7 @@
  * Lane conventions follow the instructions: sxtb16(x) = {b0, b2},
  * sxtb16_ror8(x) = {b1, b3}, sxtab16(a, x) = {a.lo + b0, a.hi + b2},
  * smlad(x, y, acc) = acc + x.lo*y.lo + x.hi*y.hi,
+ * smlabb / smlatt(x, y, acc) = acc + x.lo*y.lo / acc + x.hi*y.hi,
  * smmlar(x, y, acc) = acc + (x*y + 2^31) >> 32 (64-bit product).
  */
 #ifndef KS_DSP_H
@@ -60,6 +61,15 @@ static inline int32_t ks__smlad(uint32_t x, uint32_t y, int32_t acc)
     const uint32_t s = (uint32_t)acc + (uint32_t)(ks__lo(x) * ks__lo(y)) + (uint32_t)(ks__hi(x) * ks__hi(y));
     return (int32_t)s;
 }
+/* SMLABB / SMLATT: acc + bottom*bottom / top*top halfword products. */
+static inline int32_t ks__smlabb(uint32_t x, uint32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(ks__lo(x) * ks__lo(y)));
+}
+static inline int32_t ks__smlatt(uint32_t x, uint32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(ks__hi(x) * ks__hi(y)));
+}
 /* SMMLAR: (acc * 2^32 + x * y + 2^31) >> 32, low 32 bits. */
 static inline int32_t ks__smmlar(int32_t x, int32_t y, int32_t acc)
 {
@@ -97,6 +107,14 @@ static inline uint32_t ks__sxtab16_ror8(uint32_t a, uint32_t x)
 static inline int32_t ks__smlad(uint32_t x, uint32_t y, int32_t acc)
 {
     return __smlad((int32_t)x, (int32_t)y, acc);
+}
+static inline int32_t ks__smlabb(uint32_t x, uint32_t y, int32_t acc)
+{
+    return __smlabb((int32_t)x, (int32_t)y, acc);
+}
+static inline int32_t ks__smlatt(uint32_t x, uint32_t y, int32_t acc)
+{
+    return __smlatt((int32_t)x, (int32_t)y, acc);
 }
 static inline int32_t ks__smmlar(int32_t x, int32_t y, int32_t acc)
 {

@@ -23,6 +23,10 @@
  *
  * Scratch: a caller buffer of *_get_buffer_size() bytes, 4-byte aligned
  * (NULL when the size is 0).  No heap.
+ *
+ * Trust model as ks_ops.h: ks_dense_validate_quant() checks the per-channel
+ * tables once (at Prepare); the kernels check only O(1) arguments per call.
+ * Accumulators wrap modulo 2^32 like TFLM's int32 sums.
  */
 #ifndef KS_DENSE_H
 #define KS_DENSE_H
@@ -41,9 +45,13 @@ typedef struct ks_dense_quant {
     int32_t act_min;       /* in [-128, 127], act_min <= act_max */
     int32_t act_max;
     const int32_t *bias;       /* [rows], may be NULL */
-    const int32_t *multiplier; /* [rows], != 0 and != INT32_MIN */
+    const int32_t *multiplier; /* [rows], != INT32_MIN */
     const int32_t *shift;      /* [rows], in [-31, 30] */
 } ks_dense_quant;
+
+/* KS_OK when the offsets and activation bounds are in range and every one
+ * of the `rows` multipliers is != INT32_MIN and shift in [-31, 30]. */
+ks_status ks_dense_validate_quant(const ks_dense_quant *q, int32_t rows);
 
 int32_t ks_dense_fully_connected_s8_get_buffer_size(int32_t rows,
                                                     int32_t cols);
