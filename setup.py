@@ -34,6 +34,9 @@ setup(
             "nbclient>=0.10",
             "nbformat>=5.10",
             "ipykernel>=6.29",
+            # The other Keras backends, for the backend tests (CPU builds).
+            "jax[cpu]==0.10.2",
+            "torch==2.13.0",
             # Baselines for benchmarks only; never imported by the library.
             "tf-keras==2.21.0",
             "tensorflow-model-optimization==0.8.1",

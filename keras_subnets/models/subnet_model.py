@@ -116,7 +116,7 @@ class SubnetModel(keras.Model):
         # The mask schedule's step lives in the model so that .keras files and
         # checkpoints carry it and a resumed fit continues the schedule.
         self.schedule_step = self.add_weight(
-            name="schedule_step", shape=(), initializer="zeros", dtype="int64",
+            name="schedule_step", shape=(), initializer="zeros", dtype="int32",
             trainable=False,
         )
 
@@ -124,24 +124,46 @@ class SubnetModel(keras.Model):
     def num_levels(self) -> int:
         return len(self.levels)
 
-    # Per-level losses exist only in training steps; evaluate() must return
-    # the same list as for a plain model, so the trackers join `metrics` only
-    # while a training step is being traced.
+    # Per-level losses exist only while fit() trains; evaluate() (also the
+    # validation pass inside fit) must return the same list as for a plain
+    # model. The JAX trainer collects its metric state from `metrics` before
+    # the step runs, so membership follows fit/evaluate calls, not tracing.
     @property
     def metrics(self):
         found = super().metrics
-        if getattr(self, "_tracing_train_steps", 0):
-            return found + list(self.level_loss_trackers)
-        return [m for m in found if m not in getattr(self, "level_loss_trackers", ())]
+        trackers = list(getattr(self, "level_loss_trackers", ()))
+        plain = [m for m in found if m not in trackers]
+        if getattr(self, "_fitting", 0) and not getattr(self, "_evaluating", 0):
+            return plain + trackers
+        return plain
 
-    def train_step(self, data):
-        # A count, not a flag: MirroredStrategy traces one step per replica in
-        # interleaved threads.
-        self._tracing_train_steps = getattr(self, "_tracing_train_steps", 0) + 1
+    def fit(self, *args, **kwargs):
+        self._fitting = getattr(self, "_fitting", 0) + 1
         try:
-            return super().train_step(data)
+            return super().fit(*args, **kwargs)
         finally:
-            self._tracing_train_steps -= 1
+            self._fitting -= 1
+
+    def train_on_batch(self, *args, **kwargs):
+        self._fitting = getattr(self, "_fitting", 0) + 1
+        try:
+            return super().train_on_batch(*args, **kwargs)
+        finally:
+            self._fitting -= 1
+
+    def evaluate(self, *args, **kwargs):
+        self._evaluating = getattr(self, "_evaluating", 0) + 1
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            self._evaluating -= 1
+
+    def test_on_batch(self, *args, **kwargs):
+        self._evaluating = getattr(self, "_evaluating", 0) + 1
+        try:
+            return super().test_on_batch(*args, **kwargs)
+        finally:
+            self._evaluating -= 1
 
     def reset_metrics(self):
         super().reset_metrics()
