@@ -36,11 +36,13 @@ def run(out: str) -> None:
                                         np.zeros(3, "float32")])
     model = ks.nest(base, [0.6, 0.3, 0.0], inner_gradient=0.5)
     model.compile(keras.optimizers.SGD(0.05),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
     xs = rng.normal(size=(48, 6, 6, 2)).astype("float32")
     ys = rng.integers(0, 3, 48)
     schedule = ks.schedules.PolynomialDecay(0.0, 0.6, begin_step=0, end_step=4, frequency=2)
     history = model.fit(xs, ys, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                        validation_data=(xs[:16], ys[:16]),
                         callbacks=[ks.MaskScheduler(schedule)])
     result = {f"weight_{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
     for key, values in history.history.items():

@@ -42,6 +42,8 @@ def _check_one_backend(run: dict) -> None:
     for k in range(len(weights)):
         np.testing.assert_array_equal(run[f"reloaded_{k}"], run[f"predict_{k}"])
     assert not np.allclose(run["predict_0"], run[f"predict_{len(weights) - 1}"])
+    for k in range(len(weights)):
+        assert f"log_val_level_{k}_accuracy" in run
 
 
 def test_tensorflow_run_is_self_consistent(tensorflow_run):

@@ -50,6 +50,12 @@ class SubnetModel(keras.Model):
             dense in every level (e.g. depthwise layers left out of
             ``nest(layers=...)``): ``1`` (default) lets every level train
             them; smaller values tune them for the sparsest level.
+        validate_levels: with ``fit(validation_data=...)``, also evaluate
+            every level on the validation data at each epoch's end and log
+            ``val_level_<k>_loss`` and ``val_level_<k>_<metric>`` for every
+            compiled metric, so that callbacks (``EarlyStopping``,
+            ``ModelCheckpoint(save_best_only=True)``, ...) can monitor any
+            level. Costs one validation pass per level.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -64,6 +70,7 @@ class SubnetModel(keras.Model):
         from_logits: bool | None = None,
         inner_gradient: float = 1.0,
         shared_gradient: float = 1.0,
+        validate_levels: bool = True,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -109,6 +116,7 @@ class SubnetModel(keras.Model):
         if not 0.0 <= float(shared_gradient) <= 1.0:
             raise ValueError(f"model '{self.name}': shared_gradient must lie in [0, 1], got {shared_gradient}")
         self.shared_gradient = float(shared_gradient)
+        self.validate_levels = bool(validate_levels)
         self.level_loss_trackers = [
             keras.metrics.Mean(name=f"level_{k}_loss") for k in range(len(self.levels))
         ]
@@ -154,9 +162,26 @@ class SubnetModel(keras.Model):
     def evaluate(self, *args, **kwargs):
         self._evaluating = getattr(self, "_evaluating", 0) + 1
         try:
-            return super().evaluate(*args, **kwargs)
+            logs = super().evaluate(*args, **kwargs)
+            # fit's validation pass: the only evaluate call with the cached
+            # validation set and a dict result; fit prefixes the keys "val_".
+            if (self.validate_levels and getattr(self, "_fitting", 0)
+                    and kwargs.get("_use_cached_eval_dataset") and kwargs.get("return_dict")):
+                logs = {**logs, **self._evaluate_every_level(kwargs)}
+            return logs
         finally:
             self._evaluating -= 1
+
+    def _evaluate_every_level(self, fit_kwargs: dict) -> dict:
+        from keras_subnets.selection import level
+
+        kwargs = {**fit_kwargs, "callbacks": None, "verbose": 0}
+        found = {}
+        for k in range(self.num_levels):
+            with level(self, k):
+                for name, value in super().evaluate(**kwargs).items():
+                    found[f"level_{k}_{name}"] = value
+        return found
 
     def test_on_batch(self, *args, **kwargs):
         self._evaluating = getattr(self, "_evaluating", 0) + 1
@@ -249,6 +274,7 @@ class SubnetModel(keras.Model):
             "from_logits": self.from_logits,
             "inner_gradient": self.inner_gradient,
             "shared_gradient": self.shared_gradient,
+            "validate_levels": self.validate_levels,
         }
         return config
 

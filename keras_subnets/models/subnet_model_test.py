@@ -55,6 +55,34 @@ def test_fit_never_moves_weights_outside_every_level_and_reports_each_level():
         assert np.any(new[~outside] != old[~outside])
 
 
+def test_validation_logs_every_level_and_callbacks_can_monitor_one():
+    model = _mlp()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    x, y = _data()
+    xv, yv = _data(32, seed=1)
+    ks.set_level(model, 1)  # the active level must survive the per-level passes
+    stop = keras.callbacks.EarlyStopping(monitor="val_level_0_accuracy", patience=0, mode="max")
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, validation_data=(xv, yv),
+                        callbacks=[stop]).history
+    assert ks.get_level(model) == 1
+    keys = {f"val_level_{k}_{m}" for k in range(3) for m in ("loss", "accuracy")}
+    assert keys <= set(history)
+    assert "val_level_0_loss" in history and "level_0_accuracy" not in history
+    # The last epoch's logged values are what evaluate() gives at each level now.
+    for k in range(3):
+        with ks.level(model, k):
+            found = model.evaluate(xv, yv, verbose=0, return_dict=True)
+        assert found.keys() == {"loss", "accuracy"}
+        assert history[f"val_level_{k}_loss"][-1] == pytest.approx(found["loss"], rel=1e-5)
+        assert history[f"val_level_{k}_accuracy"][-1] == pytest.approx(found["accuracy"])
+    assert history["val_loss"][-1] == pytest.approx(history["val_level_1_loss"][-1], rel=1e-5)
+    quiet = _mlp(validate_levels=False)
+    quiet.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    logged = quiet.fit(x, y, epochs=1, verbose=0, validation_data=(xv, yv)).history
+    assert not any(key.startswith("val_level_") for key in logged)
+
+
 def test_each_level_loss_routes_gradients_only_into_its_mask():
     model = _mlp()
     x, y = _data()
