@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import ops
 
 # Keras' own helper that undoes the per-replica loss scaling of
@@ -262,6 +263,34 @@ class SubnetModel(keras.Model):
             total = total + w_k * self._level_loss(x, y, y_k, teacher, sample_weight, k)
             weight_sum = weight_sum + w_k
         return total / weight_sum
+
+    def summary(self, *args, print_fn=None, **kwargs) -> None:
+        """Keras' summary, then what each level keeps.
+
+        Keras counts every variable as a parameter, including the int32
+        tables that say at which level each weight joins; the extra lines
+        separate those from the weights and give each level's size and cost.
+        """
+        super().summary(*args, print_fn=print_fn, **kwargs)
+        from keras_subnets.evaluation import level_costs
+
+        emit = print_fn or print
+        tables = [v for v in self.non_trainable_weights
+                  if "int" in str(v.dtype) and v.name != "schedule_step"]
+        entries = sum(int(np.prod(v.shape)) for v in tables)
+        weights = sum(int(np.prod(v.shape)) for v in self.trainable_weights)
+        lines = [
+            f"Of the non-trainable params, {entries:,} are int32 level state (the level "
+            f"at which each weight or unit joins, the active level), not weights.",
+            f"Levels: {self.num_levels} (sparsest first); {weights:,} trainable weights in all.",
+            f"{'level':>5}  {'target':>6}  {'non-zeros':>10}  {'sparsity':>8}  {'MACs':>12}",
+        ]
+        for k, target in enumerate(self.levels):
+            cost = level_costs(self, k)
+            lines.append(f"{k:>5}  {target:>6.2f}  {cost['nonzeros']:>10,}  "
+                         f"{cost['sparsity']:>8.3f}  {cost['macs']:>12,}")
+        for line in lines:
+            emit(line)
 
     def get_config(self) -> dict:
         config = super().get_config()

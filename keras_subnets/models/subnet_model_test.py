@@ -83,6 +83,21 @@ def test_validation_logs_every_level_and_callbacks_can_monitor_one():
     assert not any(key.startswith("val_level_") for key in logged)
 
 
+def test_summary_separates_level_tables_from_weights_and_lists_levels():
+    model = _mlp()
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    text = "\n".join(lines)
+    # 12*16 + 16*4 kernel entries + 16 + 4 unit entries + 2 active levels.
+    assert "Of the non-trainable params, 278 are int32 level state" in text
+    assert "276 trainable weights" in text
+    rows = [line.split() for line in lines[-3:]]
+    for k, row in enumerate(rows):
+        cost = ks.level_costs(model, k)
+        assert row[0] == str(k) and row[2] == f"{cost['nonzeros']:,}" and row[4] == f"{cost['macs']:,}"
+    assert rows[0][2] != rows[2][2]
+
+
 def test_each_level_loss_routes_gradients_only_into_its_mask():
     model = _mlp()
     x, y = _data()
