@@ -314,4 +314,6 @@ class SubnetModel(keras.Model):
         config = dict(config)
         training = config.pop("subnet_training", {})
         plain = functional_from_config(keras.Model, config, custom_objects=custom_objects)
-        return cls(inputs=plain.inputs, outputs=plain.outputs, name=plain.name, **training)
+        # The input and output structures as saved: a lone tensor stays a tensor,
+        # so an exported serve() takes the same arguments as the original model.
+        return cls(inputs=plain.input, outputs=plain.output, name=plain.name, **training)

@@ -241,6 +241,23 @@ def test_save_and_load_round_trip_every_variable_and_option(tmp_path):
     np.testing.assert_array_equal(loaded.predict(xs, verbose=0), model.predict(xs, verbose=0))
 
 
+def test_reloaded_model_keeps_its_input_structure_for_export(tmp_path):
+    model = _mlp()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert not isinstance(loaded.input, list)
+    loaded.export(tmp_path / "saved", verbose=False)
+    x, _ = _data(4)
+    restored = tf.saved_model.load(str(tmp_path / "saved"))  # holds the variables serve() reads
+    served = restored.serve(x)
+    np.testing.assert_allclose(served.numpy(), model.predict(x, verbose=0), rtol=1e-6)
+    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+    joined = keras.layers.Concatenate()([a, b])
+    two = ks.SubnetModel([a, b], ks.SubnetDense(2, levels=LEVELS)(joined))
+    two.save(tmp_path / "two.keras")
+    assert isinstance(keras.models.load_model(tmp_path / "two.keras").input, list)
+
+
 def test_mirrored_strategy_matches_single_device_training(tmp_path):
     # Logical devices must be configured before TensorFlow starts: own process.
     script = textwrap.dedent("""
