@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -40,8 +42,31 @@ def assert_gradient_routing(layer, x: np.ndarray) -> None:
         assert np.any(grad[masks[k]] != 0.0), f"level {k}: no gradient inside its mask"
 
 
-def assert_config_round_trip(layer) -> None:
+def _own_arguments(cls) -> set[str]:
+    """Constructor arguments ``cls`` adds to the Keras layer it extends."""
+    base = next(c for c in cls.__mro__[1:] if c.__module__.startswith("keras."))
+    named = {inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY}
+
+    def names(c):
+        return {p.name for p in inspect.signature(c.__init__).parameters.values()
+                if p.kind in named and p.name != "self"}
+
+    return names(cls) - names(base)
+
+
+def assert_config_round_trip(layer, **expected) -> None:
+    """``get_config`` holds every argument of ours and ``from_config`` restores it.
+
+    A key missing from ``get_config`` would be missing from the clone's config
+    too, so comparing the two configs alone cannot catch it: every argument
+    the class adds to its Keras base must be a key, and ``expected`` (the
+    non-default values the layer was built with) must come back unchanged.
+    """
     config = layer.get_config()
+    missing = _own_arguments(type(layer)) - config.keys()
+    assert not missing, f"{type(layer).__name__}.get_config() drops {sorted(missing)}"
+    for name, value in expected.items():
+        assert config[name] == value, f"get_config()['{name}'] is {config[name]!r}, built with {value!r}"
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
 

@@ -55,6 +55,7 @@ def test_load_dense_copies_into_every_level_and_config_round_trips():
     layer.load_dense(np.full(3, 2.0), np.full(3, -1.0), np.full(3, 0.5), np.full(3, 4.0))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.gamma), np.full((2, 3), 2.0))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.moving_variance), np.full((2, 3), 4.0))
-    testing.assert_config_round_trip(layer)
+    testing.assert_config_round_trip(layer, levels=[0.5, 0.0])
+    testing.assert_config_round_trip(_layer(shared_affine=True), shared_affine=True)
     with pytest.raises(ValueError, match="renorm"):
         SubnetBatchNormalization(levels=[0.0], renorm=True)

@@ -37,7 +37,9 @@ def test_macs_use_output_positions():
 
 
 def test_config_round_trip_and_unsupported_options():
-    testing.assert_config_round_trip(SubnetConv2D(3, 3, levels=LEVELS, mask_kind="block"))
+    testing.assert_config_round_trip(
+        SubnetConv2D(3, 3, levels=LEVELS, mask_kind="block", keep_row_max=False),
+        levels=LEVELS, mask_kind="block", keep_row_max=False)
     with pytest.raises(ValueError, match="channels_last"):
         SubnetConv2D(3, 3, levels=LEVELS, data_format="channels_first")
     with pytest.raises(ValueError, match="grouped"):

@@ -36,7 +36,12 @@ def test_gradient_routing():
 
 
 def test_config_round_trip_and_bad_arguments():
-    testing.assert_config_round_trip(SubnetDense(3, levels=LEVELS, mask_kind="row"))
+    testing.assert_config_round_trip(
+        SubnetDense(3, levels=LEVELS, mask_kind="row", keep_row_max=False),
+        levels=LEVELS, mask_kind="row", keep_row_max=False)
+    testing.assert_config_round_trip(
+        SubnetDense(3, levels=LEVELS, mask_kind="structured", level_widths=[1, 2, 3]),
+        level_widths=[1, 2, 3])
     with pytest.raises(ValueError, match="unknown mask_kind"):
         SubnetDense(3, levels=LEVELS, mask_kind="diagonal")
     with pytest.raises(ValueError, match="level_widths has 2 entries"):

@@ -35,4 +35,6 @@ def test_gradient_routing():
 
 
 def test_config_round_trip():
-    testing.assert_config_round_trip(SubnetDepthwiseConv2D(3, levels=LEVELS, mask_kind="row"))
+    testing.assert_config_round_trip(
+        SubnetDepthwiseConv2D(3, levels=LEVELS, mask_kind="row", keep_row_max=False),
+        levels=LEVELS, mask_kind="row", keep_row_max=False)
