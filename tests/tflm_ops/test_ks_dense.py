@@ -64,7 +64,7 @@ def test_fully_connected_matches_oracle(dlib, seed):
     extreme = seed % 4 == 3
     W = _weights(rng, (rows, cols), extreme)
     q = _quant(rng, rows, cols, extreme)
-    assert dlib.ks_dense_validate_quant(ctypes.byref(q.struct()), rows) == kb.KS_OK
+    assert dlib.ks_dense_validate_quant(ctypes.byref(kd.quant_struct(q)), rows) == kb.KS_OK
     x = rng.integers(-128, 128, size=(batches, cols)).astype(np.int8)
     status, y = kd.fully_connected(dlib, W, q, x)
     assert status == kb.KS_OK
@@ -162,13 +162,13 @@ def test_argument_errors(dlib):
         kd.DenseQuant(0, 0, 5, 4, good.multiplier, good.shift),
     ):
         assert kd.fully_connected(dlib, W, bad, x)[0] == kb.KS_ERR_ARG
-        assert dlib.ks_dense_validate_quant(ctypes.byref(bad.struct()), 3) == kb.KS_ERR_ARG
+        assert dlib.ks_dense_validate_quant(ctypes.byref(kd.quant_struct(bad)), 3) == kb.KS_ERR_ARG
     for mult, shift in (([1, INT32_MIN, 1], [0, 0, 0]), ([1, 1, 1], [0, 31, 0]), ([1, 1, 1], [-32, 0, 0])):
         q = kd.DenseQuant(0, 0, -128, 127, np.array(mult), np.array(shift))
-        assert dlib.ks_dense_validate_quant(ctypes.byref(q.struct()), 3) == kb.KS_ERR_ARG
-    assert dlib.ks_dense_validate_quant(ctypes.byref(good.struct()), 3) == kb.KS_OK
+        assert dlib.ks_dense_validate_quant(ctypes.byref(kd.quant_struct(q)), 3) == kb.KS_ERR_ARG
+    assert dlib.ks_dense_validate_quant(ctypes.byref(kd.quant_struct(good)), 3) == kb.KS_OK
     assert dlib.ks_dense_validate_quant(None, 3) == kb.KS_ERR_ARG
-    qs = good.struct()
+    qs = kd.quant_struct(good)
     assert dlib.ks_dense_fully_connected_s8(None, 3, 4, ctypes.byref(qs), 1, x.ctypes.data, x.ctypes.data, None) == 1
     assert (
         dlib.ks_dense_fully_connected_s8(W.ctypes.data, 3, 0, ctypes.byref(qs), 1, x.ctypes.data, x.ctypes.data, None)

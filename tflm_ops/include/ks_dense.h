@@ -12,6 +12,23 @@
  *     operators call for the plain model;
  *   - otherwise portable C, bit-exact with TFLM's reference_integer_ops.
  *
+ * The CMSIS-NN build needs the output shape TFLite computes for VALID or
+ * SAME padding (CMSIS-NN's 1x1 / 1xN kernels read the input without bounds
+ * checks) and returns KS_ERR_ARG otherwise; the portable build accepts any
+ * shape and reads positions outside the image as padding.
+ *
+ * Requantization, CMSIS-NN build: CMSIS-NN multiplies by the (possibly
+ * negative) multiplier directly, where TFLite's rule (§5.2) negates the
+ * accumulator; the two differ only when the accumulator shifted left by
+ * max(shift, 0) is INT32_MIN, which cannot happen when, per channel,
+ *     |bias| + 255 * sum|w| < 2^(31 - max(shift, 0))
+ * (|x + input_offset| <= 255).  With shift <= 0 (what converters produce
+ * for scales below 1) it holds for every channel of up to 65,000 weights
+ * and |bias| < 2^30; a caller that cannot guarantee it uses the portable
+ * build.  Under the rule
+ * both builds and TFLM's reference kernels give identical outputs
+ * (tests/cortex_m/test_dense_qemu.py).
+ *
  * Weight layouts (TFLite's):
  *   fully connected [rows][cols]                  (rows = output units)
  *   conv            [out.c][kernel_h][kernel_w][in.c]   (OHWI)

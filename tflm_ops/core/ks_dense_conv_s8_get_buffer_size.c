@@ -1,13 +1,6 @@
 #if !defined(KS_CMSIS_NN)
 #include "ks_dense_internal.h"
 
-int32_t ks_dense_fully_connected_s8_get_buffer_size(int32_t rows, int32_t cols)
-{
-    (void)rows;
-    (void)cols;
-    return 0;
-}
-
 /* Two im2col windows (one per pixel of a pair), each padded to a word. */
 int32_t ks_dense_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_dims *in, const ks_dims *out)
 {
@@ -25,20 +18,7 @@ int32_t ks_dense_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_dims
     }
     return 2 * (int32_t)((cols + 3) & ~(int64_t)3);
 }
-
-/* Per in-image tap of an output pixel: its input offset and weight offset. */
-int32_t ks_dense_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_dims *in,
-                                                   const ks_dims *out)
-{
-    (void)in;
-    (void)out;
-    if (cp == NULL || cp->kernel_h < 1 || cp->kernel_w < 1 ||
-        (int64_t)cp->kernel_h * cp->kernel_w > INT32_MAX / 8) {
-        return 0;
-    }
-    return cp->kernel_h * cp->kernel_w * 2 * (int32_t)sizeof(int32_t);
-}
 #else
 /* ISO C forbids an empty translation unit. */
-typedef int ks_dense_get_buffer_sizes_unused;
+typedef int ks_dense_conv_s8_get_buffer_size_unused;
 #endif /* !KS_CMSIS_NN */
