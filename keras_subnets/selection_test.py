@@ -5,9 +5,19 @@ import pytest
 import keras_subnets as ks
 
 
+class _CountTraces(keras.layers.Layer):
+    """Identity that counts how often its Python code runs (once per trace in graph mode)."""
+
+    traces = 0
+
+    def call(self, x):
+        _CountTraces.traces += 1
+        return x
+
+
 def _model():
     inputs = keras.Input((6,))
-    outputs = ks.SubnetDense(3, levels=[0.8, 0.0])(inputs)
+    outputs = ks.SubnetDense(3, levels=[0.8, 0.0])(_CountTraces()(inputs))
     return ks.SubnetModel(inputs, outputs)
 
 
@@ -15,9 +25,11 @@ def test_set_level_switches_compiled_predict_without_retracing():
     model = _model()
     x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
     dense = model.predict(x, verbose=0)
+    traced = _CountTraces.traces
     ks.set_level(model, 0)
     sparse = model.predict(x, verbose=0)
     assert not np.allclose(dense, sparse)
+    assert _CountTraces.traces == traced, "set_level retraced predict"
     layer = model.subnet_layers()[0]
     kernel = keras.ops.convert_to_numpy(layer.kernel) * layer.level_masks()[0]
     np.testing.assert_allclose(sparse, x @ kernel + keras.ops.convert_to_numpy(layer.bias), rtol=1e-5)

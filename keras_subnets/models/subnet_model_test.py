@@ -33,7 +33,9 @@ def test_training_loss_is_the_weighted_sum_of_level_losses():
     total = model.compute_loss(x, y, model(x, training=True), training=True)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     expected = 0.0
-    for k, w in enumerate(ks.levels.default_loss_weights(LEVELS)):
+    # REDS's weights, written out here rather than taken from the code under test.
+    raw = [np.sqrt(1.0 - s) for s in LEVELS]
+    for k, w in enumerate(r / sum(raw) for r in raw):
         with level_override(k):
             expected += w * float(ce(y, model(x, training=True)))
     assert float(total) == pytest.approx(expected, rel=1e-6)
@@ -182,6 +184,29 @@ def test_sandwich_and_distillation_train():
     history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert history.history["level_0_loss"][-1] > 0 and history.history["level_4_loss"][-1] > 0
+
+
+def test_sandwich_draws_varying_middle_levels_and_weights_them():
+    levels = [0.9, 0.8, 0.6, 0.4, 0.0]
+    model = _mlp(levels=levels, sandwich=1)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _data()
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    losses = []
+    for k in range(len(levels)):
+        with level_override(k):
+            losses.append(float(ce(y, model(x, training=True))))
+    w = model.level_weights
+    # The sparsest, the densest and one drawn middle level, weight-normalised.
+    candidates = {k: (w[4] * losses[4] + w[0] * losses[0] + w[k] * losses[k]) / (w[4] + w[0] + w[k])
+                  for k in (1, 2, 3)}
+    drawn = []
+    for _ in range(30):
+        total = float(model.compute_loss(x, y, model(x, training=True), training=True))
+        match = [k for k, c in candidates.items() if abs(c - total) < 1e-6 * abs(c)]
+        assert len(match) == 1, f"loss {total} matches no single drawn level: {candidates}"
+        drawn.append(match[0])
+    assert len(set(drawn)) == 3, f"sandwich drew only levels {sorted(set(drawn))} in 30 steps"
 
 
 def test_distillation_term_matches_a_hand_computed_kl():
