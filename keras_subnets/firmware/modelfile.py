@@ -1,0 +1,237 @@
+"""What a ``.tflite`` file needs from a firmware: operators, sizes, levels; and its C export.
+
+Pure Python (no TFLM tree needed): used by ``keras-subnets inspect`` and
+``keras-subnets export-c``, and by the whole-model harness to register exactly
+the operators a file contains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from keras_subnets.convert import flatbuffer as fb
+from keras_subnets.convert.formats import FORMAT_IDS
+from keras_subnets.firmware.build import BUILTIN_KERNELS
+
+METADATA_NAME = "keras_subnets.levels"
+KS_OPS = {
+    "KS_FULLY_CONNECTED": ("keras_subnets::kFullyConnectedName", "keras_subnets::Register_KS_FULLY_CONNECTED()"),
+    "KS_CONV_2D": ("keras_subnets::kConv2DName", "keras_subnets::Register_KS_CONV_2D()"),
+    "KS_DEPTHWISE_CONV_2D": ("keras_subnets::kDepthwiseConv2DName", "keras_subnets::Register_KS_DEPTHWISE_CONV_2D()"),
+}
+FORMAT_NAMES = {v: k for k, v in FORMAT_IDS.items()}
+TABLE_LAYOUTS = {0: "shared", 1: "per-level", 2: "prefix"}
+# Builtins whose TFLM resolver method is not Add + CamelCase(NAME).
+_RESOLVER_EXCEPTIONS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM", "PADV2": "AddPadV2",
+                        "REVERSE_V2": "AddReverseV2", "SELECT_V2": "AddSelectV2", "PCAN": "AddPCAN"}
+
+
+class ModelFileError(ValueError):
+    """A file that is not a TFLite model, or one the harness cannot run."""
+
+
+def read(source: bytes | str | os.PathLike) -> bytes:
+    """The bytes of a ``.tflite`` file (path or bytes), checked to be a TFLite flatbuffer."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, where = bytes(source), "the model"
+    else:
+        where = str(source)
+        try:
+            data = Path(source).read_bytes()
+        except OSError as err:
+            raise ModelFileError(f"cannot read '{where}': {err.strerror or err}") from None
+    if len(data) < 8 or data[4:8] != fb.FILE_IDENTIFIER:
+        raise ModelFileError(f"'{where}' is not a TFLite flatbuffer (file identifier 'TFL3' missing)")
+    try:
+        fb.load(data)
+    except fb.FlatbufferError as err:
+        raise ModelFileError(f"'{where}': {err}") from None
+    return data
+
+
+def resolver_method(builtin: str) -> str:
+    """TFLM's ``MicroMutableOpResolver`` method registering a builtin (``CONV_2D`` -> ``AddConv2D``)."""
+    if builtin in BUILTIN_KERNELS:
+        return BUILTIN_KERNELS[builtin][0]
+    if builtin in _RESOLVER_EXCEPTIONS:
+        return _RESOLVER_EXCEPTIONS[builtin]
+    return "Add" + "".join(part[:1] + part[1:].lower() for part in builtin.split("_"))
+
+
+@dataclasses.dataclass
+class OpsNeeded:
+    """Operators a file contains: custom (``KS_*``) and builtin, by TFLM name, with their counts."""
+
+    custom: dict[str, int]
+    builtin: dict[str, int]
+
+    @property
+    def count(self) -> int:
+        """Resolver slots needed (``MicroMutableOpResolver<N>``)."""
+        return len(self.custom) + len(self.builtin)
+
+    def registration_lines(self, resolver: str = "resolver") -> list[str]:
+        """C++ statements registering exactly these operators (each returns a TfLiteStatus)."""
+        lines = [f"{resolver}.AddCustom({KS_OPS[name][0]}, {KS_OPS[name][1]})" for name in self.custom]
+        lines += [f"{resolver}.{resolver_method(name)}()" for name in self.builtin]
+        return lines
+
+
+def ops_needed(tflite: bytes) -> OpsNeeded:
+    """The operators of every subgraph of ``tflite``, sorted by name.
+
+    Raises:
+        ModelFileError: for a custom operator that is not a keras-subnets one.
+    """
+    model = fb.load(tflite)
+    counts: Counter[str] = Counter()
+    other = set()
+    for sg in model.subgraphs:
+        for op in sg.operators or []:
+            name = fb.op_name(model, op)
+            code = model.operatorCodes[op.opcodeIndex]
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == fb.BuiltinOperator.CUSTOM and name not in KS_OPS:
+                other.add(name)
+            counts[name] += 1
+    if other:
+        raise ModelFileError(f"custom operator(s) {', '.join(sorted(other))} are not keras-subnets operators; "
+                             "register them yourself")
+    custom = {n: c for n, c in sorted(counts.items()) if n in KS_OPS}
+    builtin = {n: c for n, c in sorted(counts.items()) if n not in KS_OPS}
+    return OpsNeeded(custom, builtin)
+
+
+def level_table(tflite: bytes) -> dict | None:
+    """The ``keras_subnets.levels`` metadata (JSON), or None for a plain file."""
+    payload = fb.get_metadata(fb.load(tflite), METADATA_NAME)
+    return None if payload is None else json.loads(payload.decode())
+
+
+def write_level_table(tflite: bytes, table: dict) -> bytes:
+    """``tflite`` with its ``keras_subnets.levels`` metadata replaced by ``table``."""
+    model = fb.load(tflite)
+    fb.set_metadata(model, METADATA_NAME, json.dumps(table, sort_keys=True, separators=(",", ":")).encode())
+    fb.compact(model)
+    return fb.save(model)
+
+
+def _options(op) -> dict:
+    from flatbuffers import flexbuffers
+
+    try:
+        opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+    except Exception:  # reported as unreadable, never a crash
+        return {}
+    return opts if isinstance(opts, dict) else {}
+
+
+def describe(tflite: bytes) -> dict:
+    """Everything ``keras-subnets inspect`` prints, as plain data.
+
+    Keys: ``bytes`` (file size), ``ops`` (`OpsNeeded`), ``levels`` (metadata or
+    None), ``inputs`` / ``outputs`` (name, type, shape), ``layers`` (one dict per
+    ``KS_*`` operator: name, op, format, options version, levels, rows x cols,
+    table layout, stored weight bytes), ``weight_bytes`` (all constant tensors).
+    """
+    model = fb.load(tflite)
+    sg = model.subgraphs[0]
+    types = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
+
+    def tensor_info(i):
+        t = sg.tensors[i]
+        return {"name": fb._text(t.name), "type": types.get(t.type, str(t.type)).lower(),
+                "shape": [int(d) for d in (t.shape if t.shape is not None else [])]}
+
+    layers = []
+    for name, op in fb.custom_ops(model):
+        opts = _options(op)
+        consts = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs if i >= 0]
+        weight_name = fb._text(sg.tensors[op.inputs[2]].name) if len(op.inputs) > 2 else ""
+        layers.append({
+            "layer": weight_name.rsplit("/", 1)[0], "op": name, "version": opts.get("version"),
+            "format": FORMAT_NAMES.get(opts.get("format"), str(opts.get("format"))),
+            "levels": opts.get("levels"), "rows": opts.get("rows"), "cols": opts.get("cols"),
+            "tables": TABLE_LAYOUTS.get(opts.get("tables"), str(opts.get("tables"))),
+            "int8": bool(opts.get("int8")) if "int8" in opts else None,
+            "bytes": int(sum(a.nbytes for a in consts if a is not None)),
+        })
+    weight_bytes = sum(len(b.data) for b in model.buffers if b.data is not None)
+    return {"bytes": len(tflite), "ops": ops_needed(tflite), "levels": level_table(tflite),
+            "inputs": [tensor_info(i) for i in sg.inputs], "outputs": [tensor_info(i) for i in sg.outputs],
+            "layers": layers, "weight_bytes": int(weight_bytes)}
+
+
+def _c_identifier(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"--name '{name}' is not a C identifier")
+    return name
+
+
+def export_c(tflite: bytes, name: str = "g_model", header_name: str | None = None) -> tuple[str, str]:
+    """C++ source and header embedding ``tflite`` for a TFLM firmware.
+
+    The source defines ``alignas(16) const unsigned char <name>[]`` and
+    ``const unsigned int <name>_len``; the header declares them and defines
+    ``<name>_op_count`` (the ``MicroMutableOpResolver<N>`` size that fits) and
+    ``<name>_register_ops(resolver)``, which registers exactly the operators the
+    file contains (the ``KS_*`` ones through ``ks_registrations.h``).
+
+    Args:
+        tflite: the file's bytes.
+        name: C identifier of the array.
+        header_name: how the source includes the header (default ``<name>.h``).
+
+    Returns:
+        ``(source, header)`` texts.
+    """
+    name = _c_identifier(name)
+    header_name = header_name or f"{name}.h"
+    ops = ops_needed(tflite)
+    guard = re.sub(r"[^A-Za-z0-9]", "_", header_name).upper() + "_"
+    summary = ", ".join([*ops.custom, *ops.builtin])
+    lines = [
+        "// Generated by `keras-subnets export-c`: a TFLite model for TFLite Micro.",
+        f"// Operators: {summary}.",
+        f"#ifndef {guard}",
+        f"#define {guard}",
+        "",
+        '#include "tensorflow/lite/micro/micro_mutable_op_resolver.h"',
+    ]
+    if ops.custom:
+        lines.append('#include "ks_registrations.h"  // tflm_ops/tflm: the keras-subnets operators')
+    lines += [
+        "",
+        f"extern const unsigned char {name}[];  // 16-byte aligned",
+        f"extern const unsigned int {name}_len;",
+        "",
+        "// Resolver slots the model needs: tflite::MicroMutableOpResolver<" + f"{name}_op_count> resolver;",
+        f"constexpr unsigned int {name}_op_count = {ops.count};",
+        "",
+        "// Registers exactly the operators the model contains.",
+        "template <unsigned int tOpCount>",
+        f"TfLiteStatus {name}_register_ops(tflite::MicroMutableOpResolver<tOpCount>& resolver) {{",
+        f"  static_assert(tOpCount >= {name}_op_count, \"the resolver has too few slots for this model\");",
+    ]
+    lines += [f"  if ({stmt} != kTfLiteOk) return kTfLiteError;" for stmt in ops.registration_lines()]
+    lines += ["  return kTfLiteOk;", "}", "", f"#endif  // {guard}", ""]
+    header = "\n".join(lines)
+    data = np.frombuffer(tflite, np.uint8)
+    rows = [", ".join(f"0x{b:02x}" for b in data[i:i + 12]) for i in range(0, len(data), 12)]
+    source = "\n".join([
+        "// Generated by `keras-subnets export-c`; do not edit.",
+        f'#include "{header_name}"',
+        "",
+        f"alignas(16) const unsigned char {name}[] = {{",
+        *[f"    {row}," for row in rows],
+        "};",
+        f"const unsigned int {name}_len = {len(data)};",
+        "",
+    ])
+    return source, header
