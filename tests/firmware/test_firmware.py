@@ -1,0 +1,141 @@
+"""Real TFLite Micro firmware (tflm_ops/firmware) against the tflite-micro wheel, on x86 and Cortex-M4/M7.
+
+Default run: x86 (reference kernels) and Cortex-M4 (CMSIS-NN, QEMU) with the
+quickstart CNN; `-m slow`: every mask kind on x86, M4 and M7, and DS-CNN S.
+TFLM builds are cached (~/.cache/keras-subnets/tflm), so only a first run pays them.
+"""
+
+import numpy as np
+import pytest
+from firmware_models import KINDS, LEVELS, cached_file, require_target
+
+from keras_subnets import tflm
+from keras_subnets.convert import densify
+from keras_subnets.convert import flatbuffer as fb
+from keras_subnets.convert.reference import run_interpreter
+from keras_subnets.firmware import build, modelfile, runner
+
+L = len(LEVELS)
+
+
+def wheel_levels(blob: bytes, x: np.ndarray) -> dict[int, np.ndarray]:
+    return tflm.run_levels(blob, x)
+
+
+def check_bit_exact(res: runner.FirmwareResult, expected: dict[int, np.ndarray], what: str) -> None:
+    assert sorted(res.outputs) == sorted(expected), what
+    for level, ref in expected.items():
+        assert res.outputs[level].dtype == np.int8
+        np.testing.assert_array_equal(res.outputs[level], ref, err_msg=f"{what}: level {level}")
+    assert not np.array_equal(res.outputs[0], res.outputs[L - 1]), f"{what}: levels should differ"
+
+
+def check_counts(res: runner.FirmwareResult, blob: bytes, what: str) -> None:
+    """Exact counts exist for every Invoke, the profile names the graph's operators in order and
+    adds up to the whole Invoke (its only extra is the interpreter's loop)."""
+    model = fb.load(blob)
+    graph_ops = [fb.op_name(model, op) for op in model.subgraphs[0].operators]
+    for level in range(L):
+        counts = res.invoke_instructions[level]
+        assert len(counts) == 2 and min(counts) > 10_000, (what, level, counts)
+        names = [name for name, _ in res.profile[level]]
+        assert names == graph_ops, (what, level)
+        total = sum(count for _, count in res.profile[level])
+        assert 0.98 * counts[0] < total < counts[0], (what, level, total, counts[0])
+    densest, sparsest = res.invoke_instructions[L - 1][0], res.invoke_instructions[0][0]
+    assert sparsest < densest, what
+
+
+@pytest.mark.parametrize("target", ["x86", "m4"])
+def test_quickstart_every_level_bit_exact_and_bad_level(target, tflm_root, images):
+    """The quickstart CNN (unstructured) at every level equals the wheel bit for bit; an out-of-range
+    level fails Invoke with the operator's message, and the interpreter still runs level 0 after it."""
+    require_target(target)
+    blob = cached_file("quickstart", "unstructured")
+    res = runner.run(blob, target, images, probes=[L, -1, 0], profile=target != "x86")
+    check_bit_exact(res, wheel_levels(blob, images), f"quickstart on {target}")
+    assert [(level, status) for level, status, _ in res.probes] == [(L, 1), (-1, 1), (0, 0)]
+    np.testing.assert_array_equal(res.probes[2][2][0], res.outputs[0][0])
+    for bad in (L, -1):
+        assert f"KS_CONV_2D: level {bad} is out of range: the 'subnet' input must be in [0, {L})" in res.messages
+    assert 4_000 < res.arena_bytes < 64_000
+    if target != "x86":
+        check_counts(res, blob, target)
+        assert len(blob) < res.flash_bytes < len(blob) + 400_000
+
+
+def corrupt_rows(blob: bytes) -> bytes:
+    from flatbuffers import flexbuffers
+
+    model = fb.load(blob)
+    op = next(op for name, op in fb.custom_ops(model) if name == "KS_FULLY_CONNECTED")
+    opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+    opts["rows"] = int(opts["rows"]) + 1
+    op.customOptions = np.frombuffer(bytes(flexbuffers.Dumps(opts)), np.uint8)
+    return fb.save(model)
+
+
+@pytest.mark.parametrize("target", ["x86", "m4"])
+def test_corrupted_file_is_refused_in_allocate_tensors(target, tflm_root, images):
+    require_target(target)
+    bad = corrupt_rows(cached_file("quickstart", "unstructured"))
+    with pytest.raises(runner.FirmwareError, match=r"exited with 2 \(AllocateTensors failed\)") as info:
+        runner.run(bad, target, images[:1])
+    assert "KS_FULLY_CONNECTED: weights violate docs/format.md (KS_ERR_FORMAT)" in info.value.log
+    assert "ks: invoke" not in info.value.log
+
+
+def test_plain_densified_file_runs_on_stock_kernels(tflm_root, images):
+    """A plain file (one level densified: CONV_2D, DEPTHWISE_CONV_2D, ...) runs on TFLM's own reference
+    kernels exactly as in the wheel: the harness is not specific to the KS_* operators."""
+    require_target("x86")
+    plain = densify(cached_file("quickstart", "unstructured"), 1)
+    assert not modelfile.ops_needed(plain).custom
+    res = runner.run(plain, "x86", images)
+    from tflite_micro.python.tflite_micro import runtime
+
+    expected = run_interpreter(runtime.Interpreter.from_bytes(plain), images, dequantize=False)
+    np.testing.assert_array_equal(res.outputs[0], expected)
+
+
+def test_library_build_is_cached_and_keyed(tflm_root, tmp_path):
+    require_target("x86")
+    first = build.build_library("x86")
+    again = build.build_library("x86")
+    assert again.library == first.library and again.build_seconds == 0.0
+    assert str(build.cache_dir()) in str(first.gendir) and str(first.gendir).find(build.tree_id(tflm_root)) > 0
+    assert "-DTF_LITE_STATIC_MEMORY" in first.split("TFLM_CXXFLAGS")
+    assert all(p.startswith("-I/") for p in first.split("TFLM_INCLUDES"))
+    # A tree without its third-party downloads is refused up front, naming what is missing.
+    fake = tmp_path / "tflite-micro"
+    (fake / build.MAKEFILE).parent.mkdir(parents=True)
+    (fake / build.MAKEFILE).write_text("")
+    with pytest.raises(build.TflmNotFoundError, match=r"lacks .*downloads/\{flatbuffers,gemmlowp"):
+        build.build_library("x86", tflm_root=fake)
+    with pytest.raises(build.TflmNotFoundError, match="is not a tflite-micro tree"):
+        build.build_library("x86", tflm_root=tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["x86", "m4", "m7"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_quickstart_every_kind_bit_exact(kind, target, tflm_root, images):
+    require_target(target)
+    blob = cached_file("quickstart", kind)
+    res = runner.run(blob, target, images, probes=[L, 0], profile=target != "x86")
+    check_bit_exact(res, wheel_levels(blob, images), f"quickstart {kind} on {target}")
+    assert [(level, status) for level, status, _ in res.probes] == [(L, 1), (0, 0)]
+    if target != "x86":
+        check_counts(res, blob, f"{kind} on {target}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["x86", "m4", "m7"])
+def test_ds_cnn_s_structured_bit_exact(target, tflm_root, images):
+    require_target(target)
+    blob = cached_file("ds_cnn_s", "structured")
+    assert "LEAKY_RELU" in modelfile.ops_needed(blob).builtin
+    res = runner.run(blob, target, images, profile=target != "x86")
+    check_bit_exact(res, wheel_levels(blob, images), f"DS-CNN S on {target}")
+    if target != "x86":
+        check_counts(res, blob, f"DS-CNN S on {target}")
