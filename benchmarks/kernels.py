@@ -5,20 +5,28 @@ them in qemu-system-arm with the exact instruction-counting plugin, checks
 every output against the host build of the same core (int8 bit-exact), and
 prints tables:
 
-1. FC 256->256, 1x1 conv 14x14x64->64, depthwise 3x3 14x14x64 at 0/50/75/90 %
-   sparsity in every format, next to the dense CMSIS-NN and plain-C figures
-   quoted from /work/shared/baselines.md (not re-measured) and our own dense
-   kernel (the structured format at full width);
-2. the per-call cost that does not depend on the layer size (switching level);
-3. whole models: the quickstart CNN nested in each mask kind and REDS DS-CNN S
+1. dense, per layer (FC 256->256, 1x1 conv 14x14x64->64, 3x3 conv 14x14x32->32,
+   the quickstart CNN's 3x3/2 stem conv 28x28x1->32, depthwise 3x3 14x14x64):
+   CMSIS-NN's own kernel called as TFLM's cmsis_nn operators call it (the
+   plain model's cost), our ks_dense kernels built with -DKS_CMSIS_NN and
+   portable, all in the same image and run, each checked against the numpy
+   oracle of TFLM's reference arithmetic;
+2. the same layers at 90/75/50/0 % sparsity in every nested format, as
+   ratios to CMSIS-NN;
+3. the per-call cost that does not depend on the layer size (switching level);
+4. whole models: the quickstart CNN nested in each mask kind and REDS DS-CNN S
    (structured), converted to int8 .tflite; every KS_* operator of the file is
    run with its own arrays, the counts summed per level, with peak scratch.
 
     python benchmarks/kernels.py [--cpus m4,m7] [--nomodels] [--write]
+
+CMSIS-NN comes from $TFLM_ROOT's make downloads (tensorflow/lite/micro/tools/
+make/downloads/cmsis_nn), or --cmsis_nn_root; it is compiled, never copied.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tflm_ops" / "cortex_m"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import ks_dense_image as di  # noqa: E402
 import ks_kernel_image as ki  # noqa: E402
 import report  # noqa: E402
 
@@ -39,22 +48,62 @@ kb = ki.kb
 FLAGS = flags.DEFINE_list("cpus", ["m4", "m7"], "CPUs to measure (m4, m7).")
 MODELS = flags.DEFINE_bool("models", True, "Also measure the quickstart CNN and DS-CNN S.")
 WRITE = flags.DEFINE_bool("write", False, "Write the tables into docs/benchmarks.md.")
+NN_ROOT = flags.DEFINE_string(
+    "cmsis_nn_root", None, "CMSIS-NN tree (default: $TFLM_ROOT/tensorflow/lite/micro/tools/make/downloads/cmsis_nn)."
+)
 
 SPARSITY = (0.9, 0.75, 0.5, 0.0)  # levels 0..3
 DENSITY = tuple(1.0 - s for s in SPARSITY)
 
-# From /work/shared/baselines.md (CMSIS-NN 99f736a6 and a TFLM-style plain C
-# reference, QEMU 10.0.2): M4, M7 instruction counts.  Not re-measured here.
-BASELINES = {
-    "fc": {"cmsis": (137_763, 137_764), "plain": (474_863, 477_138)},
-    "pw": {"cmsis": (1_664_379, 1_636_153), "plain": (6_411_789, 6_522_473)},
-    "dw": {"cmsis": (894_832, 894_841), "plain": (3_407_564, 2_968_315)},
-}
+# name, op, x shape, y shape, rows, cols, in channels, (kernel, stride, padding)
 LAYERS = {
     "fc": ("FC 256→256", "fc", (1, 256), (1, 256), 256, 256, 256, None),
-    "pw": ("1×1 conv 14×14×64→64", "conv", (1, 14, 14, 64), (1, 14, 14, 64), 64, 64, 64, (1, 1, 0, 0, 0)),
-    "dw": ("DW 3×3 14×14×64", "depthwise_conv", (1, 14, 14, 64), (1, 14, 14, 64), 64, 9, 64, (3, 3, 1, 1, 1)),
+    "pw": ("1×1 conv 14×14×64→64", "conv", (1, 14, 14, 64), (1, 14, 14, 64), 64, 64, 64, ((1, 1), (1, 1), "valid")),
+    "c3": ("3×3 conv 14×14×32→32", "conv", (1, 14, 14, 32), (1, 14, 14, 32), 32, 288, 32, ((3, 3), (1, 1), "same")),
+    "stem": ("3×3/2 stem conv 28×28×1→32", "conv", (1, 28, 28, 1), (1, 14, 14, 32), 32, 9, 1, ((3, 3), (2, 2), "same")),
+    "dw": ("DW 3×3 14×14×64", "depthwise_conv", (1, 14, 14, 64), (1, 14, 14, 64), 64, 9, 64, ((3, 3), (1, 1), "same")),
 }
+DENSE_KERNELS = ("cmsis_nn", "ks_dense", "ks_dense_portable")
+
+
+def _geometry(key):
+    _, op, xs, _, _, _, _, g = LAYERS[key]
+    if g is None:
+        return None
+    geom, _ = di.same_geometry(xs[1:3], g[0], g[1], padding=g[2], depth_multiplier=int(op == "depthwise_conv"))
+    return geom
+
+
+def dense_layers():
+    """The layers as plain dense int8 layers, plus a 1-weight FC for the per-call cost."""
+    rng = np.random.default_rng(7)
+    out = []
+    for key, (_name, op, xs, ys, _rows, _cols, _cin, _g) in LAYERS.items():
+        out.append(di.random_layer(key, op, xs, ys, _geometry(key), rng))
+    out.append(di.random_layer("switch", "fc", (1, 1), (1, 1), None, rng))
+    return out
+
+
+def _nn_version(root: str) -> str:
+    """The CMSIS-NN commit TFLM's download script pins, when the tree is TFLM's download."""
+    script = Path(root).parents[1] / "ext_libs" / "cmsis_nn_download.sh"
+    if script.is_file():
+        for line in script.read_text().splitlines():
+            if line.startswith("ZIP_PREFIX_NN="):
+                return "commit " + line.split("=", 1)[1].strip('"')[:10] + " (TFLM's pinned download)"
+    return f"tree at {root}"
+
+
+def cmsis_nn_root() -> str:
+    root = NN_ROOT.value
+    if root is None:
+        tflm = os.environ.get("TFLM_ROOT")
+        if not tflm:
+            raise SystemExit("set TFLM_ROOT (a tflite-micro tree with its make downloads) or --cmsis_nn_root")
+        root = str(Path(tflm) / "tensorflow" / "lite" / "micro" / "tools" / "make" / "downloads" / "cmsis_nn")
+    if not (Path(root) / "Include" / "arm_nnfunctions.h").is_file():
+        raise SystemExit(f"no CMSIS-NN at {root}")
+    return root
 
 
 def _progress(msg):
@@ -63,8 +112,9 @@ def _progress(msg):
 
 def layer_cases():
     cases = []
-    for key, (_name, op, xs, ys, rows, cols, cin, g) in LAYERS.items():
-        geom = None if g is None else kb.ConvGeometry(g[0], g[1], pad_h=g[2], pad_w=g[3], depth_multiplier=g[4])
+    for key, (_name, op, xs, ys, rows, cols, cin, _g) in LAYERS.items():
+        dg = _geometry(key)
+        geom = None if dg is None else kb.ConvGeometry(**vars(dg))
         for fmt in ki.FORMATS:
             cases.append(
                 ki.Case(
@@ -227,20 +277,23 @@ def main(argv):
     del argv
     t0 = time.time()
     cpus = FLAGS.value
+    nn_root = cmsis_nn_root()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         lib = kb.load_library(kb.build_library(tmp / "host"))
         plugin = ki.rq.build_plugin(tmp / "ks_icount.so")
         cases = layer_cases()
-        counts = {}
+        dlayers = dense_layers()
+        counts, dcounts = {}, {}
         for cpu in cpus:
             _progress(f"kernels: building + running layer image for {cpu}")
-            img = ki.build_image(cases, cpu, tmp / cpu, lib, name="layers")
-            res = ki.run(img, plugin, timeout=600)
+            img = ki.build_image(cases, cpu, tmp / cpu, lib, name="layers", dense=(dlayers, DENSE_KERNELS, nn_root))
+            res = ki.run(img, plugin, timeout=900)
             if res.exit_code != 0:
                 raise SystemExit(f"{cpu}: {res.exit_code} failures\n{res.stdout[-3000:]}")
             counts[cpu] = res.regions["k"]
-        calls = img.calls
+            dcounts[cpu] = res.regions["d"]
+        calls, dcalls = img.calls, img.dense_calls
 
         models = []
         if MODELS.value:
@@ -260,63 +313,76 @@ def main(argv):
                 models.append((which, kind, mimg, per))
         print(file=sys.stderr)
 
-    # ---- layer table ----
-    own_dense = {}
+    # ---- dense table: CMSIS-NN, ks_dense (CMSIS-NN build, portable), structured at full width ----
+    dense = {cpu: {(c.layer.name, c.kernel): n for c, n in zip(dcalls, dcounts[cpu], strict=True)} for cpu in cpus}
+    nn = {key: {cpu: dense[cpu][(key, "cmsis_nn")] for cpu in cpus} for key in LAYERS}
+    full = {}
     for i, c in enumerate(calls):
         if c.case.fmt == "structured" and c.level == 3 and c.case.name in LAYERS:
-            own_dense[c.case.name] = {cpu: counts[cpu][i] for cpu in cpus}
+            full[c.case.name] = {cpu: counts[cpu][i] for cpu in cpus}
+    dh = ["layer", "MACs"]
+    for cpu in cpus:
+        dh += [
+            f"{cpu} CMSIS-NN",
+            f"{cpu} ks_dense (CMSIS-NN build)",
+            f"{cpu} ÷",
+            f"{cpu} ks_dense portable",
+            f"{cpu} ÷",
+            f"{cpu} structured 100 %",
+            f"{cpu} ÷",
+        ]
+    drows = []
+    for key in LAYERS:
+        macs = next(c.macs for c in dcalls if c.layer.name == key)
+        r = [LAYERS[key][0], f"{macs:,}"]
+        for cpu in cpus:
+            base = nn[key][cpu]
+            ks, port = dense[cpu][(key, "ks_dense")], dense[cpu][(key, "ks_dense_portable")]
+            r += [f"{base:,}", f"{ks:,}", f"{ks / base:.3f}", f"{port:,}", f"{port / base:.2f}"]
+            r += [f"{full[key][cpu]:,}", f"{full[key][cpu] / base:.2f}"]
+        drows.append(r)
+
+    # ---- per level ----
     header = ["layer", "format", "level", "sparsity", "MACs"]
     for cpu in cpus:
-        header += [f"{cpu} instr", f"{cpu} instr/MAC", f"{cpu} ÷ CMSIS-NN dense", f"{cpu} ÷ own dense"]
+        header += [f"{cpu} instr", f"{cpu} instr/MAC", f"{cpu} ÷ CMSIS-NN dense"]
     rows = []
     for i, c in enumerate(calls):
         if c.case.name not in LAYERS or c.status != kb.KS_OK:
             continue
         key = c.case.name
         r = [LAYERS[key][0], c.case.fmt, c.level, f"{SPARSITY[c.level]:.0%}", f"{c.macs:,}"]
-        for j, cpu in enumerate(cpus):
-            n = counts[cpu][i]
-            r += [
-                f"{n:,}",
-                f"{n / max(c.macs, 1):.2f}",
-                f"{n / BASELINES[key]['cmsis'][j]:.2f}",
-                f"{n / own_dense[key][cpu]:.2f}",
-            ]
-        rows.append(r)
-    base_rows = []
-    for key, b in BASELINES.items():
-        r = [LAYERS[key][0]]
         for cpu in cpus:
-            jj = 0 if cpu == "m4" else 1
-            r += [f"{b['cmsis'][jj]:,}", f"{b['plain'][jj]:,}", f"{own_dense[key][cpu]:,}"]
-        base_rows.append(r)
-    base_header = ["layer"]
-    for cpu in cpus:
-        base_header += [
-            f"{cpu} CMSIS-NN dense (baselines.md)",
-            f"{cpu} plain C (baselines.md)",
-            f"{cpu} own dense (structured, 100 %)",
-        ]
+            n = counts[cpu][i]
+            r += [f"{n:,}", f"{n / max(c.macs, 1):.2f}", f"{n / nn[key][cpu]:.2f}"]
+        rows.append(r)
     sw_rows = []
     for i, c in enumerate(calls):
         if c.case.name == "switch":
             sw_rows.append([c.case.fmt, c.level] + [f"{counts[cpu][i]:,}" for cpu in cpus])
+    for kernel in DENSE_KERNELS:
+        sw_rows.append([f"dense: {kernel}", "–"] + [f"{dense[cpu][('switch', kernel)]:,}" for cpu in cpus])
     bad_rows = []
     for i, c in enumerate(calls):
         if c.status == kb.KS_ERR_LEVEL:
             bad_rows.append([LAYERS[c.case.name][0], c.case.fmt] + [f"{counts[cpu][i]:,}" for cpu in cpus])
     out = [
-        "Dense references (CMSIS-NN and plain C quoted from /work/shared/baselines.md, not re-measured; "
-        "own dense = our structured format at full width, measured here):",
+        "Dense layers, measured in the same image and run: CMSIS-NN's own kernel called as TFLM's cmsis_nn "
+        "operators call it (what the plain int8 model costs on stock TFLM + CMSIS-NN), our `ks_dense` kernels "
+        "built with `-DKS_CMSIS_NN` (they call the same CMSIS-NN kernels) and portable, and the structured format "
+        "at full width; ÷ = ratio to CMSIS-NN. Every output is checked against the numpy oracle of TFLM's "
+        f"reference arithmetic. CMSIS-NN: {_nn_version(nn_root)}, compiled `-O2` as TFLM builds it.",
         "",
-        report.markdown_table(base_header, base_rows),
+        report.markdown_table(dh, drows),
         "",
-        "Per level (levels are nested random masks; structured widths give the MAC share 1 − sparsity):",
+        "Per level (levels are nested random masks; structured widths give the MAC share 1 − sparsity); "
+        "÷ CMSIS-NN dense = ratio to the CMSIS-NN column above:",
         "",
         report.markdown_table(header, rows),
         "",
         "Per-call cost independent of the layer (switching level = passing another level number): a whole "
-        "1×1 FC call (arguments, level check, table selection, one MAC, one requantization) at two levels:",
+        "1×1 FC call (arguments, level check, table selection, one MAC, one requantization) at two levels, "
+        "and the dense kernels on the same 1-weight layer:",
         "",
         report.markdown_table(["format", "level"] + [f"{cpu} instr" for cpu in cpus], sw_rows),
         "",

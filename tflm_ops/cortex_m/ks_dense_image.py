@@ -523,6 +523,23 @@ def link_image(cpu: str, elf: Path, app_c: str, workdir: Path, cmsis_nn_root: st
     _run(cmd)
 
 
+def dense_source(
+    layers, kernels, img: Image, cmsis_nn_root: str | None = None, single_rounding: bool = False
+) -> tuple[str, str]:
+    """(file-scope C, main()-body C) of the dense calls, for an image that may
+    hold other code too; the body's failures are counted in g_dfail."""
+    if "cmsis_nn" in kernels and not cmsis_nn_root:
+        raise ValueError("the 'cmsis_nn' kernel needs cmsis_nn_root")
+    hdr, body = image_source(layers, kernels, img, single_rounding=single_rounding)
+    parts = [PRELUDE]
+    if cmsis_nn_root:
+        parts.append('#include "arm_nnfunctions.h"\n')
+    if "ks_dense_portable" in kernels:
+        parts.append(PORTABLE_DECLS)
+    parts += [f"static uint8_t g_dscratch[{scratch_bytes(layers)}] __attribute__((aligned(4)));\n", hdr]
+    return "".join(parts), body
+
+
 def build_image(
     layers,
     kernels,
@@ -535,21 +552,8 @@ def build_image(
     """An image calling every layer with every kernel in `kernels` (see
     KERNELS); 'cmsis_nn' and a CMSIS-NN 'ks_dense' need cmsis_nn_root."""
     workdir = Path(workdir)
-    if "cmsis_nn" in kernels and not cmsis_nn_root:
-        raise ValueError("the 'cmsis_nn' kernel needs cmsis_nn_root")
     img = Image(workdir / f"{name}_{cpu}.elf", cpu)
-    hdr, body = image_source(layers, kernels, img, single_rounding=single_rounding)
-    parts = [PRELUDE]
-    if cmsis_nn_root:
-        parts.append('#include "arm_nnfunctions.h"\n')
-    if "ks_dense_portable" in kernels:
-        parts.append(PORTABLE_DECLS)
-    parts += [
-        f"static uint8_t g_dscratch[{scratch_bytes(layers)}] __attribute__((aligned(4)));\n",
-        hdr,
-        "int main(void) {\n",
-        body,
-        '  printf("failures %d\\n", g_dfail);\n  return g_dfail;\n}\n',
-    ]
-    link_image(cpu, img.elf, "".join(parts), workdir, cmsis_nn_root, "ks_dense_portable" in kernels)
+    head, body = dense_source(layers, kernels, img, cmsis_nn_root, single_rounding)
+    src = head + "int main(void) {\n" + body + '  printf("failures %d\\n", g_dfail);\n  return g_dfail;\n}\n'
+    link_image(cpu, img.elf, src, workdir, cmsis_nn_root, "ks_dense_portable" in kernels)
     return img

@@ -124,6 +124,7 @@ class Image:
     cpu: str
     calls: list = field(default_factory=list)
     scratch: int = 0
+    dense_calls: list = field(default_factory=list)  # ks_dense_image.Call, region "d"
 
 
 def _c_arr(name, a, ctype):
@@ -274,10 +275,13 @@ static void check_status(const char *n, ks_status st, int want) {
 """
 
 
-def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extra_c: str = "") -> Image:
+def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extra_c: str = "", dense=None) -> Image:
     """Write <workdir>/<name>.c for `cases`, compile it with the core for `cpu`.
     `extra_c` is appended to main() before the checks' summary (free-form
-    regions, e.g. switch-level measurements)."""
+    regions, e.g. switch-level measurements).  `dense` = (layers, kernels,
+    cmsis_nn_root or None) adds ks_dense_image's dense calls (region "d",
+    `Image.dense_calls`) to the same image, linked with the core built by
+    tflm_ops/cortex_m/Makefile (-DKS_CMSIS_NN and CMSIS-NN with a root)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     img = Image(workdir / f"{name}_{cpu}.elf", cpu)
@@ -294,6 +298,22 @@ def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extr
         extra_c,
         '  printf("failures %d\\n", g_fail);\n  return g_fail;\n}\n',
     ]
+    if dense is not None:
+        import ks_dense_image as di
+
+        layers, kernels, nn_root = dense
+        dimg = di.Image(img.elf, cpu)
+        head, dbody = di.dense_source(layers, kernels, dimg, nn_root)
+        img.dense_calls = dimg.calls
+        src[0] = _PRELUDE + head
+        src[-1] = (
+            src[-1]
+            .replace("return g_fail;", "return g_fail + g_dfail;")
+            .replace('"failures %d\\n", g_fail', '"failures %d\\n", g_fail + g_dfail')
+        )
+        src.insert(-1, dbody)
+        di.link_image(cpu, img.elf, "".join(src), workdir, nn_root, "ks_dense_portable" in kernels)
+        return img
     app = workdir / f"{name}.c"
     app.write_text("".join(src))
     core = sorted((ROOT / "tflm_ops" / "core").glob("*.c"))
