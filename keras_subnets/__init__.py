@@ -20,12 +20,17 @@ from keras_subnets.selection import get_level, level, num_levels, set_level
 
 __version__ = "0.1.0"
 
+
 # Sub-packages that import TensorFlow's converter load on first use, so that
 # `import keras_subnets` stays light on the JAX and PyTorch backends.
 _LAZY_SUBMODULES = ("convert",)
 
 
 def __getattr__(name: str):
+    if name == "profile":  # runs real TFLM firmware: keras_subnets.firmware loads on first use too
+        from keras_subnets.firmware.profile import profile
+
+        return profile
     if name in _LAZY_SUBMODULES:
         import importlib
 
@@ -54,6 +59,7 @@ __all__ = [
     "level_costs",
     "nest",
     "num_levels",
+    "profile",
     "recalibrate_batch_norm",
     "schedules",
     "set_level",

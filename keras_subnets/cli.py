@@ -6,6 +6,13 @@ Commands:
         one flatbuffer holding every level (see docs/format.md).
     knapsack MODEL.keras --budgets 0.25,0.5,0.75 [--resource macs|bytes|activations|TABLE.json]
         [--data fashion_mnist]: REDS's nested knapsack, widths per level and the block drop order.
+    inspect FILE.tflite: level table, operators to register, per-layer format and sizes.
+    export-c FILE.tflite -o model_data.cc [--name g_model]: the file as a C array for a firmware, with a
+        header registering exactly its operators.
+    profile FILE.tflite [--target m4|m7|x86] [--baseline PLAIN.tflite] [--ops] [--write] [--tflm_root DIR]:
+        whole-model instructions per Invoke() at every level on real TFLM + CMSIS-NN under QEMU.
+
+`keras-subnets COMMAND --help` describes one command and its flags.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ flags.DEFINE_integer("epochs", 3, "Joint training epochs (demo).")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("train_samples", None, "Use only this many training images.")
 flags.DEFINE_integer("test_samples", None, "Use only this many test images.")
-flags.DEFINE_string("output", None, "Output file: the trained .keras model (demo) or the .tflite (convert).",
+flags.DEFINE_string("output", None, "Output file: the trained .keras model (demo), the .tflite (convert), the .cc (export-c).",
                     short_name="o")
 flags.DEFINE_enum("quantize", "int8", ["int8", "float32"], "Conversion precision (convert).")
 flags.DEFINE_string("data", "fashion_mnist",
@@ -37,7 +44,49 @@ flags.DEFINE_string("resource", "macs",
 flags.DEFINE_integer("block_size", 1, "Units per knapsack item (knapsack).")
 flags.DEFINE_integer("min_units", 8, "Units every layer keeps at least (knapsack).")
 
-COMMANDS = ("demo", "convert", "knapsack")
+flags.DEFINE_enum("target", "m4", ["m4", "m7", "x86"],
+                  "Where profile runs the firmware: m4 (QEMU mps2-an386), m7 (mps2-an500), x86 (natively, no "
+                  "instruction counts).")
+flags.DEFINE_alias("cpu", "target")
+flags.DEFINE_string("baseline", None, "A plain .tflite measured in the same run; ratios are to it (profile).")
+flags.DEFINE_bool("ops", False, "Also print the per-operator profile (profile).")
+flags.DEFINE_alias("per_op", "ops")
+flags.DEFINE_bool("write", False, "Store the counts in the file's level table: instructions_<target> per level, "
+                  "arena_<target>, flash_<target> (profile).")
+flags.DEFINE_string("tflm_root", None, "A tflite-micro tree with its downloads (default $TFLM_ROOT) (profile).")
+flags.DEFINE_string("name", "g_model", "C identifier of the model array (export-c).")
+
+COMMANDS = ("demo", "convert", "knapsack", "inspect", "export-c", "profile")
+POSITIONAL = {"demo": 0, "convert": 1, "knapsack": 1, "inspect": 1, "export-c": 1, "profile": 1}
+HELP = {
+    "demo": ("keras-subnets demo [--flags]",
+             "Trains a nested model on Fashion-MNIST and prints the per-level table.",
+             ["levels", "kind", "pretrain_epochs", "epochs", "batch_size", "train_samples", "test_samples",
+              "output"]),
+    "convert": ("keras-subnets convert MODEL.keras -o MODEL.tflite [--flags]",
+                "Writes one TFLite flatbuffer holding every level (docs/format.md).",
+                ["output", "quantize", "data", "calibration_samples"]),
+    "knapsack": ("keras-subnets knapsack MODEL.keras [--flags]",
+                 "REDS's nested knapsack: widths per level and the order blocks are dropped.",
+                 ["budgets", "resource", "block_size", "min_units", "data", "calibration_samples"]),
+    "inspect": ("keras-subnets inspect FILE.tflite",
+                "Prints what a firmware needs to know about a .tflite file: its level table, the custom and "
+                "builtin operators to register (by TFLM resolver name, with the resolver size), and each "
+                "keras-subnets operator's format, options version, shape and stored bytes. No TFLM tree needed.",
+                []),
+    "export-c": ("keras-subnets export-c FILE.tflite -o model_data.cc [--name g_model]",
+                 "Writes the file as `alignas(16) const unsigned char NAME[]` plus `NAME_len` to the output, and "
+                 "a header (same name, .h) declaring them with NAME_op_count and NAME_register_ops(resolver), "
+                 "which registers exactly the operators the file contains.",
+                 ["output", "name"]),
+    "profile": ("keras-subnets profile FILE.tflite [--target m4|m7|x86] [--flags]",
+                "Builds a real TFLite Micro firmware around the file (TFLM + CMSIS-NN for Cortex-M, from a TFLM "
+                "tree: --tflm_root or $TFLM_ROOT), runs every level under QEMU and prints the exact instructions "
+                "of each whole Invoke(), the ratio to the densest level (or to --baseline), arena and flash. "
+                "Works on plain .tflite files too. With --baseline it ends with one line "
+                "`summary: densest/baseline=R1 sparsest/baseline=R2`.",
+                ["target", "baseline", "ops", "write", "tflm_root"]),
+}
 
 
 def _demo() -> int:
@@ -133,25 +182,100 @@ def _knapsack(path: str) -> int:
     return 0
 
 
+def _inspect(path: str) -> int:
+    from keras_subnets.firmware import modelfile
+
+    blob = modelfile.read(path)
+    print(modelfile.format_description(modelfile.describe(blob), path))
+    return 0
+
+
+def _export_c(path: str) -> int:
+    import os
+
+    from keras_subnets.firmware import modelfile
+
+    if not FLAGS.output:
+        raise ValueError("export-c needs -o/--output FILE.cc")
+    blob = modelfile.read(path)
+    header_path = os.path.splitext(FLAGS.output)[0] + ".h"
+    source, header = modelfile.export_c(blob, FLAGS.name, os.path.basename(header_path))
+    try:
+        with open(FLAGS.output, "w") as handle:
+            handle.write(source)
+        with open(header_path, "w") as handle:
+            handle.write(header)
+    except OSError as err:
+        raise ValueError(f"cannot write '{err.filename}': {err.strerror}") from None
+    ops = modelfile.ops_needed(blob)
+    print(f"wrote {FLAGS.output} ({len(blob):,} bytes as {FLAGS.name}[]) and {header_path} "
+          f"({FLAGS.name}_register_ops: {ops.count} operators: {', '.join([*ops.custom, *ops.builtin])})")
+    return 0
+
+
+def _profile(path: str) -> int:
+    from keras_subnets.firmware import profile
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result = profile.profile(path, FLAGS.target, baseline=FLAGS.baseline, per_op=FLAGS.ops,
+                             tflm_root=FLAGS.tflm_root, progress=progress)
+    print(result.table(per_op=FLAGS.ops))
+    if FLAGS.write:
+        profile.write_counts(path, result)
+        print(f"wrote instructions_{FLAGS.target} per level into {path}'s level table")
+    if result.summary():
+        print(f"summary: {result.summary()}")
+    return 0
+
+
+def command_help(command: str) -> str:
+    """The --help text of one command: usage, description and its flags."""
+    usage, text, names = HELP[command]
+    lines = [f"usage: {usage}", "", text]
+    if names:
+        lines += ["", "flags:"]
+        for name in names:
+            flag = FLAGS[name]
+            short = f"-{flag.short_name}, " if flag.short_name else ""
+            default = "" if flag.default in (None, False, "") else f" (default: {flag.default_as_str})"
+            lines.append(f"  {short}--{name}: {flag.help}{default}")
+    return "\n".join(lines)
+
+
 def _main(argv: list[str]) -> int:
-    usage = (f"usage: keras-subnets {{{','.join(COMMANDS)}}} [ARGS] [--flags]; --helpfull lists the flags")
+    usage = (f"usage: keras-subnets {{{','.join(COMMANDS)}}} [ARGS] [--flags]; "
+             "keras-subnets COMMAND --help describes one")
     if len(argv) < 2 or argv[1] not in COMMANDS:
         print(usage, file=sys.stderr)
         return 2
     command, args = argv[1], argv[2:]
-    expected = {"demo": 0, "convert": 1, "knapsack": 1}[command]
+    expected = POSITIONAL[command]
     if len(args) != expected:
         print(f"{command} takes {expected} positional argument(s), got {args}\n{usage}", file=sys.stderr)
         return 2
     try:
-        return {"demo": _demo, "convert": _convert, "knapsack": _knapsack}[command](*args)
+        return {"demo": _demo, "convert": _convert, "knapsack": _knapsack, "inspect": _inspect,
+                "export-c": _export_c, "profile": _profile}[command](*args)
     except ValueError as err:  # bad input: a clear message, no traceback
         print(f"keras-subnets {command}: {err}", file=sys.stderr)
         return 1
+    except RuntimeError as err:  # no TFLM tree, missing tools, a firmware that failed: said in one message
+        from keras_subnets.firmware import build, runner
+
+        if isinstance(err, (build.TflmNotFoundError, build.ToolchainMissingError, runner.FirmwareError)):
+            print(f"keras-subnets {command}: {err}", file=sys.stderr)
+            return 1
+        raise
 
 
 def run() -> None:
     """Console-script entry point."""
+    argv = sys.argv
+    if len(argv) > 2 and argv[1] in HELP and ({"--help", "-h", "--helpshort"} & set(argv[2:])):
+        print(command_help(argv[1]))
+        sys.exit(0)
     app.run(_main)
 
 

@@ -235,3 +235,49 @@ def export_c(tflite: bytes, name: str = "g_model", header_name: str | None = Non
         "",
     ])
     return source, header
+
+
+def format_description(desc: dict, path: str = "") -> str:
+    """`describe`'s data as the text ``keras-subnets inspect`` prints."""
+    nested = any(t["name"] == "subnet" for t in desc["inputs"])
+    table = desc["levels"] if nested else None
+    lines = [f"{path or 'model'}: {desc['bytes']:,} bytes ({desc['weight_bytes']:,} in constant buffers)"]
+    if table:
+        lines[0] += (f", keras-subnets file version {table.get('version')}, {table.get('quantize')}, "
+                     f"mask kinds {', '.join(table.get('mask_kinds', []))}")
+    else:
+        lines[0] += ", a plain TFLite file (no `subnet` input: one level)"
+
+    def tensors(items):
+        return "; ".join(f"{t['name']} {t['type']} {t['shape']}" for t in items)
+
+    lines += [f"inputs: {tensors(desc['inputs'])}", f"outputs: {tensors(desc['outputs'])}"]
+    if table and table.get("levels"):
+        measured = sorted({k for row in table["levels"] for k in row if k.startswith("instructions_")})
+        header = ["level", "sparsity", "MACs", "non-zeros", "weight bytes read", "accuracy", *measured]
+        rows = [[str(row["level"]), f"{row['sparsity']:.3f}", f"{row['macs']:,}", f"{row['nonzeros']:,}",
+                 f"{row['bytes_read']:,}", "-" if row.get("accuracy") is None else f"{row['accuracy']:.4f}",
+                 *(f"{row[k]:,}" if k in row else "-" for k in measured)] for row in table["levels"]]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        lines.append("levels (run one by writing its number into the `subnet` input before Invoke):")
+        lines.append("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+        lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+        sizes = [f"{k} {table[k]:,} bytes" for k in sorted(table) if k.startswith(("arena_", "flash_"))
+                 and isinstance(table[k], int)]
+        lines.append("measured: " + (", ".join(sizes) if sizes else
+                                     "no arena/flash yet (keras-subnets profile FILE --target m4 --write)"))
+    ops = desc["ops"]
+    lines.append(f"operators to register: tflite::MicroMutableOpResolver<{ops.count}>")
+    for (name, count), stmt in zip([*ops.custom.items(), *ops.builtin.items()], ops.registration_lines(),
+                                   strict=True):
+        kind = "custom " if name in ops.custom else "builtin"
+        lines.append(f"  {kind} {name:<22} x{count:<3} {stmt};")
+    if desc["layers"]:
+        header = ["layer", "operator", "format", "version", "levels", "rows x cols", "tables", "bytes"]
+        rows = [[la["layer"], la["op"], la["format"], str(la["version"]), str(la["levels"]),
+                 f"{la['rows']} x {la['cols']}", la["tables"], f"{la['bytes']:,}"] for la in desc["layers"]]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        lines.append("keras-subnets operators (format and options version per layer):")
+        lines.append(("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))).rstrip())
+        lines += [("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip() for r in rows]
+    return "\n".join(lines)

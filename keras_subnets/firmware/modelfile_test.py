@@ -1,0 +1,65 @@
+"""Operators a file needs and its C export, on converted and plain files (no TFLM tree needed)."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+
+import keras_subnets as ks
+from keras_subnets.convert import convert, densify
+from keras_subnets.firmware import modelfile
+
+
+@pytest.fixture(scope="module")
+def blob():
+    keras.utils.set_random_seed(0)
+    model = ks.nest(ks.zoo.quickstart_cnn(), [0.8, 0.0], kind="row")
+    calib = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
+    return convert(model, calib, num_calibration_samples=8, progress=False)
+
+
+def test_ops_needed_by_tflm_name(blob):
+    ops = modelfile.ops_needed(blob)
+    assert ops.custom == {"KS_CONV_2D": 3, "KS_DEPTHWISE_CONV_2D": 2, "KS_FULLY_CONNECTED": 1}
+    assert ops.builtin == {"AVERAGE_POOL_2D": 1, "RESHAPE": 1, "SOFTMAX": 1}
+    assert ops.count == 6
+    plain = modelfile.ops_needed(densify(blob, 0))
+    assert not plain.custom and {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"} <= set(plain.builtin)
+    assert [modelfile.resolver_method(n) for n in ("CONV_2D", "MEAN", "LEAKY_RELU", "BATCH_TO_SPACE_ND",
+                                                   "L2_NORMALIZATION", "UNIDIRECTIONAL_SEQUENCE_LSTM")] == [
+        "AddConv2D", "AddMean", "AddLeakyRelu", "AddBatchToSpaceNd", "AddL2Normalization",
+        "AddUnidirectionalSequenceLSTM"]
+
+
+def test_export_c_round_trips_and_registers_exactly_the_ops(blob):
+    source, header = modelfile.export_c(blob, "g_nested", "nested_model.h")
+    assert "alignas(16) const unsigned char g_nested[] = {" in source
+    assert f"const unsigned int g_nested_len = {len(blob)};" in source
+    body = source.split("{", 1)[1].split("};", 1)[0]
+    assert bytes(int(v, 16) for v in re.findall(r"0x([0-9a-f]{2})", body)) == blob
+    assert '#include "nested_model.h"' in source
+    assert "constexpr unsigned int g_nested_op_count = 6;" in header
+    registrations = re.findall(r"if \((resolver\.\w+\([^;]*\)) != kTfLiteOk\)", header)
+    assert registrations == modelfile.ops_needed(blob).registration_lines()
+    assert "resolver.AddReshape()" in registrations and "resolver.AddMean()" not in registrations
+    plain_header = modelfile.export_c(densify(blob, 1))[1]
+    assert "ks_registrations.h" not in plain_header and "resolver.AddConv2D()" in plain_header
+    with pytest.raises(ValueError, match="not a C identifier"):
+        modelfile.export_c(blob, "2bad-name")
+
+
+def test_describe_and_bad_files(blob, tmp_path):
+    desc = modelfile.describe(blob)
+    assert [la["layer"] for la in desc["layers"]] == ["stem", "dw1", "pw1", "dw2", "pw2", "classifier"]
+    assert {la["format"] for la in desc["layers"]} == {"row"}
+    assert [t["name"] for t in desc["inputs"]][-1] == "subnet"
+    text = modelfile.format_description(desc, "m.tflite")
+    assert "tflite::MicroMutableOpResolver<6>" in text and "resolver.AddSoftmax();" in text
+    assert "keras-subnets file version" in text and len(desc["levels"]["levels"]) == 2
+    assert "a plain TFLite file" in modelfile.format_description(modelfile.describe(densify(blob, 0)))
+    with pytest.raises(modelfile.ModelFileError, match="cannot read '.*missing.tflite'"):
+        modelfile.read(tmp_path / "missing.tflite")
+    (tmp_path / "x.tflite").write_bytes(b"not a model at all")
+    with pytest.raises(modelfile.ModelFileError, match="is not a TFLite flatbuffer"):
+        modelfile.read(tmp_path / "x.tflite")
