@@ -63,7 +63,7 @@ LAYERS = {
     "stem": ("3×3/2 stem conv 28×28×1→32", "conv", (1, 28, 28, 1), (1, 14, 14, 32), 32, 9, 1, ((3, 3), (2, 2), "same")),
     "dw": ("DW 3×3 14×14×64", "depthwise_conv", (1, 14, 14, 64), (1, 14, 14, 64), 64, 9, 64, ((3, 3), (1, 1), "same")),
 }
-DENSE_KERNELS = ("cmsis_nn", "ks_dense", "ks_dense_portable")
+DENSE_KERNELS = ("cmsis_nn", "ks_dense", "ks_dense_plan", "ks_dense_portable")
 
 
 def _geometry(key):
@@ -111,46 +111,53 @@ def _progress(msg):
 
 
 def layer_cases():
+    """Every layer in every format, unplanned and through a ks_plan (same
+    seed, so the same matrix), then the per-call cost cases."""
     cases = []
     for key, (_name, op, xs, ys, rows, cols, cin, _g) in LAYERS.items():
         dg = _geometry(key)
         geom = None if dg is None else kb.ConvGeometry(**vars(dg))
         for fmt in ki.FORMATS:
-            cases.append(
-                ki.Case(
-                    key,
-                    op,
-                    "int8",
-                    fmt,
-                    xs,
-                    ys,
-                    rows,
-                    cols,
-                    cin,
-                    geometry=geom,
-                    density=DENSITY,
-                    bad_levels=(4,),
-                    seed=len(cases) + 1,
+            seed = len(cases) + 1
+            for planned in (False, True):
+                cases.append(
+                    ki.Case(
+                        key,
+                        op,
+                        "int8",
+                        fmt,
+                        xs,
+                        ys,
+                        rows,
+                        cols,
+                        cin,
+                        geometry=geom,
+                        density=DENSITY,
+                        bad_levels=(4,),
+                        seed=seed,
+                        planned=planned,
+                    )
                 )
-            )
     # Fixed per-call cost: a 1x1 FC (one MAC, one requantization) at two levels.
     for fmt in ki.FORMATS:
-        cases.append(
-            ki.Case(
-                "switch",
-                "fc",
-                "int8",
-                fmt,
-                (1, 1),
-                (1, 1),
-                1,
-                1,
-                1,
-                density=(1.0, 1.0, 1.0, 1.0),
-                levels=(0, 3),
-                seed=99,
+        for planned in (False, True):
+            cases.append(
+                ki.Case(
+                    "switch",
+                    "fc",
+                    "int8",
+                    fmt,
+                    (1, 1),
+                    (1, 1),
+                    1,
+                    1,
+                    1,
+                    density=(1.0, 1.0, 1.0, 1.0),
+                    levels=(0, 3),
+                    seed=99,
+                    planned=planned,
+                )
             )
-        )
     return cases
 
 
@@ -318,7 +325,7 @@ def main(argv):
     nn = {key: {cpu: dense[cpu][(key, "cmsis_nn")] for cpu in cpus} for key in LAYERS}
     full = {}
     for i, c in enumerate(calls):
-        if c.case.fmt == "structured" and c.level == 3 and c.case.name in LAYERS:
+        if c.case.fmt == "structured" and c.level == 3 and c.case.name in LAYERS and c.case.planned:
             full[c.case.name] = {cpu: counts[cpu][i] for cpu in cpus}
     dh = ["layer", "MACs"]
     for cpu in cpus:
@@ -342,30 +349,36 @@ def main(argv):
             r += [f"{full[key][cpu]:,}", f"{full[key][cpu] / base:.2f}"]
         drows.append(r)
 
-    # ---- per level ----
+    # ---- per level: unplanned and planned runs of the same matrix ----
     header = ["layer", "format", "level", "sparsity", "MACs"]
     for cpu in cpus:
-        header += [f"{cpu} instr", f"{cpu} instr/MAC", f"{cpu} ÷ CMSIS-NN dense"]
+        header += [f"{cpu} instr", f"{cpu} planned", f"{cpu} instr/MAC", f"{cpu} planned ÷ CMSIS-NN dense"]
+    planned = {
+        (c.case.name, c.case.fmt, c.level): i for i, c in enumerate(calls) if c.case.planned and c.status == kb.KS_OK
+    }
     rows = []
     for i, c in enumerate(calls):
-        if c.case.name not in LAYERS or c.status != kb.KS_OK:
+        if c.case.name not in LAYERS or c.status != kb.KS_OK or c.case.planned:
             continue
         key = c.case.name
+        j = planned[(key, c.case.fmt, c.level)]
         r = [LAYERS[key][0], c.case.fmt, c.level, f"{SPARSITY[c.level]:.0%}", f"{c.macs:,}"]
         for cpu in cpus:
-            n = counts[cpu][i]
-            r += [f"{n:,}", f"{n / max(c.macs, 1):.2f}", f"{n / nn[key][cpu]:.2f}"]
+            n, m = counts[cpu][i], counts[cpu][j]
+            r += [f"{n:,}", f"{m:,}", f"{m / max(c.macs, 1):.2f}", f"{m / nn[key][cpu]:.2f}"]
         rows.append(r)
     sw_rows = []
     for i, c in enumerate(calls):
         if c.case.name == "switch":
-            sw_rows.append([c.case.fmt, c.level] + [f"{counts[cpu][i]:,}" for cpu in cpus])
+            how = "ks_run_s8 (plan)" if c.case.planned else "unplanned"
+            sw_rows.append([c.case.fmt, how, c.level] + [f"{counts[cpu][i]:,}" for cpu in cpus])
     for kernel in DENSE_KERNELS:
-        sw_rows.append([f"dense: {kernel}", "–"] + [f"{dense[cpu][('switch', kernel)]:,}" for cpu in cpus])
+        sw_rows.append([f"dense: {kernel}", "–", "–"] + [f"{dense[cpu][('switch', kernel)]:,}" for cpu in cpus])
     bad_rows = []
     for i, c in enumerate(calls):
         if c.status == kb.KS_ERR_LEVEL:
-            bad_rows.append([LAYERS[c.case.name][0], c.case.fmt] + [f"{counts[cpu][i]:,}" for cpu in cpus])
+            how = "plan" if c.case.planned else "unplanned"
+            bad_rows.append([LAYERS[c.case.name][0], c.case.fmt, how] + [f"{counts[cpu][i]:,}" for cpu in cpus])
     out = [
         "Dense layers, measured in the same image and run: CMSIS-NN's own kernel called as TFLM's cmsis_nn "
         "operators call it (what the plain int8 model costs on stock TFLM + CMSIS-NN), our `ks_dense` kernels "
@@ -375,20 +388,23 @@ def main(argv):
         "",
         report.markdown_table(dh, drows),
         "",
-        "Per level (levels are nested random masks; structured widths give the MAC share 1 − sparsity); "
-        "÷ CMSIS-NN dense = ratio to the CMSIS-NN column above:",
+        "Per level (levels are nested random masks; structured widths give the MAC share 1 − sparsity): the "
+        "unplanned kernel and the same matrix through a plan prepared once (`ks_plan.h`, what Eval runs; a "
+        "sparse conv with one input channel runs as a depthwise conv there); ÷ CMSIS-NN dense = planned ÷ the "
+        "CMSIS-NN column above:",
         "",
         report.markdown_table(header, rows),
         "",
         "Per-call cost independent of the layer (switching level = passing another level number): a whole "
         "1×1 FC call (arguments, level check, table selection, one MAC, one requantization) at two levels, "
-        "and the dense kernels on the same 1-weight layer:",
+        "unplanned and through a plan (`ks_run_s8`), and the dense kernels on the same 1-weight layer "
+        "(CMSIS-NN's own call, our unplanned and planned calls of the CMSIS-NN build, the portable build):",
         "",
-        report.markdown_table(["format", "level"] + [f"{cpu} instr" for cpu in cpus], sw_rows),
+        report.markdown_table(["format", "call", "level"] + [f"{cpu} instr" for cpu in cpus], sw_rows),
         "",
         "Rejected level (KS_ERR_LEVEL, before any array is read):",
         "",
-        report.markdown_table(["layer", "format"] + [f"{cpu} instr" for cpu in cpus], bad_rows),
+        report.markdown_table(["layer", "format", "call"] + [f"{cpu} instr" for cpu in cpus], bad_rows),
     ]
     if models:
         mh = ["model", "kind", "level"]

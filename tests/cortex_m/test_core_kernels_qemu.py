@@ -10,6 +10,7 @@ The Cortex-M build runs the real SMLAD / SXTB16 / SMMLAR instructions.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -87,6 +88,10 @@ def _cases():
                         seed=seed,
                     )
                 )
+                if dtype == "int8":
+                    # The same matrix through a plan (ks_plan.h): checked
+                    # against the unplanned kernel's host output.
+                    cases.append(dataclasses.replace(cases[-1], planned=True))
     return cases
 
 
@@ -114,8 +119,8 @@ def test_every_kernel_format_dtype_level(cpu, host_lib, plugin, tmp_path):
     counts = res.regions["k"]
     assert len(counts) == len(img.calls)
     # Every kernel, both dtypes, every format were exercised, incl. bad levels.
-    seen = {(c.case.op, c.case.dtype, c.case.fmt) for c in img.calls}
-    assert len(seen) == 3 * 2 * 4
+    seen = {(c.case.op, c.case.dtype, c.case.fmt, c.case.planned) for c in img.calls}
+    assert len(seen) == 3 * 3 * 4
     bad = [c for c in img.calls if c.status == kb.KS_ERR_LEVEL]
     assert len(bad) >= len(cases)
     # A rejected level is checked before any array is touched: cheap.

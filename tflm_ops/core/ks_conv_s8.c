@@ -14,4 +14,6 @@
 #define KS__STRUCT_ROWS ks__structured_rows_s8
 #define KS__POINTWISE ks__sparse_pointwise_s8
 
+#define KS__BODY_FN ks__conv_s8_body
+#define KS__BODY_LINKAGE 
 #include "ks_conv_impl.inc"

@@ -8,6 +8,7 @@
 
 #include "arm_nnfunctions.h"
 #include "ks_dense_internal.h"
+#include "ks_plan.h"
 
 static inline cmsis_nn_dims ks__nn_dims(int32_t n, int32_t h, int32_t w, int32_t c)
 {
@@ -93,6 +94,34 @@ static inline int32_t ks__nn_geometry_ok(const ks_conv_params *cp, const ks_dims
     return ks__nn_dim_ok(in->h, out->h, cp->kernel_h, cp->stride_h, cp->dilation_h, cp->pad_h) &&
            ks__nn_dim_ok(in->w, out->w, cp->kernel_w, cp->stride_w, cp->dilation_w, cp->pad_w) &&
            in->c <= 65535 && out->c <= 65535;
+}
+
+/* What a dense plan keeps in ks_plan.nn (built at Prepare). */
+typedef struct ks__nn_plan {
+    int32_t buf_size;
+    cmsis_nn_per_channel_quant_params pq;
+    cmsis_nn_dims in_dims;
+    cmsis_nn_dims filter_dims;
+    cmsis_nn_dims bias_dims;
+    cmsis_nn_dims out_dims;
+    union {
+        cmsis_nn_fc_params fc;
+        cmsis_nn_conv_params conv;
+        cmsis_nn_dw_conv_params dw;
+    } u;
+} ks__nn_plan;
+
+/* Compile-time check that ks_plan.nn holds it (C99: no _Static_assert). */
+typedef char ks__nn_plan_fits[sizeof(ks__nn_plan) <= sizeof(((ks_plan *)0)->nn) ? 1 : -1];
+
+static inline ks__nn_plan *ks__nn_plan_of(ks_plan *p)
+{
+    return (ks__nn_plan *)(void *)&p->nn;
+}
+
+static inline const ks__nn_plan *ks__nn_plan_of_c(const ks_plan *p)
+{
+    return (const ks__nn_plan *)(const void *)&p->nn;
 }
 
 #endif /* KS_DENSE_CMSIS_NN_H */

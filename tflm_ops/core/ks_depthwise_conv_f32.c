@@ -34,4 +34,6 @@
 #define KS__BORDER_INIT 0.0f
 #define KS__INTERIOR_INIT 0.0f
 
+#define KS__BODY_FN ks__depthwise_conv_f32_body
+#define KS__BODY_LINKAGE static
 #include "ks_dw_impl.inc"

@@ -137,4 +137,6 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
 #define KS__CHANNEL_DECL int32_t folded_ = 0
 #define KS__INACTIVE ((int8_t)out_off)
 
+#define KS__BODY_FN ks__depthwise_conv_s8_body
+#define KS__BODY_LINKAGE 
 #include "ks_dw_impl.inc"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ks_ops.h"
+#include "ks_plan.h" /* ks__qepi, ks__sparse_args_s8 */
 
 #ifndef KS_SINGLE_ROUNDING
 #define KS_SINGLE_ROUNDING 0
@@ -69,15 +70,6 @@ static inline int32_t ks__mbqm_signed(int32_t x, int32_t multiplier, int32_t shi
 /* Epilogue constants copied out of ks_quant_params once per call: outputs
  * are int8_t, which may alias anything, so reading through the struct would
  * reload every field after every store. */
-typedef struct ks__qepi {
-    const int32_t *bias;
-    const int32_t *mult;
-    const int8_t *shift;
-    int32_t input_offset;
-    int32_t output_offset;
-    int32_t act_min;
-    int32_t act_max;
-} ks__qepi;
 
 static inline ks__qepi ks__qepi_make(const ks_quant_params *q, int32_t base)
 {
@@ -190,6 +182,13 @@ void ks__sparse_rows_f32(const ks_matrix *w, int32_t level, const float *x,
                          const int32_t *off, int32_t pairs_contiguous, const ks_float_params *p,
                          int32_t pbase, float *y);
 
+/* A sparse row loop chosen once (ks__sparse_rows_select_s8) and its
+ * arguments (ks__sparse_args_s8, in ks_plan.h): ks__sparse_rows_s8 is
+ * select + call; a plan keeps both and patches only the level fields at run
+ * time. */
+ks__rows_fn_s8 ks__sparse_rows_select_s8(const ks_matrix *w, int32_t level, int32_t table, int32_t pairs_contiguous,
+                                         ks__sparse_args_s8 *a);
+
 /*
  * Structured (prefix block) rows.  Columns are (tap, channel) with
  * col = tap*in_channels + ci; tap t's channel 0 sits at x[tap_off[t]], and
@@ -214,6 +213,16 @@ int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t 
  * at y + i*rows.  Needs w->in_channels == w->cols. */
 void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t nvec,
                                  const ks_quant_params *q, int32_t qbase, int8_t *y);
+
+/* The int8 conv / depthwise kernels after their argument checks (ks_plan.h
+ * runs them on arguments validated at plan time); base = first table entry
+ * of the level. */
+ks_status ks__conv_s8_body(const ks_conv_params *cp, const ks_matrix *w, int32_t level, const ks_quant_params *prm,
+                           const ks_dims *in, const int8_t *input, const ks_dims *out, int8_t *output,
+                           void *scratch, int32_t base);
+ks_status ks__depthwise_conv_s8_body(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
+                                     const ks_quant_params *prm, const ks_dims *in, const int8_t *input,
+                                     const ks_dims *out, int8_t *output, void *scratch, int32_t base);
 
 /* Shared conv argument checks; returns KS_OK or KS_ERR_ARG. */
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,

@@ -14,5 +14,7 @@
 #define KS__INACTIVE(epi) 0.0f
 #define KS__SPARSE_ROWS ks__sparse_rows_f32
 #define KS__STRUCT_ROWS ks__structured_rows_f32
+#define KS__SPARSE_SELECT ks__sparse_rows_select_f32
+#define KS__SELECT_LINKAGE static
 
 #include "ks_rows_impl.inc"

@@ -19,5 +19,8 @@
 #define KS__INACTIVE(epi) ((int8_t)(epi).output_offset)
 #define KS__SPARSE_ROWS ks__sparse_rows_s8
 #define KS__STRUCT_ROWS ks__structured_rows_s8
+#define KS__SPARSE_SELECT ks__sparse_rows_select_s8
+#define KS__SELECT_LINKAGE
+#define KS__ARGS_T ks__sparse_args_s8
 
 #include "ks_rows_impl.inc"

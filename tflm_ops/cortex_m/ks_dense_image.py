@@ -5,6 +5,7 @@ numpy oracle, random layers, and images that call, per layer,
   built with ``CMSIS_NN_ROOT``, i.e. -DKS_CMSIS_NN);
 - ``ks_dense_portable``: the portable ks_dense_* compiled a second time under
   ``*_portable`` names, so one image holds both builds;
+- ``ks_dense_plan``: the same through a prepared ks_plan (ks_run_s8);
 - ``cmsis_nn``: CMSIS-NN's own kernel called as TFLM's
   kernels/cmsis_nn/{fully_connected,conv,depthwise_conv}.cc call it for a
   plain int8 model (the baseline a user ships).
@@ -38,6 +39,8 @@ ARCH = {
     "m7": ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
 }
 KERNELS = ("ks_dense", "ks_dense_portable", "cmsis_nn")
+# Also: "ks_dense_plan", ks_dense as linked through a ks_plan (ks_plan.h)
+# prepared outside the counted region.
 # The portable ks_dense sources and the names they get in an image that also
 # links the CMSIS-NN build.
 PORTABLE_SOURCES = (
@@ -275,6 +278,7 @@ PRELUDE = r"""#include <stdio.h>
 #include <string.h>
 #include "ks_bench.h"
 #include "ks_dense.h"
+#include "ks_plan.h"
 static int g_dfail;
 static void dense_check(const char *n, int st, const int8_t *y, const int8_t *e, int len) {
   int i, bad = 0, first = -1;
@@ -302,6 +306,15 @@ def _call_code(layer: DenseLayer, kernel: str, tag: str) -> tuple[str, str]:
     """(scratch size expression, call statement) of one layer with one kernel."""
     q = layer.q
     sfx = "_portable" if kernel == "ks_dense_portable" else ""
+    if kernel == "ks_dense_plan":
+        if layer.op == "fc":
+            rows, cols = layer.weights.shape
+            prep = f"ks_plan_dense_fully_connected_s8(&plan, w{tag}, {rows}, {cols}, &q{tag}, {layer.x.shape[0]})"
+        else:
+            prep = f"ks_plan_dense_{layer.op}_s8(&plan, &cp{tag}, w{tag}, &q{tag}, &din{tag}, &dout{tag})"
+        return f"({prep} == KS_OK ? ks_plan_scratch_size(&plan) : (int32_t)0x7fffffff)", (
+            f"ks_run_s8(&plan, 0, x{tag}, y{tag}, scratch)"
+        )
     if layer.op == "fc":
         rows, cols = layer.weights.shape
         batches = layer.x.shape[0]
@@ -412,7 +425,8 @@ def image_source(layers, kernels, img: Image, region: str = "d", single_rounding
                 ctx = "    cmsis_nn_context ctx; ctx.buf = scratch; ctx.size = size;\n"
             body.append(
                 "  {\n"
-                f"    const int32_t size = {size};\n"
+                + ("    static ks_plan plan;\n" if kernel == "ks_dense_plan" else "")
+                + f"    const int32_t size = {size};\n"
                 f"    void *scratch = size > 0 ? (void *)g_dscratch : NULL;\n{ctx}"
                 f"    int st;\n"
                 f'    if (size > (int32_t)sizeof g_dscratch) {{ printf("FAIL {label}: scratch %ld\\n", (long)size);'

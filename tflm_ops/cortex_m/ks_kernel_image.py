@@ -107,6 +107,9 @@ class Case:
     nested: kb.Nested | None = None
     params: object | None = None  # kb.QuantParams (int8 only)
     first_level: np.ndarray | None = None
+    # int8 only: prepare a ks_plan once (outside the counted region) and
+    # count ks_run_s8 calls instead of the unplanned kernel (ks_plan.h).
+    planned: bool = False
 
 
 @dataclass
@@ -217,6 +220,20 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
             f"    const ks_dims din = {{{xs[0]},{xs[1]},{xs[2]},{xs[3]}}};\n"
             f"    const ks_dims dout = {{{ys[0]},{ys[1]},{ys[2]},{ys[3]}}};\n"
         )
+    if case.planned:
+        if not is_int8:
+            raise ValueError("plans are int8 only")
+        plan_call = (
+            f"ks_plan_fully_connected_s8(&plan, &w, &q, {case.x_shape[0]})"
+            if case.op == "fc"
+            else f"ks_plan_{case.op}_s8(&plan, &cp, &w, &q, &din, &dout)"
+        )
+        body.append(
+            f"    static ks_plan plan;\n"
+            f'    if ({plan_call} != KS_OK) {{ printf("FAIL plan {case.name}\\n"); g_fail++; }}\n'
+            f"    if (ks_plan_scratch_size(&plan) > (int32_t)sizeof g_scratch) {{\n"
+            f'      printf("FAIL plan scratch\\n"); g_fail++; }}\n'
+        )
     pix = 1 if case.op == "fc" else int(np.prod(case.y_shape[1:3]))
     batches = case.x_shape[0]
     levels = list(case.levels if case.levels is not None else range(L)) + list(case.bad_levels)
@@ -228,9 +245,11 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
             st, y, sz = kb.conv(lib, case.op, case.geometry, nested, k, params, x, case.y_shape)
             img.scratch = max(img.scratch, sz)
             call = f"ks_{case.op}_{sfx}(&cp, &w, {k}, &q, &din, x{tag}, &dout, y{tag}, g_scratch)"
+        if case.planned:
+            call = f"ks_run_s8(&plan, {k}, x{tag}, y{tag}, g_scratch)"
         want = kb.KS_ERR_LEVEL if k in case.bad_levels else kb.KS_OK
         assert st == want, (case, k, st)
-        label = f"{case.name} {case.dtype} {case.fmt} L{k}"
+        label = f"{case.name} {case.dtype} {case.fmt}{' plan' if case.planned else ''} L{k}"
         if st == kb.KS_OK:
             exp = f"e{tag}_{len(calls)}"
             hdr.append(_c_arr(exp, y, ctype))
@@ -251,6 +270,7 @@ _PRELUDE = r"""#include <math.h>
 #include <string.h>
 #include "ks_bench.h"
 #include "ks_ops.h"
+#include "ks_plan.h"
 static int g_fail;
 static void check_s8(const char *n, ks_status st, ks_status want, const int8_t *y, const int8_t *e, int len) {
   int i, bad = 0, first = -1;
@@ -288,7 +308,9 @@ def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extr
     hdr, body = [], []
     for i, case in enumerate(cases):
         _case_arrays(case, lib, f"c{i}", hdr, body, img.calls, img)
-    scratch = max(img.scratch, 4)
+    # Plans may pick another kernel (conv with one input channel runs as
+    # depthwise) with its own scratch: room for it, checked in the image.
+    scratch = max(img.scratch, 4096 if any(c.planned for c in cases) else 4)
     src = [
         _PRELUDE,
         f"static uint8_t g_scratch[{(scratch + 3) // 4 * 4}] __attribute__((aligned(4)));\n",

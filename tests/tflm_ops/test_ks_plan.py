@@ -1,0 +1,219 @@
+"""Prepared calls (ks_plan.h): a plan's run gives bit for bit what the
+unplanned kernel gives, at every level, in every format; levels outside
+[0, L) are refused; a plan validates what the unplanned kernels trust."""
+
+from __future__ import annotations
+
+import ctypes
+
+import ks_dense_binding as kd
+import ks_ops_binding as kb
+import nested_masks
+import numpy as np
+import pytest
+
+FORMATS = ["nested_csr", "nested_block", "row", "structured"]
+PLAN_BYTES = 8192  # > sizeof(ks_plan) on any host; the plan writes only its own size
+
+
+@pytest.fixture(scope="module")
+def plib(lib):
+    kd.setup(lib)
+    i32, vp, P = ctypes.c_int32, ctypes.c_void_p, ctypes.POINTER
+    lib.ks_plan_fully_connected_s8.argtypes = [vp, P(kb.KsMatrix), P(kb.KsQuantParams), i32]
+    for op in ("conv", "depthwise_conv"):
+        getattr(lib, f"ks_plan_{op}_s8").argtypes = [
+            vp,
+            P(kb.KsConvParams),
+            P(kb.KsMatrix),
+            P(kb.KsQuantParams),
+            P(kb.KsDims),
+            P(kb.KsDims),
+        ]
+        getattr(lib, f"ks_plan_dense_{op}_s8").argtypes = [
+            vp,
+            P(kb.KsConvParams),
+            vp,
+            P(kd.KsDenseQuant),
+            P(kb.KsDims),
+            P(kb.KsDims),
+        ]
+    lib.ks_plan_dense_fully_connected_s8.argtypes = [vp, vp, i32, i32, P(kd.KsDenseQuant), i32]
+    lib.ks_plan_scratch_size.argtypes = [vp]
+    lib.ks_plan_scratch_size.restype = i32
+    lib.ks_run_s8.argtypes = [vp, i32, vp, vp, vp]
+    lib.ks_run_s8.restype = i32
+    for name in (
+        "ks_plan_fully_connected_s8",
+        "ks_plan_conv_s8",
+        "ks_plan_depthwise_conv_s8",
+        "ks_plan_dense_fully_connected_s8",
+        "ks_plan_dense_conv_s8",
+        "ks_plan_dense_depthwise_conv_s8",
+    ):
+        getattr(lib, name).restype = i32
+    return lib
+
+
+class Plan:
+    """A plan in a numpy buffer, and the arrays it points to (kept alive)."""
+
+    def __init__(self, lib, keep):
+        self.lib = lib
+        self.buf = np.zeros(PLAN_BYTES, np.uint8)
+        self.keep = keep
+
+    @property
+    def ptr(self):
+        return self.buf.ctypes.data
+
+    def run(self, level: int, x: np.ndarray, y_shape) -> tuple[int, np.ndarray]:
+        size = self.lib.ks_plan_scratch_size(self.ptr)
+        scratch = np.full(size + 64, 0xA5, np.uint8)
+        out = np.full(int(np.prod(y_shape)) + 64, 0x5A, np.uint8)
+        x = np.ascontiguousarray(x, np.int8)
+        status = self.lib.ks_run_s8(
+            self.ptr, level, x.ctypes.data, out.ctypes.data, scratch.ctypes.data if size else None
+        )
+        assert np.all(scratch[size:] == 0xA5), "scratch written past ks_plan_scratch_size"
+        n = int(np.prod(y_shape))
+        assert np.all(out[n:] == 0x5A), "output written past its end"
+        return status, out[:n].view(np.int8).reshape(y_shape)
+
+
+def _quant(rng, L, rows):
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int64)
+    mult = np.where(rng.random((L, rows)) < 0.3, -mult, mult).astype(np.int32)
+    shift = rng.integers(-12, -6, size=(L, rows)).astype(np.int32)
+    bias = rng.integers(-3000, 3000, size=(L, rows)).astype(np.int32)
+    return kb.QuantParams(int(rng.integers(-127, 129)), int(rng.integers(-128, 128)), -128, 127, mult, shift, bias)
+
+
+def _sparse_plan(plib, op, fmt, rng, x_shape, y_shape, rows, cin, geom=None):
+    if op == "fc":
+        cols, dm = x_shape[-1], 0
+    elif op == "conv":
+        cols, dm = geom.kernel_h * geom.kernel_w * cin, 0
+    else:
+        cols, dm = geom.kernel_h * geom.kernel_w, geom.depth_multiplier
+    W = rng.integers(-128, 128, size=(rows, cols)).astype(np.int8)
+    L = int(rng.integers(2, 5))
+    nested, _ = nested_masks.make_nested(fmt, W, L, rng, in_channels=cin, depth_multiplier=dm)
+    q = _quant(rng, L, rows)
+    m, qs = nested.struct(), q.struct()
+    plan = Plan(plib, (nested, q, m, qs, q._keep))  # struct() replaces q._keep on the next call
+    if op == "fc":
+        st = plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), x_shape[0])
+    else:
+        cp = geom.struct()
+        st = getattr(plib, f"ks_plan_{op}_s8")(
+            plan.ptr, ctypes.byref(cp), ctypes.byref(m), ctypes.byref(qs), kb._dims(x_shape), kb._dims(y_shape)
+        )
+    assert st == kb.KS_OK
+    return plan, nested, q, L
+
+
+def _unplanned(plib, op, geom, nested, level, q, x, y_shape):
+    if op == "fc":
+        return kb.fully_connected(plib, nested, level, q, x)
+    st, y, _ = kb.conv(plib, op, geom, nested, level, q, x, y_shape)
+    return st, y
+
+
+G = kb.ConvGeometry
+SPARSE_CASES = {
+    "fc_odd": ("fc", (3, 37), (3, 9), 9, 37, None),
+    "fc_u16": ("fc", (1, 300), (1, 5), 5, 300, None),
+    "pw": ("conv", (2, 5, 4, 16), (2, 5, 4, 8), 8, 16, G(1, 1)),
+    "pw_s2_pad": ("conv", (1, 7, 7, 6), (1, 5, 5, 5), 5, 6, G(1, 1, 2, 2, pad_h=1, pad_w=1)),
+    "c3_same": ("conv", (1, 7, 6, 3), (1, 7, 6, 5), 5, 3, G(3, 3, pad_h=1, pad_w=1)),
+    "c3_dil_s2": ("conv", (1, 11, 10, 4), (1, 4, 3, 3), 3, 4, G(3, 3, 2, 2, 2, 2, 1, 1)),
+    "stem_cin1": ("conv", (1, 12, 12, 1), (1, 5, 5, 7), 7, 1, G(3, 3, 2, 2)),
+    "stem_cin1_same_b2": ("conv", (2, 9, 8, 1), (2, 9, 8, 4), 4, 1, G(3, 3, pad_h=1, pad_w=1)),
+    "stem_cin1_5x3": ("conv", (1, 8, 9, 1), (1, 4, 9, 6), 6, 1, G(5, 3, 2, 1, 1, 1, 2, 1)),
+    "dw3": ("depthwise_conv", (1, 7, 6, 4), (1, 7, 6, 4), 4, 4, G(3, 3, pad_h=1, pad_w=1, depth_multiplier=1)),
+    "dw_m2_s2": ("depthwise_conv", (2, 9, 7, 3), (2, 4, 3, 6), 6, 3, G(3, 3, 2, 2, depth_multiplier=2)),
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("case", list(SPARSE_CASES))
+def test_sparse_plan_equals_unplanned(plib, case, fmt):
+    op, xs, ys, rows, cin, geom = SPARSE_CASES[case]
+    rng = np.random.default_rng(abs(hash((case, fmt))) % 2**32)
+    plan, nested, q, L = _sparse_plan(plib, op, fmt, rng, xs, ys, rows, cin, geom)
+    x = rng.integers(-128, 128, size=xs).astype(np.int8)
+    for level in range(L):
+        st_ref, y_ref = _unplanned(plib, op, geom, nested, level, q, x, ys)
+        st, y = plan.run(level, x, ys)
+        assert st == st_ref == kb.KS_OK
+        np.testing.assert_array_equal(y, y_ref, err_msg=f"level {level}")
+    for bad in (-1, L, 1 << 30, -(1 << 31)):
+        assert plan.run(bad, x, ys)[0] == kb.KS_ERR_LEVEL
+
+
+def test_plan_validates_the_matrix(plib):
+    rng = np.random.default_rng(3)
+    W = rng.integers(-128, 128, size=(4, 10)).astype(np.int8)
+    nested, _ = nested_masks.make_nested("nested_csr", W, 3, rng, in_channels=10)
+    q = _quant(rng, 3, 4)
+    nested.ptr = np.array(nested.ptr, copy=True)
+    nested.ptr[5] = nested.ptr[-1] + 1  # a level pointer past the entries
+    m, qs = nested.struct(), q.struct()
+    plan = Plan(plib, (nested, q, m, qs, q._keep))
+    assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), 1) == kb.KS_ERR_FORMAT
+    nested2, _ = nested_masks.make_nested("nested_csr", W, 3, rng, in_channels=10)
+    q.shift[1, 2] = 31  # out of [-31, 30]
+    m2, qs2 = nested2.struct(), q.struct()
+    assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m2), ctypes.byref(qs2), 1) != kb.KS_OK
+
+
+DENSE_CASES = {
+    "fc": ("fc", (3, 37), (3, 24), None),
+    "pw": ("conv", (1, 6, 6, 12), (1, 6, 6, 16), G(1, 1)),
+    "c3": ("conv", (1, 7, 7, 6), (1, 7, 7, 10), G(3, 3, pad_h=1, pad_w=1)),
+    "dw": ("depthwise_conv", (1, 8, 8, 8), (1, 8, 8, 8), G(3, 3, pad_h=1, pad_w=1, depth_multiplier=1)),
+    "dw_m2": ("depthwise_conv", (1, 9, 9, 4), (1, 5, 5, 8), G(3, 3, 2, 2, pad_h=1, pad_w=1, depth_multiplier=2)),
+}
+
+
+@pytest.mark.parametrize("case", list(DENSE_CASES))
+def test_dense_plan_equals_unplanned(plib, case):
+    op, xs, ys, geom = DENSE_CASES[case]
+    rng = np.random.default_rng(len(case))
+    rows = ys[-1]
+    if op == "fc":
+        W = rng.integers(-128, 128, size=(rows, xs[-1])).astype(np.int8)
+    elif op == "conv":
+        W = rng.integers(-128, 128, size=(rows, geom.kernel_h, geom.kernel_w, xs[-1])).astype(np.int8)
+    else:
+        W = rng.integers(-128, 128, size=(geom.kernel_h, geom.kernel_w, rows)).astype(np.int8)
+    mult = rng.integers(2**30, 2**31 - 1, rows)
+    q = kd.DenseQuant(
+        -3,
+        5,
+        -128,
+        127,
+        np.where(rng.random(rows) < 0.3, -mult, mult),
+        rng.integers(-12, -7, rows),
+        rng.integers(-3000, 3000, rows),
+    )
+    qs = kd.quant_struct(q)
+    plan = Plan(plib, (W, q, qs))
+    if op == "fc":
+        st = plib.ks_plan_dense_fully_connected_s8(plan.ptr, W.ctypes.data, rows, xs[-1], ctypes.byref(qs), xs[0])
+    else:
+        cp = geom.struct()
+        st = getattr(plib, f"ks_plan_dense_{op}_s8")(
+            plan.ptr, ctypes.byref(cp), W.ctypes.data, ctypes.byref(qs), kb._dims(xs), kb._dims(ys)
+        )
+    assert st == kb.KS_OK
+    x = rng.integers(-128, 128, size=xs).astype(np.int8)
+    if op == "fc":
+        st_ref, y_ref = kd.fully_connected(plib, W, q, x)
+    else:
+        st_ref, y_ref, _ = kd.conv(plib, op, geom, W, q, x, ys)
+    st, y = plan.run(0, x, ys)
+    assert st == st_ref == kb.KS_OK
+    np.testing.assert_array_equal(y, y_ref)
+    assert plan.run(1, x, ys)[0] == kb.KS_ERR_LEVEL

@@ -1,0 +1,70 @@
+#if defined(KS_CMSIS_NN)
+#include <string.h>
+
+#include "ks_dense_cmsis_nn.h"
+
+/* CMSIS-NN's argument structs were built at Prepare: a run is the call
+ * TFLM's cmsis_nn DEPTHWISE_CONV_2D makes. */
+static ks_status ks__run_nn_dw(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
+                               void *scratch)
+{
+    const ks__nn_plan *n = ks__nn_plan_of_c(p);
+    cmsis_nn_context ctx;
+    if (level != 0) {
+        return KS_ERR_LEVEL;
+    }
+    if (n->buf_size > 0 && scratch == NULL) {
+        return KS_ERR_ARG;
+    }
+    ctx.buf = scratch;
+    ctx.size = n->buf_size;
+    return arm_depthwise_conv_wrapper_s8(&ctx, &n->u.dw, &n->pq, &n->in_dims, input, &n->filter_dims, p->weights,
+                                         &n->bias_dims, p->dq.bias, &n->out_dims, output) == ARM_CMSIS_NN_SUCCESS
+               ? KS_OK
+               : KS_ERR_ARG;
+}
+
+ks_status ks_plan_dense_depthwise_conv_s8(ks_plan *p, const ks_conv_params *cp, const int8_t *weights,
+                                          const ks_dense_quant *q, const ks_dims *in, const ks_dims *out)
+{
+    ks__nn_plan *n;
+    ks_status s;
+    if (p == NULL || weights == NULL || out == NULL) {
+        return KS_ERR_ARG;
+    }
+    s = ks__check_conv_args(cp, in, out);
+    if (s != KS_OK) {
+        return s;
+    }
+    s = ks_dense_validate_quant(q, out->c);
+    if (s != KS_OK) {
+        return s;
+    }
+    if (cp->depth_multiplier < 1 || (int64_t)in->c * cp->depth_multiplier != out->c || in->n < 1 ||
+        !ks__nn_geometry_ok(cp, in, out)) {
+        return KS_ERR_ARG;
+    }
+    memset(p, 0, sizeof *p);
+    p->num_levels = 1;
+    p->weights = weights;
+    p->dq = *q;
+    p->cp = *cp;
+    p->in = *in;
+    p->out = *out;
+    n = ks__nn_plan_of(p);
+    n->u.dw = ks__nn_dw_params(cp, q);
+    n->pq = ks__nn_quant(q);
+    n->in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
+    n->filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, out->c);
+    n->bias_dims = ks__nn_dims(1, 1, 1, out->c);
+    n->out_dims = ks__nn_dims(out->n, out->h, out->w, out->c);
+    n->buf_size = arm_depthwise_conv_wrapper_s8_get_buffer_size(&n->u.dw, &n->in_dims, &n->filter_dims,
+                                                                &n->out_dims);
+    p->scratch_size = n->buf_size;
+    p->run = ks__run_nn_dw;
+    return KS_OK;
+}
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int ks_plan_dense_depthwise_conv_s8_cmsis_nn_unused;
+#endif /* KS_CMSIS_NN */

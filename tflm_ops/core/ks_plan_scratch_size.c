@@ -1,0 +1,6 @@
+#include "ks_plan.h"
+
+int32_t ks_plan_scratch_size(const ks_plan *p)
+{
+    return p->scratch_size;
+}
