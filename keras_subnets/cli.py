@@ -30,7 +30,8 @@ flags.DEFINE_integer("epochs", 3, "Joint training epochs (demo).")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("train_samples", None, "Use only this many training images.")
 flags.DEFINE_integer("test_samples", None, "Use only this many test images.")
-flags.DEFINE_string("output", None, "Output file: the trained .keras model (demo), the .tflite (convert), the .cc (export-c).",
+flags.DEFINE_string("output", None,
+                    "Output file: the trained .keras model (demo), the .tflite (convert), the .cc (export-c).",
                     short_name="o")
 flags.DEFINE_enum("quantize", "int8", ["int8", "float32"], "Conversion precision (convert).")
 flags.DEFINE_string("data", "fashion_mnist",
@@ -270,11 +271,24 @@ def _main(argv: list[str]) -> int:
         raise
 
 
+def overall_help() -> str:
+    """The --help text of the tool: every command with its one-line purpose."""
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: keras-subnets COMMAND [ARGS] [--flags]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {HELP[name][1].split('. ')[0].rstrip('.')}." for name in COMMANDS]
+    lines += ["", "keras-subnets COMMAND --help describes one command and its flags."]
+    return "\n".join(lines)
+
+
 def run() -> None:
     """Console-script entry point."""
     argv = sys.argv
-    if len(argv) > 2 and argv[1] in HELP and ({"--help", "-h", "--helpshort"} & set(argv[2:])):
+    asks_help = {"--help", "-h", "--helpshort", "help"} & set(argv[1:])
+    if asks_help and len(argv) > 2 and argv[1] in HELP:
         print(command_help(argv[1]))
+        sys.exit(0)
+    if asks_help and (len(argv) == 2 or argv[1] not in HELP):
+        print(overall_help())
         sys.exit(0)
     app.run(_main)
 

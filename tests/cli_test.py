@@ -1,7 +1,6 @@
 """The command-line tools on a data slice: demo (the README's main job) and convert."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +9,28 @@ import numpy as np
 
 from keras_subnets.convert import read_levels
 
-CLI = shutil.which("keras-subnets") or str(Path(sys.executable).with_name("keras-subnets"))
+ROOT = Path(__file__).resolve().parents[1]
+# The console script's own entry point, run from this tree: the installed
+# `keras-subnets` script would import whichever checkout was pip-installed.
+CLI = [sys.executable, "-m", "keras_subnets.cli"]
 
 
 def _run(*args, timeout=600):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_help_lists_every_command_and_exits_0():
+    from keras_subnets.cli import COMMANDS
+
+    for args in (["--help"], ["-h"], ["help"]):
+        done = _run(*args)
+        assert done.returncode == 0, done.stderr[-2000:]
+        listed = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ")]
+        assert listed == list(COMMANDS)
+    done = _run("convert", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: keras-subnets convert")
+    assert "--quantize" in done.stdout and "--budgets" not in done.stdout
 
 
 def test_demo_prints_the_per_level_table(tmp_path):
