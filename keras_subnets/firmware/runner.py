@@ -198,6 +198,7 @@ def build_firmware(
     tflm_root: str | os.PathLike | None = None,
     jobs: int = 2,
     progress: Callable[[str], None] | None = None,
+    app_src: str | os.PathLike | None = None,
 ) -> Firmware:
     """Builds the harness around ``tflite`` for ``target`` (``x86``, ``m4``, ``m7``).
 
@@ -214,6 +215,8 @@ def build_firmware(
         ks_defines: extra preprocessor flags for our sources (``-DKS_NO_FLOAT32``).
         opt: optimization flag for our sources and main.cc.
         tflm_root, jobs, progress: see `build.build_library`.
+        app_src: another application instead of ``runner/main.cc`` (it gets
+            the same ``model_data.h``; `run_firmware` parses only the runner's output).
 
     Raises:
         TflmNotFoundError, ToolchainMissingError, ModelFileError, FirmwareError.
@@ -243,8 +246,10 @@ def build_firmware(
                 progress(f"building the KS_* operators for {target}")
             _make([*make_common, f"KS_LIB_DIR={ks_dir}", f"BUILD={ks_dir}", f"-j{max(1, jobs)}", "ks-lib"],
                   f"the KS_* operators for {target}")
-    main_cc = (FIRMWARE_DIR / "runner" / "main.cc").read_bytes()
-    app_key = _digest([ks_key.encode(), main_cc, source.encode(), header.encode(), config.encode()])
+    app_src = Path(app_src).resolve() if app_src else FIRMWARE_DIR / "runner" / "main.cc"
+    main_cc = app_src.read_bytes()
+    app_key = _digest([ks_key.encode(), str(app_src).encode(), main_cc, source.encode(), header.encode(),
+                       config.encode()])
     app_dir = lib.gendir / "apps" / app_key
     elf = app_dir / "firmware.elf"
     with build._locked(lib.gendir / "apps" / f"{app_key}.lock"):
@@ -254,7 +259,8 @@ def build_firmware(
             (model_dir / "model_data.cc").write_text(source)
             (model_dir / "model_data.h").write_text(header)
             (model_dir / "run_config.h").write_text(config)
-            _make([*make_common, f"KS_LIB_DIR={ks_dir}", f"BUILD={app_dir}", f"MODEL_DIR={model_dir}", "app"],
+            _make([*make_common, f"KS_LIB_DIR={ks_dir}", f"BUILD={app_dir}", f"MODEL_DIR={model_dir}",
+                   f"APP_SRC={app_src}", "app"],
                   f"the firmware for {target}")
     return Firmware(elf, target, spec, list(levels), list(probes), len(samples), profile, len(tflite), lib)
 
