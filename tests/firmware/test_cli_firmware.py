@@ -2,7 +2,6 @@
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from firmware_models import LEVELS, cached_file, require_target
 from keras_subnets.convert import densify
 from keras_subnets.firmware import modelfile
 
-CLI = shutil.which("keras-subnets") or str(Path(sys.executable).with_name("keras-subnets"))
+CLI = [sys.executable, "-m", "keras_subnets.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,7 +19,7 @@ def _run(*args, env=None, timeout=900):
     # The checkout under test first on the path (the console script may point at another clone).
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=path, **(env or {}))
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def test_inspect_export_c_and_their_errors(tmp_path):
