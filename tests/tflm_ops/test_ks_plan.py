@@ -124,6 +124,8 @@ G = kb.ConvGeometry
 SPARSE_CASES = {
     "fc_odd": ("fc", (3, 37), (3, 9), 9, 37, None),
     "fc_u16": ("fc", (1, 300), (1, 5), 5, 300, None),
+    "fc_u16_blocks_odd": ("fc", (2, 601), (2, 4), 4, 601, None),
+    "fc_p32": ("fc", (1, 300), (1, 300), 300, 300, None),  # > 65535 entries: int32 level pointers
     "pw": ("conv", (2, 5, 4, 16), (2, 5, 4, 8), 8, 16, G(1, 1)),
     "pw_s2_pad": ("conv", (1, 7, 7, 6), (1, 5, 5, 5), 5, 6, G(1, 1, 2, 2, pad_h=1, pad_w=1)),
     "c3_same": ("conv", (1, 7, 6, 3), (1, 7, 6, 5), 5, 3, G(3, 3, pad_h=1, pad_w=1)),
@@ -217,3 +219,46 @@ def test_dense_plan_equals_unplanned(plib, case):
     assert st == st_ref == kb.KS_OK
     np.testing.assert_array_equal(y, y_ref)
     assert plan.run(1, x, ys)[0] == kb.KS_ERR_LEVEL
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+def test_fc_plan_requantization_edges(plib, fmt):
+    """The planned FC rows have their own requantization (a fast path for
+    |multiplier| >= 2^30, shift in [-23, 0], else the general one): every
+    shift, small and negative multipliers, biases at the int32 limits, narrow
+    activation ranges and extreme offsets, against the unplanned kernel."""
+    rng = np.random.default_rng(11)
+    rows, cols, L = 64, 33, 3
+    W = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(rows, cols))
+    W[1::8] = rng.choice(np.array([-1, 0, 0, 0, 0, 1], np.int8), size=W[1::8].shape)  # small sums: visible ties
+    nested, _ = nested_masks.make_nested(fmt, W, L, rng, in_channels=cols)
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int64)
+    mult[:, ::5] = rng.integers(1, 2**30, size=mult[:, ::5].shape)
+    mult = np.where(rng.random((L, rows)) < 0.4, -mult, mult).astype(np.int32)
+    shift = rng.integers(-31, 31, size=(L, rows)).astype(np.int32)
+    shift[:, ::3] = rng.integers(-24, 1, size=shift[:, ::3].shape)
+    bias = rng.integers(-(2**31), 2**31, size=(L, rows), dtype=np.int64).astype(np.int32)
+    bias[:, ::4] = rng.integers(-1000, 1000, size=bias[:, ::4].shape)
+    # Exact ties of the rounding divide: |m| = 2^30 halves the accumulator,
+    # a right shift of 1 or 2 then ties for half or a quarter of the values.
+    mult[:, 1::8] = np.where(rng.random(mult[:, 1::8].shape) < 0.5, 2**30, -(2**30))
+    shift[:, 1::8] = rng.integers(-2, 1, size=shift[:, 1::8].shape)
+    bias[:, 1::8] = rng.integers(-200, 200, size=bias[:, 1::8].shape)
+    # The saturating add: accumulators within 2^22 of the int32 limits with
+    # the largest multiplier and right shifts of 22..24.
+    for start, lim in ((2, 2**31 - 1), (6, -(2**31))):
+        sl = np.s_[:, start::8]
+        bias[sl] = lim - np.sign(lim) * rng.integers(0, 2**21, size=bias[sl].shape)
+        mult[sl] = 2**31 - 1
+        shift[sl] = rng.integers(-24, -21, size=shift[sl].shape)
+    for in_off, out_off, act in ((128, -128, (-128, 127)), (-127, 127, (-128, 127)), (5, -3, (-20, 90))):
+        q = kb.QuantParams(in_off, out_off, act[0], act[1], mult, shift, bias)
+        m, qs = nested.struct(), q.struct()
+        plan = Plan(plib, (nested, q, m, qs, q._keep))
+        assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), 3) == kb.KS_OK
+        x = rng.integers(-128, 128, size=(3, cols)).astype(np.int8)
+        for level in range(L):
+            st, y = plan.run(level, x, (3, rows))
+            st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
+            assert st == st_ref == kb.KS_OK
+            np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")

@@ -12,6 +12,7 @@
  * sxtb16_ror8(x) = {b1, b3}, sxtab16(a, x) = {a.lo + b0, a.hi + b2},
  * smlad(x, y, acc) = acc + x.lo*y.lo + x.hi*y.hi,
  * smlabb / smlatt(x, y, acc) = acc + x.lo*y.lo / acc + x.hi*y.hi,
+ * pkhbt16(a, b) = {a.lo, b.lo}, pkhtb16(a, b) = {b.hi, a.hi},
  * smmlar(x, y, acc) = acc + (x*y + 2^31) >> 32 (64-bit product).
  */
 #ifndef KS_DSP_H
@@ -70,6 +71,15 @@ static inline int32_t ks__smlatt(uint32_t x, uint32_t y, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(ks__hi(x) * ks__hi(y)));
 }
+/* PKHBT a, b, LSL #16 = {a.lo, b.lo}; PKHTB a, b, ASR #16 = {b.hi, a.hi}. */
+static inline uint32_t ks__pkhbt16(uint32_t a, uint32_t b)
+{
+    return (a & 0xFFFFu) | (b << 16);
+}
+static inline uint32_t ks__pkhtb16(uint32_t a, uint32_t b)
+{
+    return (a & 0xFFFF0000u) | (b >> 16);
+}
 /* SMMLAR: (acc * 2^32 + x * y + 2^31) >> 32, low 32 bits. */
 static inline int32_t ks__smmlar(int32_t x, int32_t y, int32_t acc)
 {
@@ -115,6 +125,18 @@ static inline int32_t ks__smlabb(uint32_t x, uint32_t y, int32_t acc)
 static inline int32_t ks__smlatt(uint32_t x, uint32_t y, int32_t acc)
 {
     return __smlatt((int32_t)x, (int32_t)y, acc);
+}
+static inline uint32_t ks__pkhbt16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline uint32_t ks__pkhtb16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
 }
 static inline int32_t ks__smmlar(int32_t x, int32_t y, int32_t acc)
 {

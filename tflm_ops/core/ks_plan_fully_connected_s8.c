@@ -1,24 +1,49 @@
+#include "ks_plan_fc_rows.h"
 #include "ks_plan_internal.h"
 
+KS__FCP_DEFINE(fcp_csr_p16_u8, KS__FCP_RANGE_PTR, uint16_t, uint8_t, KS__FCP_CSR)
+KS__FCP_DEFINE(fcp_csr_p16_u16, KS__FCP_RANGE_PTR, uint16_t, uint16_t, KS__FCP_CSR)
+KS__FCP_DEFINE(fcp_csr_p32_u8, KS__FCP_RANGE_PTR, int32_t, uint8_t, KS__FCP_CSR)
+KS__FCP_DEFINE(fcp_csr_p32_u16, KS__FCP_RANGE_PTR, int32_t, uint16_t, KS__FCP_CSR)
+KS__FCP_DEFINE(fcp_blk_p16_u8, KS__FCP_RANGE_PTR, uint16_t, uint8_t, KS__FCP_BLOCK)
+KS__FCP_DEFINE(fcp_blk_p16_u16, KS__FCP_RANGE_PTR, uint16_t, uint16_t, KS__FCP_BLOCK)
+KS__FCP_DEFINE(fcp_blk_p32_u8, KS__FCP_RANGE_PTR, int32_t, uint8_t, KS__FCP_BLOCK)
+KS__FCP_DEFINE(fcp_blk_p32_u16, KS__FCP_RANGE_PTR, int32_t, uint16_t, KS__FCP_BLOCK)
+KS__FCP_DEFINE(fcp_row_u8, KS__FCP_RANGE_ROW, int32_t, uint8_t, KS__FCP_CSR)
+KS__FCP_DEFINE(fcp_row_u16, KS__FCP_RANGE_ROW, int32_t, uint16_t, KS__FCP_CSR)
+
+typedef void (*ks__fcp_fn)(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y);
+
+static ks__fcp_fn ks__fcp_select(const ks_matrix *w)
+{
+    const int32_t is_block = w->format == KS_FORMAT_NESTED_BLOCK;
+    const int32_t u8 = ks_index_is_u8(is_block ? (w->cols + 1) / 2 : w->cols);
+    const int32_t p16 = ks_ptr_is_u16(w->num_indices);
+    if (w->format == KS_FORMAT_ROW) {
+        return u8 ? fcp_row_u8 : fcp_row_u16;
+    }
+    if (is_block) {
+        return p16 ? (u8 ? fcp_blk_p16_u8 : fcp_blk_p16_u16) : (u8 ? fcp_blk_p32_u8 : fcp_blk_p32_u16);
+    }
+    return p16 ? (u8 ? fcp_csr_p16_u8 : fcp_csr_p16_u16) : (u8 ? fcp_csr_p32_u8 : fcp_csr_p32_u16);
+}
+
 /* nested_csr / nested_block / row: the row loop was chosen at Prepare; a
- * run patches the level into its arguments and calls it per batch. */
+ * run widens each batch's input into scratch and calls it. */
 static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
                                  void *scratch)
 {
-    const ks__rows_fn_s8 fn = p->rows_fn;
-    ks__sparse_args_s8 a;
-    ks__qepi e;
+    const ks__fcp_fn fn = (ks__fcp_fn)p->fc_fn;
     int32_t b;
-    (void)scratch;
     if ((uint32_t)level >= (uint32_t)p->num_levels) {
         return KS_ERR_LEVEL;
     }
-    a = p->rows_args;
-    a.level = level;
-    a.count = p->count[level];
-    e = ks__plan_epi(p, level);
+    if (scratch == NULL) {
+        return KS_ERR_ARG;
+    }
     for (b = 0; b < p->batches; ++b) {
-        fn(&a, input, NULL, &e, output);
+        ks__widen_s8(input, p->w.cols, p->q.input_offset, (int16_t *)scratch);
+        fn(p, level, (const int16_t *)scratch, output);
         input += p->w.cols;
         output += p->w.rows;
     }
@@ -56,7 +81,10 @@ ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_qu
         p->run = ks__run_fc_structured;
         return KS_OK;
     }
-    p->rows_fn = ks__sparse_rows_select_s8(w, 0, 0, 1, &p->rows_args);
+    (void)ks__sparse_rows_select_s8(w, 0, 0, 1, &p->rows_args); /* row stride */
+    p->fc_fn = (ks__plan_fn)ks__fcp_select(w);
+    /* int16 input (+1 zero for an odd-width block matrix), word aligned. */
+    p->scratch_size = (int32_t)(((uint32_t)(w->cols + 1) * 2u + 3u) & ~3u);
     p->run = ks__run_fc_rows;
     return KS_OK;
 }

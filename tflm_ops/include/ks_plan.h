@@ -63,6 +63,8 @@ typedef struct ks__sparse_args_s8 {
 typedef void (*ks__rows_fn_s8)(const ks__sparse_args_s8 *a, const int8_t *x, const int32_t *off,
                                const ks__qepi *epi, int8_t *y);
 
+typedef void (*ks__plan_fn)(void); /* a kernel-specific loop, cast back where used */
+
 struct ks_plan;
 typedef ks_status (*ks__plan_run_fn)(const struct ks_plan *p, int32_t level, const int8_t *input,
                                      int8_t *output, void *scratch);
@@ -81,6 +83,7 @@ typedef struct ks_plan {
     int32_t qbase[KS_MAX_LEVELS];  /* first table entry of each level */
     int32_t count[KS_MAX_LEVELS];  /* row format: entries per row */
     ks__rows_fn_s8 rows_fn;        /* sparse row loop chosen at Prepare */
+    ks__plan_fn fc_fn;             /* fully connected: its own row loop */
     ks__sparse_args_s8 rows_args;  /* its arguments, level fields patched per run */
     ks__qepi epi;                  /* epilogue constants, tables at base 0 */
     /* Dense: TFLite-layout weights, int32-shift requantization. */
