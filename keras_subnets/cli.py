@@ -116,7 +116,7 @@ def _calibration_data():
 
 
 def _convert(path: str) -> int:
-    from keras_subnets.convert import convert_file, read_levels
+    from keras_subnets.convert import convert_file, describe_operators, read_levels
 
     if not FLAGS.output:
         print("convert needs -o/--output FILE.tflite", file=sys.stderr)
@@ -128,6 +128,10 @@ def _convert(path: str) -> int:
     for row in read_levels(blob)["levels"]:
         print(f"  level {row['level']}: sparsity {row['sparsity']:.3f}, {row['macs']:,} MACs, "
               f"{row['bytes_read']:,} weight bytes read")
+    for op in describe_operators(blob):
+        top = "dense kernel" if op["dense_top"] else "sparse kernel"
+        print(f"  {op['layer']}: {op['op']} {op['format']}, {op['rows']}x{op['cols']}, tables {op['tables']}, "
+              f"densest level: {top} (dense_top={op['dense_top']})")
     return 0
 
 

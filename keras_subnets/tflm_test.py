@@ -161,16 +161,25 @@ def test_run_levels_dequantizes(files, images):
     ("name", "edit", "message"),
     [
         ("version 1 (an older file)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=1),
-         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 2\)"),
-        ("version 3", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=3),
-         r"KS_CONV_2D: unsupported custom options version 3 \(this kernel reads version 2\)"),
+         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 3\); "
+         r"reconvert with keras_subnets.convert"),
+        ("version 4", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=4),
+         r"KS_CONV_2D: unsupported custom options version 4 \(this kernel reads version 3\)"),
         ("missing key", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=None),
          r"KS_FULLY_CONNECTED: custom options lack integer key 'rows'"),
         ("garbage options", lambda m, sg, ops: setattr(ops["KS_DEPTHWISE_CONV_2D"][0], "customOptions",
                                                        np.frombuffer(b"\x07\xff\x00", np.uint8)),
          r"KS_DEPTHWISE_CONV_2D: custom options are missing or not a flexbuffer map"),
         ("wrong rows", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11),
-         r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\): format 1, 11x16"),
+         r"KS_FULLY_CONNECTED: dense weights \(input 8\) of level 2 must be \[11, 16\] \[rows, cols\], "
+         r"got \[10, 16\]"),
+        ("wrong rows, sparse top level", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11,
+                                                                           dense_top=0),
+         r"KS_FULLY_CONNECTED: expects 8 inputs and 1 output, got 9"),
+        ("dense_top out of range", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dense_top=2),
+         r"KS_CONV_2D: option 'dense_top' = 2 is outside \[0, 1\]"),
+        ("dense_top missing", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dense_top=None),
+         r"KS_CONV_2D: custom options lack integer key 'dense_top'"),
         ("unknown table layout", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=3),
          r"KS_CONV_2D: option 'tables' = 3 is outside \[0, 2\]"),
         ("prefix tables on a sparse format", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=2),
@@ -209,7 +218,7 @@ def wrong_index_type(model, sg, ops):
     tensor.type = fb.TensorType.INT8
 
 
-def test_version_2_table_layouts(files):
+def test_table_layouts(files):
     """Shifts are int8, pointers uint16 below 65536 entries; tables [rows] when shared (the logits:
     no BatchNorm), else [L, rows], or for structured layers only each level's active rows (prefix)."""
     L = len(LEVELS)
@@ -218,9 +227,9 @@ def test_version_2_table_layouts(files):
         sg = model.subgraphs[0]
         for name, op in fb.custom_ops(model):
             opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
-            assert opts["version"] == 2
+            assert opts["version"] == 3
             rows = opts["rows"]
-            tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:]]
+            tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:8 if quantize == "int8" else 7]]
             level_table = fb.tensor_data(model, sg.tensors[op.inputs[4]])
             if name == "KS_FULLY_CONNECTED":
                 layout, expected_shape = 0, (rows,)

@@ -171,6 +171,7 @@ class _OpPlan:
     nested: formats.Nested
     tables: list[np.ndarray]
     options: dict
+    dense_scale: np.ndarray | None = None
 
 
 def _input_levels(layer, level_rows: np.ndarray) -> np.ndarray:
@@ -194,7 +195,7 @@ def _geometry(tfl, op, kind: str, layer) -> dict:
     return geo
 
 
-def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
+def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = None) -> _OpPlan:
     layer, sg = folded.layer, tfl.subgraphs[0]
     kind = _op_kind(layer)
     L = layer.num_levels
@@ -206,11 +207,13 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
     opts = {"version": options.FORMAT_VERSION, "levels": L, "rows": rows.shape[0], "cols": rows.shape[1],
             "int8": int(int8), **_geometry(tfl, op, kind, layer)}
     affine = [folded.level_affine(k) for k in range(L)]
+    dense_scale = None
     if int8:
         values, weight_scale = quantization.quantize_rows(rows * kept)
         (s_x,), (z_x,) = fb.quant_params(sg.tensors[op.inputs[0]])
         (s_y,), (z_y,) = fb.quant_params(sg.tensors[op.outputs[0]])
-        per_level = [quantization.level_int8_tables(a, c, weight_scale, s_x, s_y)[:3] for a, c in affine]
+        per_level = [quantization.level_int8_tables(a, c, weight_scale, s_x, s_y) for a, c in affine]
+        dense_scale = per_level[-1][3]  # the densest level's filter scales, as a builtin op would store them
         shift = np.stack([t[2] for t in per_level])
         if shift.size and (shift.min() < -31 or shift.max() > 30):
             raise ConversionError(f"layer '{layer.name}': a requantization shift is outside [-31, 30] "
@@ -225,21 +228,71 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool) -> _OpPlan:
         lo, hi = quantization.float_activation_bounds(activation)
         opts.update(act_min_f=float(np.float32(max(lo, -3.0e38))), act_max_f=float(np.float32(min(hi, 3.0e38))))
     fmt = formats.KIND_TO_FORMAT[layer.mask_kind]
-    if fmt == "nested_csr":
-        nested = formats.encode_nested_csr(values, level_rows, L)
-    elif fmt == "nested_block":
-        nested = formats.encode_nested_block(values, level_rows, L)
-    elif fmt == "row":
-        nested = formats.encode_row(values, level_rows, L)
-    else:
+    cin = int(layer.kernel.shape[-2])
+    if fmt == "structured":
         unit_levels = np.asarray(keras.ops.convert_to_numpy(layer.unit_level))
         out_w, in_w = formats.structured_widths(unit_levels, _input_levels(layer, level_rows), L)
+        full_width = out_w[-1] == rows.shape[0] and in_w[-1] == cin
+        allowed = int8 and full_width
+        chosen = choose_dense_top(fmt, kind, opts, int8, L, full_width=full_width)
+    else:
+        allowed = int8 and L >= 2
+        chosen = choose_dense_top(fmt, kind, opts, int8, L, density=float(kept.mean()))
+    dense_top = allowed and (chosen if dense_top is None else dense_top)
+    # With dense_top the sparse arrays hold levels 0..L-2 only; the densest level runs from D.
+    sparse_levels = L - 1 if dense_top else L
+    if fmt == "nested_csr":
+        nested = formats.encode_nested_csr(values, level_rows, sparse_levels)
+    elif fmt == "nested_block":
+        nested = formats.encode_nested_block(values, level_rows, sparse_levels)
+    elif fmt == "row":
+        nested = formats.encode_row(values, level_rows, sparse_levels)
+    else:
         depthwise = isinstance(layer, SubnetDepthwiseConv2D)
-        cin = int(layer.kernel.shape[-2])
         nested = formats.encode_structured(values, out_w, in_w, cin, layer.depth_multiplier if depthwise else 0)
+    nested.num_levels = L
+    if dense_top:
+        nested.dense = formats.to_tflite_layout(kind, values, opts["kernel_h"], opts["kernel_w"])
+        if fmt == "structured":
+            nested.values = None  # every level reads prefixes of D
     layout, tables = pack_tables(tables, nested)
-    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=int(layer.kernel.shape[-2]), tables=layout)
-    return _OpPlan(folded, kind, nested, tables, opts)
+    opts.update(format=formats.FORMAT_IDS[fmt], in_channels=cin, tables=layout, dense_top=int(dense_top))
+    return _OpPlan(folded, kind, nested, tables, opts, dense_scale)
+
+
+# Cost model of option dense_top (docs/format.md §14): the densest level runs the dense kernels
+# (CMSIS-NN on Cortex-M) when it keeps at least this fraction of the layer's weights.
+DENSE_TOP_MIN_DENSITY = 0.30
+# Stride-1 1x1 convolutions: the sparse pointwise loop shares each loaded weight across four pixels,
+# so it stays ahead of the dense kernel up to a higher density.
+DENSE_TOP_MIN_DENSITY_POINTWISE = 0.55
+
+
+def choose_dense_top(fmt: str, kind: str, geometry: dict, int8: bool, num_levels: int, *,
+                     density: float = 1.0, full_width: bool = True) -> bool:
+    """Whether an operator stores its densest level as dense weights run by the dense kernels.
+
+    Args:
+        fmt: the weight format (``nested_csr``, ``nested_block``, ``row``,
+            ``structured``).
+        kind: ``fully_connected``, ``conv_2d`` or ``depthwise_conv_2d``.
+        geometry: the operator options (kernel size and strides).
+        int8: the dense kernels are int8 only, so float32 files never use it.
+        num_levels: ``L``; a sparse format needs ``L >= 2`` (levels
+            0..L-2 stay sparse).
+        density: the densest level's fraction of the layer's weights.
+        full_width: structured only: the densest level uses every output
+            and input channel.
+    """
+    if not int8:
+        return False
+    if fmt == "structured":
+        return full_width
+    if num_levels < 2:
+        return False
+    pointwise = (kind == "conv_2d" and geometry["kernel_h"] == geometry["kernel_w"] == 1
+                 and geometry["stride_h"] == geometry["stride_w"] == 1)
+    return density >= (DENSE_TOP_MIN_DENSITY_POINTWISE if pointwise else DENSE_TOP_MIN_DENSITY)
 
 
 def pack_tables(tables: list[np.ndarray], nested: formats.Nested) -> tuple[int, list[np.ndarray]]:
@@ -270,7 +323,9 @@ def bytes_read(nested: formats.Nested, level: int, int8: bool) -> int:
     isize = 0 if nested.indices is None else nested.indices.itemsize
     row_bytes = _TABLE_ROW_BYTES[int8]
     tables = nested.rows * row_bytes
-    L = nested.num_levels
+    if nested.dense is not None and nested.format != "structured" and level == nested.num_levels - 1:
+        return nested.rows * nested.cols * vsize + tables  # the dense kernel reads all of D
+    L = nested.sparse_levels
     if nested.format in ("nested_csr", "nested_block"):
         ptr = nested.level_table
         entries = int(sum(int(ptr[r * L + level + 1]) - int(ptr[r * L]) for r in range(nested.rows)))
@@ -293,6 +348,7 @@ def convert(
     accuracy: list[float] | None = None,
     num_calibration_samples: int = 200,
     progress: bool = True,
+    dense_top: bool | None = None,
 ) -> bytes:
     """Converts a sub-network model into one TFLite flatbuffer holding every level.
 
@@ -312,6 +368,12 @@ def convert(
         accuracy: measured accuracy per level, stored in the level table.
         num_calibration_samples: samples used for calibration.
         progress: print a progress line to stderr.
+        dense_top: whether each operator's densest level runs the dense
+            kernels from its own weight tensor (format v3, int8 only):
+            ``None`` lets the cost model choose per operator
+            (`choose_dense_top`), ``True`` uses them wherever the file can
+            (int8; a sparse format with at least 2 levels; structured at full
+            width), ``False`` never.
 
     Returns:
         The ``.tflite`` file's bytes.
@@ -370,15 +432,23 @@ def convert(
         if id(layer) not in folded_by_layer:
             continue  # a plain layer the user kept dense: stays a builtin operator
         op = sg.operators[op_index]
-        op_plan = _plan_op(tfl, op, folded_by_layer[id(layer)], int8)
+        op_plan = _plan_op(tfl, op, folded_by_layer[id(layer)], int8, dense_top)
         nested, name = op_plan.nested, layer.name
         inputs = [int(op.inputs[0]), subnet_index,
-                  fb.add_constant(tfl, sg, f"{name}/values", nested.values),
+                  -1 if nested.values is None else fb.add_constant(tfl, sg, f"{name}/values", nested.values),
                   -1 if nested.indices is None else fb.add_constant(tfl, sg, f"{name}/indices", nested.indices),
                   fb.add_constant(tfl, sg, f"{name}/levels", nested.level_table)]
         table_names = ("bias", "multiplier", "shift") if int8 else ("bias", "scale")
         inputs += [fb.add_constant(tfl, sg, f"{name}/{t}", table)
                    for t, table in zip(table_names, op_plan.tables, strict=True)]
+        if nested.dense is not None:
+            # Input 8 (format v3): the densest level in TFLite's layout, quantized per output channel
+            # with that level's filter scales (what a builtin operator would store); one zero point
+            # for all channels, the form TFLM reads for weights (4 bytes per channel, not 12).
+            dense_index = fb.add_constant(tfl, sg, f"{name}/dense", nested.dense)
+            fb.set_quant_params(sg.tensors[dense_index], op_plan.dense_scale, np.zeros(1, np.int64),
+                                3 if op_plan.kind == "depthwise_conv_2d" else 0)
+            inputs.append(dense_index)
         op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
         op.inputs = np.asarray(inputs, np.int32)
         op.builtinOptionsType = 0
@@ -409,6 +479,31 @@ def read_levels(tflite: bytes) -> dict:
     if payload is None:
         raise fb.FlatbufferError("no keras_subnets.levels metadata: not written by keras_subnets.convert")
     return json.loads(payload.decode())
+
+
+def describe_operators(tflite: bytes) -> list[dict]:
+    """The converter's per-operator choices in a converted file, in graph order.
+
+    Returns:
+        One dict per ``KS_*`` operator: ``layer`` (the Keras layer's name),
+        ``op`` (custom code), ``format`` (weight format), ``levels``,
+        ``rows``, ``cols``, ``tables`` (layout name) and ``dense_top``
+        (1: the densest level runs the dense kernels from its own tensor).
+    """
+    model = fb.load(tflite)
+    sg = model.subgraphs[0]
+    layouts = {options.TABLES_SHARED: "shared", options.TABLES_PER_LEVEL: "per level",
+               options.TABLES_PREFIX: "prefix"}
+    described = []
+    for name, op in fb.custom_ops(model):
+        opts = options.decode(op.customOptions, where=f"operator {name}")
+        level_tensor = fb._text(sg.tensors[op.inputs[4]].name)
+        described.append({"layer": level_tensor.rsplit("/", 1)[0], "op": name,
+                          "format": formats.FORMAT_NAMES.get(int(opts["format"]), str(opts["format"])),
+                          "levels": int(opts["levels"]), "rows": int(opts["rows"]), "cols": int(opts["cols"]),
+                          "tables": layouts.get(int(opts["tables"]), str(opts["tables"])),
+                          "dense_top": int(opts["dense_top"])})
+    return described
 
 
 def convert_file(path: str | os.PathLike, output: str | os.PathLike, **kwargs) -> bytes:

@@ -80,14 +80,20 @@ def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
     reads = [row["bytes_read"] for row in table["levels"]]
     assert reads[0] < reads[1] < reads[2]
     assert json.loads(json.dumps(table)) == table
-    # Every kernel weight of the densest level is stored once, and nothing else duplicates it.
+    # Every kernel weight of the densest level is stored once: int8 files put the densest level in the
+    # dense tensors (format v3, dense_top) and only levels 0..L-2 in the sparse values; float32 files
+    # keep every level sparse.
     weights = sum(int(np.prod(la.kernel.shape)) for la in ks.convert.export.subnet_layers(model))
-    per_value = 1 if quantize == "int8" else 4
-    values = sum(fb.tensor_data(parsed, t).nbytes for t in sg.tensors if fb._text(t.name).endswith("/values"))
-    assert values == weights * per_value
+    stored = {suffix: sum(fb.tensor_data(parsed, t).nbytes for t in sg.tensors if fb._text(t.name).endswith(suffix))
+              for suffix in ("/values", "/dense")}
+    if quantize == "int8":
+        assert stored["/dense"] == weights
+        assert 0 < stored["/values"] <= 1.05 * (1 - LEVELS[-2]) * weights
+    else:
+        assert stored == {"/values": weights * 4, "/dense": 0}
 
 
-def test_version_2_tables_of_a_trained_model(trained, data):
+def test_tables_of_a_trained_model(trained, data):
     """Training gives every level its own BatchNorm statistics: the layers followed by a
     BatchNorm keep [L, rows] tables, the classifier (no BatchNorm) stores them once."""
     (x_train, _), _ = data
@@ -99,7 +105,9 @@ def test_version_2_tables_of_a_trained_model(trained, data):
         opts = options.decode(op.customOptions)
         assert opts["tables"] == (options.TABLES_SHARED if name == "KS_FULLY_CONNECTED" else options.TABLES_PER_LEVEL)
         bias, mult, shift = (fb.tensor_data(parsed, sg.tensors[i]) for i in op.inputs[5:8])
-        rows = fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).size // L  # pointers: rows*L + 1
+        rows = opts["rows"]
+        # dense_top (format v3): pointers of the sparse levels 0..L-2 only.
+        assert fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).size == rows * (L - 1) + 1
         assert fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).dtype == np.uint16
         assert (bias.dtype, mult.dtype, shift.dtype) == (np.int32, np.int32, np.int8)
         expected = (rows,) if name == "KS_FULLY_CONNECTED" else (L, rows)

@@ -19,9 +19,37 @@ _BUILTINS = {"KS_CONV_2D": "CONV_2D", "KS_DEPTHWISE_CONV_2D": "DEPTHWISE_CONV_2D
              "KS_FULLY_CONNECTED": "FULLY_CONNECTED"}
 
 
-def decode_rows(kind: str, opts: dict, values, indices, table) -> tuple[np.ndarray, np.ndarray]:
-    """Dense canonical rows and each weight's first level from a packed matrix."""
+_KINDS = {v: k for k, v in options.OP_NAMES.items()}  # KS_CONV_2D -> conv_2d
+
+
+def dense_rows(kind: str, opts: dict, dense) -> np.ndarray:
+    """Canonical rows ``[rows, cols]`` of a format v3 operator's dense tensor (input 8, TFLite layout)."""
+    rows, cols = int(opts["rows"]), int(opts["cols"])
+    d = np.asarray(dense)
+    if d.size != rows * cols:
+        raise ValueError(f"{kind}: the dense tensor has {d.size} elements, rows x cols = {rows * cols}")
+    return formats.from_tflite_layout(_KINDS.get(kind, kind), d, rows)
+
+
+def decode_rows(kind: str, opts: dict, values, indices, table, dense=None) -> tuple[np.ndarray, np.ndarray]:
+    """Dense canonical rows and each weight's first level from a packed matrix.
+
+    Format v3 with option ``dense_top``: ``dense`` is input 8. A sparse
+    format then holds levels 0..L-2 in its arrays and the densest level is
+    ``dense``; a structured matrix reads every level from ``dense``.
+    """
     rows, cols, L = int(opts["rows"]), int(opts["cols"]), int(opts["levels"])
+    if int(opts.get("dense_top", 0)):
+        top = dense_rows(kind, opts, dense)
+        if formats.FORMAT_NAMES.get(int(opts["format"])) == "structured":
+            return decode_rows(kind, {**opts, "dense_top": 0}, top.reshape(-1), indices, table)
+        if L < 2:
+            raise ValueError(f"{kind}: dense_top with a sparse format needs at least 2 levels")
+        sparse, first = decode_rows(kind, {**opts, "dense_top": 0, "levels": L - 1}, values, indices, table)
+        in_sparse = first < L - 1
+        merged = np.where(in_sparse, sparse, top)
+        first = np.where(in_sparse, first, np.where(top != 0, L - 1, L)).astype(np.int32)
+        return merged, first
     dense = np.zeros((rows, cols), values.dtype)
     level = np.full((rows, cols), L, np.int32)
     fmt = formats.FORMAT_NAMES.get(int(opts["format"]))
@@ -183,8 +211,16 @@ def densify(tflite: bytes, level: int) -> bytes:
         int8 = bool(opts["int8"])
         tensor = [None if i < 0 else sg.tensors[i] for i in op.inputs]
         values, indices, table = (None if t is None else fb.tensor_data(model, t) for t in tensor[2:5])
-        dense, first = decode_rows(kind, opts, values, indices, table)
+        top = None
+        if int(opts["dense_top"]):
+            if len(tensor) <= options.DENSE_INPUT or tensor[options.DENSE_INPUT] is None:
+                raise ValueError(f"operator {kind}: option dense_top = 1 but input {options.DENSE_INPUT} is missing")
+            top = fb.tensor_data(model, tensor[options.DENSE_INPUT])
+        dense, first = decode_rows(kind, opts, values, indices, table, top)
         active = first <= level
+        if top is not None and level == L - 1 and formats.FORMAT_NAMES[int(opts["format"])] != "structured":
+            # What the kernel runs at the densest level: the dense tensor as stored, every entry.
+            dense, active = dense_rows(kind, opts, top), np.ones(first.shape, bool)
         out_t = sg.tensors[op.outputs[0]]
         if int8:
             bias, mult, shift = (level_row(fb.tensor_data(model, t), opts, table, level) for t in tensor[5:8])

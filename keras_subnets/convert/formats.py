@@ -39,10 +39,47 @@ class Nested:
     level_table: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     in_channels: int = 0
     depth_multiplier: int = 0
+    # Format v3 (option dense_top = 1): the densest level's int8 weights in TFLite's layout. The sparse
+    # formats then hold only levels 0..L-2 in values / indices / level_table; structured keeps its
+    # level table and reads every level from here (values is None).
+    dense: np.ndarray | None = None
+
+    @property
+    def dense_top(self) -> bool:
+        return self.dense is not None
+
+    @property
+    def sparse_levels(self) -> int:
+        """Levels stored in the sparse arrays (the densest runs from ``dense`` when dense_top)."""
+        if self.dense is not None and self.format != "structured":
+            return self.num_levels - 1
+        return self.num_levels
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.values, self.indices, self.level_table) if a is not None)
+        return sum(a.nbytes for a in (self.values, self.indices, self.level_table, self.dense) if a is not None)
+
+
+def to_tflite_layout(kind: str, matrix: np.ndarray, kernel_h: int = 1, kernel_w: int = 1) -> np.ndarray:
+    """Canonical rows ``[rows, R]`` (docs/format.md §2) as TFLite's weight tensor.
+
+    ``kind`` is ``fully_connected`` (``[rows, R]``), ``conv_2d`` (OHWI) or
+    ``depthwise_conv_2d`` (``[1, kh, kw, rows]``, the transpose).
+    """
+    if kind == "fully_connected":
+        return np.ascontiguousarray(matrix)
+    if kind == "conv_2d":
+        return np.ascontiguousarray(matrix.reshape(matrix.shape[0], kernel_h, kernel_w, -1))
+    if kind == "depthwise_conv_2d":
+        return np.ascontiguousarray(matrix.T.reshape(1, kernel_h, kernel_w, matrix.shape[0]))
+    raise ValueError(f"unknown operator kind {kind!r}")
+
+
+def from_tflite_layout(kind: str, tensor: np.ndarray, rows: int) -> np.ndarray:
+    """The inverse of `to_tflite_layout`: canonical rows ``[rows, R]``."""
+    if kind == "depthwise_conv_2d":
+        return np.ascontiguousarray(np.asarray(tensor).reshape(-1, rows).T)
+    return np.ascontiguousarray(np.asarray(tensor).reshape(rows, -1))
 
 
 def _sorted_entries(levels: np.ndarray, num_levels: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,11 @@ static inline ks_status ks__validate_header(const ks_matrix *w, int32_t format)
     if (w->rows < 0 || w->cols < 1 || w->num_values < 0 || w->num_indices < 0) {
         return KS_ERR_FORMAT;
     }
+    /* Tap-major values exist only for structured depthwise (format v3). */
+    if (w->tap_major != 0 &&
+        (w->tap_major != 1 || w->format != KS_FORMAT_STRUCTURED || w->depth_multiplier < 1)) {
+        return KS_ERR_FORMAT;
+    }
     return KS_OK;
 }
 

@@ -1,5 +1,5 @@
 /*
- * keras-subnets portable kernel core (format version 2, see docs/format.md).
+ * keras-subnets portable kernel core (format version 3, see docs/format.md).
  *
  * One weight matrix W[rows][cols] holds L nested levels; the level is chosen
  * per call.  Every kernel is plain C99, uses no heap, and takes caller-owned
@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define KS_FORMAT_VERSION 2
+#define KS_FORMAT_VERSION 3
 #define KS_MAX_LEVELS 16
 
 typedef enum ks_status {
@@ -74,6 +74,12 @@ typedef struct ks_matrix {
     int32_t in_channels;
     /* structured only: 0 for FC / conv, >= 1 for depthwise */
     int32_t depth_multiplier;
+    /* structured depthwise only (format v3, option dense_top): 1 when values
+     * are TFLite's depthwise filter [kernel_h][kernel_w][rows] (tap-major,
+     * the layout the dense kernels read), 0 for the canonical [rows][taps].
+     * Must be 0 for every other matrix.  FC and conv need no flag: their
+     * canonical layout is TFLite's. */
+    int32_t tap_major;
 } ks_matrix;
 
 /*

@@ -62,6 +62,15 @@ struct KernelGlue {
       Api::Report(context, error.c_str());
       return Api::kError;
     }
+    if (data->dense_shift_count > 0) {
+      // CMSIS-NN takes int32 shift arrays: widened once, kept for Eval.
+      void* shifts = Api::AllocatePersistentBuffer(
+          context, sizeof(int32_t) * static_cast<size_t>(data->dense_shift_count));
+      if (!SetDenseShifts(data, static_cast<int32_t*>(shifts), &error)) {
+        Api::Report(context, error.c_str());
+        return Api::kError;
+      }
+    }
     data->scratch_index = -1;
     if (data->scratch_bytes > 0 &&
         !Api::RequestScratchBufferInArena(

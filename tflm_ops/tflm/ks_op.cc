@@ -35,6 +35,7 @@ constexpr IntOption kCommonOptions[] = {
     {"padding", &OpOptions::padding},
     {"int8", &OpOptions::int8},
     {"tables", &OpOptions::tables},
+    {"dense_top", &OpOptions::dense_top},
 };
 
 constexpr IntOption kInt8Options[] = {
@@ -80,7 +81,7 @@ const char* TypeName(int32_t type) {
 const char* InputName(int32_t i) {
   static const char* const kNames[kMaxInputs] = {
       "input", "subnet", "values", "indices", "level table", "bias",
-      "scale/multiplier", "shift"};
+      "scale/multiplier", "shift", "dense weights"};
   return (i >= 0 && i < kMaxInputs) ? kNames[i] : "?";
 }
 
@@ -158,6 +159,7 @@ bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
       {"padding", o.padding, 0, 1},
       {"int8", o.int8, 0, 1},
       {"tables", o.tables, KS_TABLES_SHARED, KS_TABLES_PREFIX},
+      {"dense_top", o.dense_top, 0, 1},
       {"input_offset", o.int8 ? o.input_offset : 0, -127, 128},
       {"output_offset", o.int8 ? o.output_offset : 0, -128, 127},
       {"act_min", o.int8 ? o.act_min : -128, -128, 127},
@@ -234,7 +236,10 @@ bool PrepareShapes(OpData* data, const TensorView& input,
       return false;
     }
     data->batches = static_cast<int32_t>(batches);
-    data->scratch_bytes = 0;
+    data->scratch_bytes =
+        data->dense_top ? ks_dense_fully_connected_s8_get_buffer_size(
+                              static_cast<int32_t>(o.rows), static_cast<int32_t>(o.cols))
+                        : 0;
     return true;
   }
   ks_dims in, out;
@@ -258,6 +263,16 @@ bool PrepareShapes(OpData* data, const TensorView& input,
     Fail(error, kind).Append("depthwise needs cols == kernel_h * kernel_w (")
         .Append(taps).Append(") and rows == in_channels * depth_multiplier (")
         .Append(in.c * o.depth_multiplier).Append(")");
+    return false;
+  }
+  // A dilated filter wider than the input only ever reads padding with some
+  // taps, and its window offsets would leave the image by more than the
+  // image's size; no converter writes one.
+  if ((o.dilation_h > 1 && (o.kernel_h - 1) * o.dilation_h >= in.h) ||
+      (o.dilation_w > 1 && (o.kernel_w - 1) * o.dilation_w >= in.w)) {
+    Fail(error, kind).Append("dilation ").Append(o.dilation_h).Append("x").Append(o.dilation_w)
+        .Append(" spreads the ").Append(o.kernel_h).Append("x").Append(o.kernel_w)
+        .Append(" filter wider than the ").Append(in.h).Append("x").Append(in.w).Append(" input");
     return false;
   }
   int64_t out_h = 0, out_w = 0, pad_h = 0, pad_w = 0;
@@ -297,8 +312,80 @@ bool PrepareShapes(OpData* data, const TensorView& input,
         int8 ? ks_depthwise_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
              : ks_depthwise_conv_f32_get_buffer_size(&cp, &data->matrix, &in);
   }
+  if (data->dense_top && data->scratch_bytes >= 0) {
+    // One scratch buffer serves whichever kernel the level runs.
+    const int32_t dense_bytes = kind == OpKind::kConv2D
+                                    ? ks_dense_conv_s8_get_buffer_size(&cp, &in, &out)
+                                    : ks_dense_depthwise_conv_s8_get_buffer_size(&cp, &in, &out);
+    data->scratch_bytes = dense_bytes < 0 ? dense_bytes
+                          : dense_bytes > data->scratch_bytes ? dense_bytes
+                                                              : data->scratch_bytes;
+  }
   (void)out_count;
   return true;
+}
+
+// Format v3: the dense weights (input kDense) hold level L-1 of the op in
+// TFLite's layout, exactly rows x cols int8.
+bool CheckDenseShape(OpKind kind, const OpOptions& o, const TensorView& t, int64_t count,
+                     int32_t L, ErrorMessage* error) {
+  int64_t want[4] = {o.rows, o.cols, 0, 0};
+  int32_t rank = 2;
+  const char* layout = "[rows, cols]";
+  if (kind == OpKind::kConv2D) {
+    rank = 4;
+    want[0] = o.rows;
+    want[1] = o.kernel_h;
+    want[2] = o.kernel_w;
+    want[3] = o.in_channels;
+    layout = "[rows, kernel_h, kernel_w, in_channels] (OHWI)";
+  } else if (kind == OpKind::kDepthwiseConv2D) {
+    rank = 4;
+    want[0] = 1;
+    want[1] = o.kernel_h;
+    want[2] = o.kernel_w;
+    want[3] = o.rows;
+    layout = "[1, kernel_h, kernel_w, rows]";
+  }
+  bool ok = t.num_dims == rank && count == o.rows * o.cols;
+  for (int32_t i = 0; ok && i < rank; ++i) ok = t.dims[i] == want[i];
+  if (!ok) {
+    ErrorMessage& m = Fail(error, kind).Append("dense weights (input 8) of level ")
+                          .Append(int64_t{L - 1}).Append(" must be [");
+    for (int32_t i = 0; i < rank; ++i) m.Append(i ? ", " : "").Append(want[i]);
+    m.Append("] ").Append(layout).Append(", got [");
+    for (int32_t i = 0; i < t.num_dims && i < 8; ++i) {
+      m.Append(i ? ", " : "").Append(int64_t{t.dims[i]});
+    }
+    m.Append("]");
+    return false;
+  }
+  return true;
+}
+
+// Format v3: level L-1's requantization for ks_dense_* (its rows of the
+// bias / multiplier tables in place; shifts widened later, SetDenseShifts).
+// `w` describes all L levels and its tables passed
+// ks_validate_quant_params_matrix.
+void PrepareDenseQuant(OpData* data, const ks_matrix& w) {
+  const ks_quant_params& q = data->quant;
+  const int32_t L = w.num_levels;
+  int64_t base = 0;
+  if (q.per_level == KS_TABLES_PER_LEVEL) {
+    base = int64_t{L - 1} * w.rows;
+  } else if (q.per_level == KS_TABLES_PREFIX) {
+    for (int32_t k = 0; k + 1 < L; ++k) base += w.out_width[k];
+  }
+  ks_dense_quant& d = data->dense_quant;
+  d.input_offset = q.input_offset;
+  d.output_offset = q.output_offset;
+  d.act_min = q.act_min;
+  d.act_max = q.act_max;
+  d.bias = q.bias + base;
+  d.multiplier = q.multiplier + base;
+  d.shift = nullptr;
+  data->dense_shift_source = q.shift + base;
+  data->dense_shift_count = w.rows;
 }
 
 }  // namespace
@@ -393,18 +480,38 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   const OpKind kind = data->kind;
   const OpOptions& o = data->options;
   data->prepared = false;
+  data->dense_top = false;
+  data->dense = nullptr;
+  data->dense_shift_count = 0;
+  data->dense_shift_source = nullptr;
+  memset(&data->dense_quant, 0, sizeof(data->dense_quant));
   if (data->init_error != nullptr) {
     ErrorMessage& m = Fail(error, kind).Append(data->init_error);
     if (data->init_key != nullptr) m.Append(" '").Append(data->init_key).Append("'");
     if (data->init_has_value) {
       m.Append(" ").Append(data->init_value).Append(" (this kernel reads version ")
-          .Append(int64_t{KS_FORMAT_VERSION}).Append(")");
+          .Append(int64_t{KS_FORMAT_VERSION}).Append("); reconvert with keras_subnets.convert");
     }
     return false;
   }
   if (!CheckOptions(kind, o, error)) return false;
   const bool int8 = o.int8 != 0;
-  const int32_t expected_inputs = int8 ? 8 : 7;
+  const bool dense_top = o.dense_top != 0;
+  const int32_t L = static_cast<int32_t>(o.levels);
+  const int32_t rows = static_cast<int32_t>(o.rows);
+  const int32_t cols = static_cast<int32_t>(o.cols);
+  const int32_t format = static_cast<int32_t>(o.format);
+  const bool structured = format == KS_FORMAT_STRUCTURED;
+  if (dense_top && !int8) {
+    Fail(error, kind).Append("option 'dense_top' = 1 needs the int8 operator (the dense kernels are int8 only)");
+    return false;
+  }
+  if (dense_top && !structured && L < 2) {
+    Fail(error, kind).Append("option 'dense_top' = 1 with a sparse format needs at least 2 levels, got ")
+        .Append(int64_t{L});
+    return false;
+  }
+  const int32_t expected_inputs = int8 ? (dense_top ? 9 : 8) : 7;
   if (num_inputs != expected_inputs || num_outputs != 1) {
     Fail(error, kind).Append("expects ").Append(int64_t{expected_inputs})
         .Append(" inputs and 1 output, got ").Append(int64_t{num_inputs})
@@ -412,18 +519,23 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     return false;
   }
   const int32_t value_type = int8 ? kTypeInt8 : kTypeFloat32;
-  const int32_t L = static_cast<int32_t>(o.levels);
-  const int32_t rows = static_cast<int32_t>(o.rows);
-  const int32_t cols = static_cast<int32_t>(o.cols);
-  const int32_t format = static_cast<int32_t>(o.format);
   int64_t n_in = 0, n_subnet = 0, n_values = 0, n_indices = 0, n_table = 0;
-  int64_t n_bias = 0, n_scale = 0, n_shift = 0, n_out = 0;
+  int64_t n_bias = 0, n_scale = 0, n_shift = 0, n_out = 0, n_dense = 0;
+  // Structured with dense_top reads every level from the dense tensor: the
+  // values input is absent (-1).
+  const bool values_in_dense = dense_top && structured;
   if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n_in, error) ||
       !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n_subnet, error) ||
-      !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n_values, error) ||
+      (!values_in_dense &&
+       !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n_values, error)) ||
       !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n_bias, error) ||
       !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n_scale, error) ||
-      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n_shift, error))) {
+      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n_shift, error)) ||
+      (dense_top && !CheckTensor(kind, inputs[kDense], kDense, kTypeInt8, true, &n_dense, error))) {
+    return false;
+  }
+  if (values_in_dense && inputs[kValues].present) {
+    Fail(error, kind).Append("structured with dense_top reads its values from input 8: input 2 must be -1");
     return false;
   }
   if (!output.present || output.type != value_type || (n_out = ElementCount(output)) < 0) {
@@ -434,25 +546,28 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
     return false;
   }
+  if (dense_top && !CheckDenseShape(kind, o, inputs[kDense], n_dense, L, error)) return false;
   ks_matrix& m = data->matrix;
   memset(&m, 0, sizeof(m));
   m.format = format;
   m.dtype = int8 ? KS_DTYPE_INT8 : KS_DTYPE_FLOAT32;
-  m.num_levels = L;
+  // A sparse format with dense_top stores levels 0..L-2 only.
+  m.num_levels = (dense_top && !structured) ? L - 1 : L;
   m.rows = rows;
   m.cols = cols;
-  m.values = inputs[kValues].data;
-  m.num_values = static_cast<int32_t>(n_values);
+  m.values = values_in_dense ? inputs[kDense].data : inputs[kValues].data;
+  m.num_values = static_cast<int32_t>(values_in_dense ? n_dense : n_values);
   m.in_channels = static_cast<int32_t>(o.in_channels);
   m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
+  m.tap_major = (values_in_dense && kind == OpKind::kDepthwiseConv2D) ? 1 : 0;
   const int32_t* level_table = nullptr;
-  if (format == KS_FORMAT_STRUCTURED || format == KS_FORMAT_ROW) {
+  if (structured || format == KS_FORMAT_ROW) {
     if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error)) {
       return false;
     }
     level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
   }
-  if (format == KS_FORMAT_STRUCTURED) {
+  if (structured) {
     if (inputs[kIndices].present) {
       Fail(error, kind).Append("the structured format takes no indices (input 3 must be -1)");
       return false;
@@ -498,15 +613,27 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   if (status != KS_OK) {
     Fail(error, kind).Append("weights violate docs/format.md (").Append(StatusName(status))
         .Append("): format ").Append(int64_t{format}).Append(", ").Append(int64_t{rows})
-        .Append("x").Append(int64_t{cols}).Append(", ").Append(int64_t{L})
-        .Append(" levels; values ").Append(n_values).Append(", indices ").Append(n_indices)
+        .Append("x").Append(int64_t{cols}).Append(", ").Append(int64_t{m.num_levels})
+        .Append(dense_top && !structured ? " sparse levels" : " levels").Append("; values ")
+        .Append(m.num_values).Append(", indices ").Append(n_indices)
         .Append(", level table ").Append(n_table);
     return false;
   }
+  if (dense_top && structured && (m.out_width[L - 1] != rows || m.in_width[L - 1] != m.in_channels)) {
+    Fail(error, kind).Append("dense weights (input 8) serve level ").Append(int64_t{L - 1})
+        .Append(", which must be at full width (out_width ").Append(int64_t{m.out_width[L - 1]})
+        .Append(" of ").Append(int64_t{rows}).Append(", in_width ").Append(int64_t{m.in_width[L - 1]})
+        .Append(" of ").Append(int64_t{m.in_channels}).Append(")");
+    return false;
+  }
+  // The per-channel tables describe all L levels, also when the sparse
+  // arrays hold only L-1 of them.
+  ks_matrix all_levels = m;
+  all_levels.num_levels = L;
   // Format v2: option 'tables' gives the layout of bias, multiplier (scale)
   // and shift; all three must hold exactly the entries it implies.
   const int32_t layout = static_cast<int32_t>(o.tables);
-  const int32_t table = ks_table_length(&m, layout);
+  const int32_t table = ks_table_length(&all_levels, layout);
   if (table < 0) {
     Fail(error, kind).Append("option 'tables' = ").Append(o.tables)
         .Append(" (prefix) needs the structured format");
@@ -529,12 +656,13 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     q.bias = static_cast<const int32_t*>(inputs[kBias].data);
     q.multiplier = static_cast<const int32_t*>(inputs[kScale].data);
     q.shift = static_cast<const int8_t*>(inputs[kShift].data);
-    const ks_status qs = ks_validate_quant_params_matrix(&q, &m);
+    const ks_status qs = ks_validate_quant_params_matrix(&q, &all_levels);
     if (qs != KS_OK) {
       Fail(error, kind).Append("requantization tables are invalid (").Append(StatusName(qs))
           .Append("): multipliers must not be INT32_MIN, shifts in [-31, 30]");
       return false;
     }
+    if (dense_top) PrepareDenseQuant(data, all_levels);
   } else {
     ks_float_params& f = data->fparams;
     f.act_min = static_cast<float>(o.act_min_f);
@@ -543,11 +671,29 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     f.bias = static_cast<const float*>(inputs[kBias].data);
     f.scale = static_cast<const float*>(inputs[kScale].data);
   }
+  if (dense_top) {
+    data->dense_top = true;
+    data->dense = static_cast<const int8_t*>(inputs[kDense].data);
+  }
   if (!PrepareShapes(data, inputs[kInput], output, n_in, n_out, error)) return false;
   if (data->scratch_bytes < 0) {
     Fail(error, kind).Append("scratch size is invalid");
     return false;
   }
+  data->prepared = data->dense_shift_count == 0;  // else SetDenseShifts finishes
+  return true;
+}
+
+bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error) {
+  if (data->dense_shift_count == 0) return true;
+  if (shifts == nullptr || data->dense_shift_source == nullptr) {
+    Fail(error, data->kind).Append("no persistent memory for the dense kernel's ")
+        .Append(int64_t{data->dense_shift_count}).Append(" int32 shifts");
+    data->prepared = false;
+    return false;
+  }
+  for (int32_t i = 0; i < data->dense_shift_count; ++i) shifts[i] = data->dense_shift_source[i];
+  data->dense_quant.shift = shifts;
   data->prepared = true;
   return true;
 }
@@ -565,7 +711,7 @@ bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
     return false;
   }
   const int32_t level = *static_cast<const int32_t*>(subnet.data);
-  const int32_t L = data.matrix.num_levels;
+  const int32_t L = static_cast<int32_t>(data.options.levels);
   if (level < 0 || level >= L) {
     Fail(error, kind).Append("level ").Append(int64_t{level})
         .Append(" is out of range: the 'subnet' input must be in [0, ").Append(int64_t{L})
@@ -581,6 +727,30 @@ bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
   const ks_matrix* w = &data.matrix;
   ks_status s = KS_ERR_ARG;
   const bool int8 = data.options.int8 != 0;
+  if (data.dense_top && level == L - 1) {
+    const int8_t* x = static_cast<const int8_t*>(in);
+    int8_t* y = static_cast<int8_t*>(out);
+    switch (kind) {
+      case OpKind::kFullyConnected:
+        s = ks_dense_fully_connected_s8(data.dense, w->rows, w->cols, &data.dense_quant,
+                                        data.batches, x, y, scratch);
+        break;
+      case OpKind::kConv2D:
+        s = ks_dense_conv_s8(&data.conv, data.dense, &data.dense_quant, &data.in_dims, x,
+                             &data.out_dims, y, scratch);
+        break;
+      case OpKind::kDepthwiseConv2D:
+        s = ks_dense_depthwise_conv_s8(&data.conv, data.dense, &data.dense_quant, &data.in_dims,
+                                       x, &data.out_dims, y, scratch);
+        break;
+    }
+    if (s != KS_OK) {
+      Fail(error, kind).Append("dense kernel failed with ").Append(StatusName(s))
+          .Append(" at level ").Append(int64_t{level});
+      return false;
+    }
+    return true;
+  }
   switch (kind) {
     case OpKind::kFullyConnected:
       s = int8 ? ks_fully_connected_s8(w, level, &data.quant, data.batches,

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ks_dense.h"
 #include "ks_ops.h"
 
 namespace keras_subnets {
@@ -63,7 +64,8 @@ enum InputIndex : int32_t {
   kBias = 5,
   kScale = 6,       // int8: multiplier, float32: scale
   kShift = 7,       // int8 only
-  kMaxInputs = 8,
+  kDense = 8,       // int8, option dense_top = 1 only: the densest level (format v3)
+  kMaxInputs = 9,
 };
 
 // Fixed-size message: kernels must not allocate, and firmware should not
@@ -101,6 +103,7 @@ struct OpOptions {
   int64_t padding;  // TFLite Padding: 0 SAME, 1 VALID
   int64_t int8;
   int64_t tables;   // ks_table_layout of bias / multiplier (scale) / shift
+  int64_t dense_top;  // format v3: 1 = level L-1 runs ks_dense_* on input kDense
   int64_t input_offset;
   int64_t output_offset;
   int64_t act_min;
@@ -128,7 +131,16 @@ struct OpData {
   ks_dims in_dims;
   ks_dims out_dims;
   int32_t batches;        // fully connected
-  int32_t scratch_bytes;  // 0: no scratch buffer
+  // Format v3, option dense_top: level L-1 runs ks_dense_* on `dense`
+  // (TFLite's layout) with `dense_quant`, whose shifts are int32 copies of
+  // level L-1's int8 shifts in a persistent buffer of `dense_shift_count`
+  // entries that the binding allocates after PrepareOp (SetDenseShifts).
+  bool dense_top;
+  const int8_t* dense;
+  ks_dense_quant dense_quant;
+  int32_t dense_shift_count;
+  const int8_t* dense_shift_source;  // level L-1's int8 shifts in the file
+  int32_t scratch_bytes;  // 0: no scratch buffer (max of the sparse and dense kernels')
   int scratch_index;      // from RequestScratchBufferInArena (int, as TFLM)
 };
 
@@ -143,6 +155,12 @@ void InitOp(OpKind kind, const uint8_t* buffer, size_t length, OpData* data);
 bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
                int32_t num_outputs, const TensorView& output,
                ErrorMessage* error);
+
+// After a successful PrepareOp with data->dense_shift_count > 0: `shifts`
+// is persistent memory for that many int32 (the binding allocates it, e.g.
+// with AllocatePersistentBuffer); fills it and points the dense kernel's
+// requantization at it.  Returns false (with a message) for nullptr.
+bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error);
 
 // Eval: reads the level from inputs[kSubnet] and runs the kernel core.
 // `scratch` must hold `data.scratch_bytes` bytes (nullptr when 0).
