@@ -30,6 +30,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -184,7 +185,17 @@ def _same_pad(in_size, k, stride, dil, out_size):
     return max(((out_size - 1) * stride + (k - 1) * dil + 1 - in_size), 0) // 2
 
 
+def cmsis_nn_root() -> str | None:
+    """CMSIS-NN from $TFLM_ROOT's make downloads (else ../shared/tflm), or None when absent."""
+    root = Path(os.environ.get("TFLM_ROOT", ROOT.parent / "shared" / "tflm" / "tflite-micro"))
+    cmsis = root / "tensorflow" / "lite" / "micro" / "tools" / "make" / "downloads" / "cmsis_nn"
+    return str(cmsis) if (cmsis / "Include" / "arm_nnfunctions.h").is_file() else None
+
+
 def model_cases(tflite: bytes, tag: str):
+    """The sparse-kernel calls of every KS_* operator: one `ki.Case` per operator and the levels it runs
+    with the core's kernels (format v3: an operator with option dense_top runs its densest level with
+    ks_dense_*, see `model_dense_layers`)."""
     from keras_subnets.convert import flatbuffer as fb
     from keras_subnets.convert import options
 
@@ -197,16 +208,22 @@ def model_cases(tflite: bytes, tag: str):
         t_in, t_out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
         arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]
         L, rows, cols, fmt = o["levels"], o["rows"], o["cols"], fmt_names[o["format"]]
+        dense_top = bool(o["dense_top"])
         table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
+        # dense_top: a sparse format stores levels 0..L-2; structured reads every level from the dense
+        # tensor (TFLite's layout: tap-major for depthwise).
+        stored_levels = L - 1 if dense_top and fmt != "structured" else L
+        values = arrs[options.DENSE_INPUT] if dense_top and fmt == "structured" else arrs[2]
         nested = kb.Nested(
             fmt,
-            L,
+            stored_levels,
             rows,
             cols,
-            np.ascontiguousarray(arrs[2].reshape(-1)),
+            np.ascontiguousarray(values.reshape(-1)),
             indices=None if arrs[3] is None else np.ascontiguousarray(arrs[3].reshape(-1)),
             in_channels=o["in_channels"],
             depth_multiplier=o["depth_multiplier"],
+            tap_major=int(dense_top and fmt == "structured" and "DEPTHWISE" in name),
         )
         if fmt in ("nested_csr", "nested_block"):
             nested.ptr = table
@@ -214,6 +231,9 @@ def model_cases(tflite: bytes, tag: str):
             nested.counts = table.astype(np.int32)
         else:
             nested.out_width, nested.in_width = table[:L].astype(np.int32), table[L:].astype(np.int32)
+        sparse_levels = tuple(range(L - 1 if dense_top else L))
+        if not sparse_levels:
+            continue
         params = kb.QuantParams(
             o["input_offset"],
             o["output_offset"],
@@ -251,30 +271,120 @@ def model_cases(tflite: bytes, tag: str):
                 geometry=geom,
                 nested=nested,
                 params=params,
-                levels=tuple(range(L)),
+                levels=sparse_levels,
             )
         )
     return cases
 
 
+def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer]]:
+    """``(level, layer)`` of every KS_* operator whose densest level runs ks_dense_* (format v3 dense_top):
+    the dense tensor as stored, that level's requantization, a random input."""
+    from keras_subnets.convert import flatbuffer as fb
+    from keras_subnets.convert import options
+    from keras_subnets.convert.densify import level_row
+
+    model = fb.load(tflite)
+    sg = model.subgraphs[0]
+    layers = []
+    for n, (name, op) in enumerate(fb.custom_ops(model)):
+        o = options.decode(op.customOptions, name)
+        if not o["dense_top"]:
+            continue
+        L, rows = o["levels"], o["rows"]
+        arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]
+        bias, mult, shift = (level_row(arrs[i], o, arrs[4], L - 1) for i in (5, 6, 7))
+        q = di.DenseQuant(o["input_offset"], o["output_offset"], o["act_min"], o["act_max"], mult, shift, bias)
+        xs = tuple(int(d) for d in sg.tensors[op.inputs[0]].shape)
+        ys = tuple(int(d) for d in sg.tensors[op.outputs[0]].shape)
+        rng = np.random.default_rng(n)
+        weights = arrs[options.DENSE_INPUT]
+        if "FULLY" in name:
+            xs = (int(np.prod(xs)) // o["cols"], o["cols"])
+            ys = (xs[0], rows)
+            kind, geom = "fc", None
+        else:
+            kind = "depthwise_conv" if "DEPTHWISE" in name else "conv"
+            kh, kw, sh, sw, dh, dw = (
+                o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
+            )
+            ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
+            pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
+            geom = di.Geometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+            if kind == "depthwise_conv":
+                weights = weights.reshape(weights.shape[1:])  # [kh][kw][rows]
+        x = rng.integers(-128, 128, size=xs).astype(np.int8)
+        layers.append((L - 1, di.DenseLayer(f"{tag}/{name}#{n}", kind, x, ys, np.ascontiguousarray(weights), q, geom)))
+    return layers
+
+
+@dataclass
+class ModelCounts:
+    """Instructions of the KS_* operators of one file on one CPU, summed per level."""
+
+    totals: dict[int, int]
+    cmsis_nn_dense: int | None  # CMSIS-NN's own kernels on the dense levels' layers (the plain model's cost)
+    dense_levels: dict[int, int]  # the part of `totals` spent in ks_dense_*
+    operators: int
+    peak_scratch: int
+
+
+def model_counts(tflite: bytes, tag: str, cpu: str, workdir: Path, lib, plugin) -> ModelCounts:
+    """Runs every KS_* operator of a converted int8 file at every level on `cpu` (QEMU), each call
+    checked against the host build (sparse kernels) or the numpy oracle (ks_dense_*, CMSIS-NN when
+    `cmsis_nn_root` finds it, else portable), and sums the instructions per level."""
+    workdir = Path(workdir)
+    cases = model_cases(tflite, tag)
+    totals: dict[int, int] = {}
+    scratch = 0
+    if cases:
+        image = ki.build_image(cases, cpu, workdir / "sparse", lib, name="model")
+        result = ki.run(image, plugin, timeout=600)
+        if result.exit_code != 0:
+            raise RuntimeError(f"{tag} {cpu}: the model image reported failures\n{result.stdout[-2000:]}")
+        for call, count in zip(image.calls, result.regions["k"], strict=True):
+            if call.status == kb.KS_OK:
+                totals[call.level] = totals.get(call.level, 0) + int(count)
+        scratch = image.scratch
+    dense = model_dense_layers(tflite, tag)
+    dense_levels: dict[int, int] = {}
+    cmsis_total = None
+    if dense:
+        root = cmsis_nn_root()
+        kernels = ("ks_dense", "cmsis_nn") if root else ("ks_dense",)
+        image = di.build_image([layer for _, layer in dense], kernels, cpu, workdir / "dense", cmsis_nn_root=root,
+                               name="model_dense")
+        result = ki.rq.run_image(image.elf, cpu=cpu, plugin=plugin, timeout=600)
+        if result.exit_code != 0:
+            raise RuntimeError(f"{tag} {cpu}: the dense image reported failures\n{result.stdout[-2000:]}")
+        levels = {id(layer): level for level, layer in dense}
+        cmsis_total = 0 if root else None
+        for call, count in zip(image.calls, result.regions["d"], strict=True):
+            if call.kernel == "cmsis_nn":
+                cmsis_total += int(count)
+                continue
+            level = levels[id(call.layer)]
+            totals[level] = totals.get(level, 0) + int(count)
+            dense_levels[level] = dense_levels.get(level, 0) + int(count)
+        scratch = max(scratch, di.scratch_bytes([layer for _, layer in dense]))
+    from keras_subnets.convert import flatbuffer as fb
+
+    operators = len(fb.custom_ops(fb.load(tflite)))
+    return ModelCounts(totals, cmsis_total, dense_levels, operators, scratch)
+
+
 def model_instructions(tflite: bytes, cpu: str = "m4") -> dict[int, int]:
     """Instructions the KS_* operators of a converted int8 file execute per level on a Cortex-M (QEMU).
 
+    Every level is counted, the densest one on ks_dense_* where the file says so (format v3
+    dense_top; CMSIS-NN's kernels when a TFLM tree with CMSIS-NN is found, see `cmsis_nn_root`).
     Builtin operators (pooling, softmax) are not counted.
     """
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         lib = kb.load_library(kb.build_library(tmp / "host"))
         plugin = ki.rq.build_plugin(tmp / "ks_icount.so")
-        image = ki.build_image(model_cases(tflite, "model"), cpu, tmp / cpu, lib, name="model")
-        result = ki.run(image, plugin, timeout=600)
-        if result.exit_code != 0:
-            raise RuntimeError(f"{cpu}: the model image reported failures\n{result.stdout[-2000:]}")
-        totals: dict[int, int] = {}
-        for call, count in zip(image.calls, result.regions["k"], strict=True):
-            if call.status == kb.KS_OK:
-                totals[call.level] = totals.get(call.level, 0) + int(count)
-        return totals
+        return dict(sorted(model_counts(tflite, "model", cpu, tmp / cpu, lib, plugin).totals.items()))
 
 
 # ---------------------------------------------------------------------------
@@ -308,16 +418,12 @@ def main(argv):
             specs.append(("ds_cnn_s", "structured"))
             for which, kind in specs:
                 _progress(f"kernels: converting {which} ({kind})")
-                mc = model_cases(_model_tflite(which, kind), f"{which}-{kind}")
+                blob = _model_tflite(which, kind)
                 per = {}
                 for cpu in cpus:
                     _progress(f"kernels: running {which} ({kind}) on {cpu}")
-                    mimg = ki.build_image(mc, cpu, tmp / f"{which}-{kind}-{cpu}", lib, name="model")
-                    res = ki.run(mimg, plugin, timeout=600)
-                    if res.exit_code != 0:
-                        raise SystemExit(f"{which} {kind} {cpu}: failures\n{res.stdout[-3000:]}")
-                    per[cpu] = res.regions["k"]
-                models.append((which, kind, mimg, per))
+                    per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin)
+                models.append((which, kind, per))
         print(file=sys.stderr)
 
     # ---- dense table: CMSIS-NN, ks_dense (CMSIS-NN build, portable), structured at full width ----
@@ -409,21 +515,19 @@ def main(argv):
     if models:
         mh = ["model", "kind", "level"]
         for cpu in cpus:
-            mh += [f"{cpu} custom-op instr", f"{cpu} ÷ level 3"]
+            mh += [f"{cpu} custom-op instr", f"{cpu} ÷ level 3", f"{cpu} ÷ CMSIS-NN dense"]
         mh += ["custom ops", "peak scratch bytes"]
         mrows = []
-        for which, kind, mimg, per in models:
-            L = max(c.level for c in mimg.calls) + 1
-            totals = {cpu: [0] * L for cpu in cpus}
-            for i, c in enumerate(mimg.calls):
-                for cpu in cpus:
-                    totals[cpu][c.level] += per[cpu][i]
-            nops = len({id(c.case) for c in mimg.calls})
+        for which, kind, per in models:
+            first = per[cpus[0]]
+            L = max(first.totals) + 1
             for k in range(L):
                 r = [which, kind, k]
                 for cpu in cpus:
-                    r += [f"{totals[cpu][k]:,}", f"{totals[cpu][k] / totals[cpu][L - 1]:.2f}"]
-                r += [nops, f"{mimg.scratch:,}"]
+                    c = per[cpu]
+                    ratio = f"{c.totals[k] / c.cmsis_nn_dense:.2f}" if c.cmsis_nn_dense else "–"
+                    r += [f"{c.totals[k]:,}", f"{c.totals[k] / c.totals[L - 1]:.2f}", ratio]
+                r += [first.operators, f"{first.peak_scratch:,}"]
                 mrows.append(r)
         out += [
             "",
@@ -431,7 +535,9 @@ def main(argv):
             "depend on the masks' sizes, not on training). Sum over every KS_* operator of the converted file, "
             "each run with its own arrays from the .tflite and a random input; builtin operators (pooling, "
             "softmax, …) are not counted. Levels: quickstart 90/75/50/0 % sparsity, DS-CNN S 75/50/25/0 % "
-            "structured:",
+            "structured. Format v3: the densest level runs ks_dense_* (dense_top; CMSIS-NN build when a TFLM "
+            "tree with CMSIS-NN is found); \"÷ CMSIS-NN dense\" divides by CMSIS-NN's own kernels on the same "
+            "layers, i.e. the weight layers of the plain int8 model on stock TFLM + CMSIS-NN:",
             "",
             report.markdown_table(mh, mrows),
         ]

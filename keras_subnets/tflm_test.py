@@ -188,6 +188,8 @@ def test_run_levels_dequantizes(files, images):
          r"KS_FULLY_CONNECTED: tables \(layout 1\) must have 30 entries \(bias 10"),
         ("bad padding", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], padding=1),
          r"KS_CONV_2D: output shape must be"),
+        ("dilation wider than the input", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dilation_h=14),
+         r"KS_CONV_2D: dilation 14x1 spreads the 3x3 filter wider than the 28x28 input"),
     ],
 )
 def test_bad_options_are_refused_at_allocation(name, edit, message, files):
@@ -290,6 +292,23 @@ def test_bad_tensors_are_refused_at_allocation(quantize, edit, message, files):
     blob = edited(files["unstructured", quantize], edit)
     with pytest.raises(RuntimeError, match=message):
         tflm.make_interpreter(blob)
+
+
+def test_dense_level_outside_the_cmsis_nn_requantization_rule_is_refused(files):
+    """ks_dense.h: with a negative multiplier CMSIS-NN and TFLite agree only while |bias| + 255 sum|w| <
+    2^(31 - max(shift, 0)); Prepare refuses a dense level that breaks it (in every build)."""
+    def huge_bias(model, sg, ops):
+        op = ops["KS_CONV_2D"][0]
+        mult = fb.tensor_data(model, sg.tensors[op.inputs[6]])
+        tensor = sg.tensors[op.inputs[5]]
+        bias = fb.tensor_data(model, tensor).copy()
+        channel = int(np.nonzero(mult[-1] < 0)[0][0])
+        bias[-1, channel] = 2**31 - 1
+        model.buffers[tensor.buffer].data = np.frombuffer(bias.tobytes(), np.uint8)
+
+    with pytest.raises(RuntimeError, match=r"KS_CONV_2D: level 2, channel \d+: negative multiplier with "
+                                           r"\|bias\| \+ 255 \* sum\|w\| = \d+ >= 2\^\d+"):
+        tflm.make_interpreter(edited(files["unstructured", "int8"], huge_bias))
 
 
 def test_structured_prefix_tables_must_hold_every_active_row(files):

@@ -238,6 +238,9 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
     else:
         allowed = int8 and L >= 2
         chosen = choose_dense_top(fmt, kind, opts, int8, L, density=float(kept.mean()))
+    if allowed:
+        bias, multiplier, shift, _ = per_level[-1]
+        allowed = dense_requantization_is_exact(values, bias, multiplier, shift)
     dense_top = allowed and (chosen if dense_top is None else dense_top)
     # With dense_top the sparse arrays hold levels 0..L-2 only; the densest level runs from D.
     sparse_levels = L - 1 if dense_top else L
@@ -266,6 +269,23 @@ DENSE_TOP_MIN_DENSITY = 0.30
 # Stride-1 1x1 convolutions: the sparse pointwise loop shares each loaded weight across four pixels,
 # so it stays ahead of the dense kernel up to a higher density.
 DENSE_TOP_MIN_DENSITY_POINTWISE = 0.55
+
+
+def dense_requantization_is_exact(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray,
+                                  shift: np.ndarray) -> bool:
+    """Whether CMSIS-NN's dense kernels requantize a level exactly as TFLite does.
+
+    CMSIS-NN multiplies by a negative multiplier directly where TFLite (and
+    format §5.2) negates the accumulator; they agree for every input when
+    ``|bias| + 255 * sum|w| < 2^(31 - max(shift, 0))`` (``tflm_ops/include/ks_dense.h``).
+    Prepare refuses a dense level that breaks it, so such a level stays sparse.
+    """
+    negative = np.asarray(multiplier) < 0
+    if not negative.any():
+        return True
+    bound = np.abs(np.asarray(bias, np.int64)) + 255 * np.abs(np.asarray(weights, np.int64)).sum(axis=1)
+    limit = np.left_shift(np.int64(1), 31 - np.maximum(np.asarray(shift, np.int64), 0))
+    return bool(np.all(bound[negative] < limit[negative]))
 
 
 def choose_dense_top(fmt: str, kind: str, geometry: dict, int8: bool, num_levels: int, *,

@@ -14,8 +14,12 @@ import keras_subnets as ks
 from keras_subnets import tflm
 from keras_subnets.convert import convert, densify, describe_operators, options
 from keras_subnets.convert import flatbuffer as fb
-from keras_subnets.convert.converter import (DENSE_TOP_MIN_DENSITY, DENSE_TOP_MIN_DENSITY_POINTWISE,
-                                             choose_dense_top)
+from keras_subnets.convert.converter import (
+    DENSE_TOP_MIN_DENSITY,
+    DENSE_TOP_MIN_DENSITY_POINTWISE,
+    choose_dense_top,
+    dense_requantization_is_exact,
+)
 from keras_subnets.convert.densify import decode_rows, dense_rows
 from keras_subnets.demo import load_scaled
 from keras_subnets.testing import vary_batch_norm_per_level
@@ -163,6 +167,18 @@ def test_cost_model_thresholds():
     assert choose_dense_top("structured", "conv_2d", conv3, True, 3, full_width=True)
     assert not choose_dense_top("structured", "conv_2d", conv3, True, 3, full_width=False)
     assert not choose_dense_top("structured", "conv_2d", conv3, False, 3, full_width=True)
+
+
+def test_cmsis_nn_requantization_rule():
+    """ks_dense.h: a negative multiplier needs |bias| + 255 * sum|w| < 2^(31 - max(shift, 0))."""
+    w = np.full((2, 4), 127, np.int8)  # 255 * sum|w| = 129,540
+    limit = 2**31 - 255 * 4 * 127
+    assert dense_requantization_is_exact(w, np.array([limit - 1, 2**31 - 1]), np.array([-5, 5]), np.array([0, 0]))
+    assert not dense_requantization_is_exact(w, np.array([limit, 0]), np.array([-5, 5]), np.array([0, 0]))
+    assert not dense_requantization_is_exact(w, np.array([-limit, 0]), np.array([-5, 5]), np.array([0, 0]))
+    # A left shift shrinks the bound: 2^(31 - 3).
+    assert dense_requantization_is_exact(w, np.array([2**28 - 129_541, 0]), np.array([-5, 5]), np.array([3, 0]))
+    assert not dense_requantization_is_exact(w, np.array([2**28 - 129_540, 0]), np.array([-5, 5]), np.array([3, 0]))
 
 
 def test_float32_files_keep_the_sparse_top_level(images):

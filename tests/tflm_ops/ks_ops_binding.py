@@ -47,6 +47,7 @@ class KsMatrix(ctypes.Structure):
         ("num_table", ctypes.c_int32),
         ("in_channels", ctypes.c_int32),
         ("depth_multiplier", ctypes.c_int32),
+        ("tap_major", ctypes.c_int32),  # format v3: structured depthwise values as [taps][rows]
     ]
 
 
@@ -198,6 +199,7 @@ class Nested:
     in_width: np.ndarray | None = None
     in_channels: int = 0
     depth_multiplier: int = 0
+    tap_major: int = 0
     _keep: list = field(default_factory=list, repr=False)
 
     def struct(self) -> KsMatrix:
@@ -220,6 +222,7 @@ class Nested:
         m.num_table = 0 if table is None else table.size
         m.in_channels = self.in_channels
         m.depth_multiplier = self.depth_multiplier
+        m.tap_major = self.tap_major
         return m
 
     def nbytes(self) -> int:

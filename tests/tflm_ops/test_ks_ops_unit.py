@@ -301,6 +301,38 @@ def test_validate_structured_widths(lib):
     assert kb.validate(lib, dw) == kb.KS_ERR_FORMAT
 
 
+def test_tap_major_structured_depthwise(lib):
+    """Format v3 (dense_top): a structured depthwise matrix may hold TFLite's [kh][kw][rows] filter;
+    every level then gives what the canonical [rows][taps] layout gives. Other matrices refuse the flag."""
+    rng = np.random.default_rng(5)
+    L, C, m = 3, 5, 2
+    rows, cols = C * m, 9
+    W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    canonical, _ = nested_masks.make_nested("structured", W, L, rng, in_channels=C, depth_multiplier=m)
+    tap_major = kb.Nested("structured", L, rows, cols, np.ascontiguousarray(W.T.reshape(-1)),
+                          out_width=canonical.out_width, in_width=canonical.in_width, in_channels=C,
+                          depth_multiplier=m, tap_major=1)
+    assert kb.validate(lib, tap_major) == kb.KS_OK
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int32)
+    shift = rng.integers(-12, -7, size=(L, rows)).astype(np.int8)
+    q = kb.QuantParams(9, -4, -120, 110, mult, shift, rng.integers(-500, 500, size=(L, rows)).astype(np.int32))
+    geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1, depth_multiplier=m)
+    x = rng.integers(-128, 128, size=(1, 6, 5, C)).astype(np.int8)
+    for k in range(L):
+        s1, y1, _ = kb.conv(lib, "depthwise_conv", geom, canonical, k, q, x, (1, 6, 5, rows))
+        s2, y2, _ = kb.conv(lib, "depthwise_conv", geom, tap_major, k, q, x, (1, 6, 5, rows))
+        assert s1 == s2 == kb.KS_OK
+        np.testing.assert_array_equal(y2, y1, err_msg=f"level {k}")
+    tap_major.tap_major = 2
+    assert kb.validate(lib, tap_major) == kb.KS_ERR_FORMAT
+    conv, _, _ = _sample("structured", rows=6, cols=21)
+    conv.tap_major = 1  # FC / conv: TFLite's layout is the canonical one, no flag
+    assert kb.validate(lib, conv) == kb.KS_ERR_FORMAT
+    csr, _, _ = _sample("nested_csr", rows=6, cols=21)
+    csr.tap_major = 1
+    assert kb.validate(lib, csr) == kb.KS_ERR_FORMAT
+
+
 def test_validate_quant_params(lib):
     L, rows = 2, 3
     mult = np.full((L, rows), 1 << 30, np.int32)

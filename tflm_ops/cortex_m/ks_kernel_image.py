@@ -208,7 +208,7 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')},"
         f" {0 if nested.ptr is None else nested.ptr.size}, {opt('counts')}, {opt('out_width')},"
         f" {opt('in_width')}, {0 if table is None else table.size}, {nested.in_channels},"
-        f" {nested.depth_multiplier} }};\n    {pdecl}\n"
+        f" {nested.depth_multiplier}, {getattr(nested, 'tap_major', 0)} }};\n    {pdecl}\n"
     )
     sfx = "s8" if is_int8 else "f32"
     if case.op != "fc":

@@ -692,8 +692,38 @@ bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error) {
     data->prepared = false;
     return false;
   }
-  for (int32_t i = 0; i < data->dense_shift_count; ++i) shifts[i] = data->dense_shift_source[i];
-  data->dense_quant.shift = shifts;
+  const int32_t rows = data->dense_shift_count;
+  for (int32_t i = 0; i < rows; ++i) shifts[i] = data->dense_shift_source[i];
+  ks_dense_quant& q = data->dense_quant;
+  q.shift = shifts;
+  const ks_status s = ks_dense_validate_quant(&q, rows);
+  if (s != KS_OK) {
+    Fail(error, data->kind).Append("level ").Append(data->options.levels - 1)
+        .Append(" requantization is invalid for the dense kernel (").Append(StatusName(s)).Append(")");
+    return false;
+  }
+  // ks_dense.h: CMSIS-NN multiplies by a negative multiplier directly where
+  // TFLite negates the accumulator; both agree when |bias| + 255 * sum|w| <
+  // 2^(31 - max(shift, 0)).  Checked in every build so a file runs (or is
+  // refused) alike on the host and on firmware; the converter never writes
+  // a file that breaks it.
+  const int32_t cols = data->matrix.cols;
+  const bool tap_major = data->kind == OpKind::kDepthwiseConv2D;
+  for (int32_t o = 0; o < rows; ++o) {
+    if (q.multiplier[o] >= 0) continue;
+    int64_t bound = q.bias != nullptr ? (q.bias[o] < 0 ? -int64_t{q.bias[o]} : q.bias[o]) : 0;
+    for (int32_t c = 0; c < cols; ++c) {
+      const int32_t w = data->dense[tap_major ? int64_t{c} * rows + o : int64_t{o} * cols + c];
+      bound += 255 * int64_t{w < 0 ? -w : w};
+    }
+    const int32_t left = shifts[o] > 0 ? shifts[o] : 0;
+    if (bound >= (int64_t{1} << (31 - left))) {
+      Fail(error, data->kind).Append("level ").Append(data->options.levels - 1).Append(", channel ")
+          .Append(int64_t{o}).Append(": negative multiplier with |bias| + 255 * sum|w| = ").Append(bound)
+          .Append(" >= 2^").Append(int64_t{31 - left}).Append(" (ks_dense.h); reconvert with dense_top=False");
+      return false;
+    }
+  }
   data->prepared = true;
   return true;
 }
