@@ -185,8 +185,8 @@ def _same_pad(in_size, k, stride, dil, out_size):
     return max(((out_size - 1) * stride + (k - 1) * dil + 1 - in_size), 0) // 2
 
 
-def cmsis_nn_root() -> str | None:
-    """CMSIS-NN from $TFLM_ROOT's make downloads (else ../shared/tflm), or None when absent."""
+def find_cmsis_nn_root() -> str | None:
+    """CMSIS-NN from $TFLM_ROOT's make downloads (else ../shared/tflm), or None when absent (no flags needed)."""
     root = Path(os.environ.get("TFLM_ROOT", ROOT.parent / "shared" / "tflm" / "tflite-micro"))
     cmsis = root / "tensorflow" / "lite" / "micro" / "tools" / "make" / "downloads" / "cmsis_nn"
     return str(cmsis) if (cmsis / "Include" / "arm_nnfunctions.h").is_file() else None
@@ -329,10 +329,12 @@ class ModelCounts:
     peak_scratch: int
 
 
-def model_counts(tflite: bytes, tag: str, cpu: str, workdir: Path, lib, plugin) -> ModelCounts:
+def model_counts(tflite: bytes, tag: str, cpu: str, workdir: Path, lib, plugin,
+                 nn_root: str | None = "find") -> ModelCounts:
     """Runs every KS_* operator of a converted int8 file at every level on `cpu` (QEMU), each call
-    checked against the host build (sparse kernels) or the numpy oracle (ks_dense_*, CMSIS-NN when
-    `cmsis_nn_root` finds it, else portable), and sums the instructions per level."""
+    checked against the host build (sparse kernels) or the numpy oracle (ks_dense_*: CMSIS-NN build with
+    CMSIS-NN at `nn_root`, by default `find_cmsis_nn_root`, portable when None), and sums the
+    instructions per level."""
     workdir = Path(workdir)
     cases = model_cases(tflite, tag)
     totals: dict[int, int] = {}
@@ -350,7 +352,7 @@ def model_counts(tflite: bytes, tag: str, cpu: str, workdir: Path, lib, plugin) 
     dense_levels: dict[int, int] = {}
     cmsis_total = None
     if dense:
-        root = cmsis_nn_root()
+        root = find_cmsis_nn_root() if nn_root == "find" else nn_root
         kernels = ("ks_dense", "cmsis_nn") if root else ("ks_dense",)
         image = di.build_image([layer for _, layer in dense], kernels, cpu, workdir / "dense", cmsis_nn_root=root,
                                name="model_dense")
@@ -422,7 +424,8 @@ def main(argv):
                 per = {}
                 for cpu in cpus:
                     _progress(f"kernels: running {which} ({kind}) on {cpu}")
-                    per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin)
+                    per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin,
+                                            nn_root)
                 models.append((which, kind, per))
         print(file=sys.stderr)
 

@@ -138,7 +138,9 @@ def describe(tflite: bytes) -> dict:
     Keys: ``bytes`` (file size), ``ops`` (`OpsNeeded`), ``levels`` (metadata or
     None), ``inputs`` / ``outputs`` (name, type, shape), ``layers`` (one dict per
     ``KS_*`` operator: name, op, format, options version, levels, rows x cols,
-    table layout, stored weight bytes), ``weight_bytes`` (all constant tensors).
+    table layout, ``dense_top`` (format v3: 1 when the densest level runs the
+    dense kernels from its own tensor), stored weight bytes), ``weight_bytes``
+    (all constant tensors).
     """
     model = fb.load(tflite)
     sg = model.subgraphs[0]
@@ -153,13 +155,16 @@ def describe(tflite: bytes) -> dict:
     for name, op in fb.custom_ops(model):
         opts = _options(op)
         consts = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs if i >= 0]
-        weight_name = fb._text(sg.tensors[op.inputs[2]].name) if len(op.inputs) > 2 else ""
+        # The level table (input 4) is always present; the values (input 2) are not in a structured
+        # dense_top operator (format v3).
+        table_name = fb._text(sg.tensors[op.inputs[4]].name) if len(op.inputs) > 4 and op.inputs[4] >= 0 else ""
         layers.append({
-            "layer": weight_name.rsplit("/", 1)[0], "op": name, "version": opts.get("version"),
+            "layer": table_name.rsplit("/", 1)[0], "op": name, "version": opts.get("version"),
             "format": FORMAT_NAMES.get(opts.get("format"), str(opts.get("format"))),
             "levels": opts.get("levels"), "rows": opts.get("rows"), "cols": opts.get("cols"),
             "tables": TABLE_LAYOUTS.get(opts.get("tables"), str(opts.get("tables"))),
             "int8": bool(opts.get("int8")) if "int8" in opts else None,
+            "dense_top": int(opts.get("dense_top", 0)),
             "bytes": int(sum(a.nbytes for a in consts if a is not None)),
         })
     weight_bytes = sum(len(b.data) for b in model.buffers if b.data is not None)
@@ -273,9 +278,11 @@ def format_description(desc: dict, path: str = "") -> str:
         kind = "custom " if name in ops.custom else "builtin"
         lines.append(f"  {kind} {name:<22} x{count:<3} {stmt};")
     if desc["layers"]:
-        header = ["layer", "operator", "format", "version", "levels", "rows x cols", "tables", "bytes"]
+        header = ["layer", "operator", "format", "version", "levels", "rows x cols", "tables", "densest level",
+                  "bytes"]
         rows = [[la["layer"], la["op"], la["format"], str(la["version"]), str(la["levels"]),
-                 f"{la['rows']} x {la['cols']}", la["tables"], f"{la['bytes']:,}"] for la in desc["layers"]]
+                 f"{la['rows']} x {la['cols']}", la["tables"], "dense" if la["dense_top"] else "sparse",
+                 f"{la['bytes']:,}"] for la in desc["layers"]]
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         lines.append("keras-subnets operators (format and options version per layer):")
         lines.append(("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))).rstrip())

@@ -81,7 +81,8 @@ def test_corrupted_file_is_refused_in_allocate_tensors(target, tflm_root, images
     bad = corrupt_rows(cached_file("quickstart", "unstructured"))
     with pytest.raises(runner.FirmwareError, match=r"exited with 2 \(AllocateTensors failed\)") as info:
         runner.run(bad, target, images[:1])
-    assert "KS_FULLY_CONNECTED: weights violate docs/format.md (KS_ERR_FORMAT)" in info.value.log
+    # Format v3: the densest level's dense tensor (input 8) no longer fits the options' rows.
+    assert "KS_FULLY_CONNECTED: dense weights (input 8) of level 3 must be [11, 128]" in info.value.log
     assert "ks: invoke" not in info.value.log
 
 
