@@ -21,6 +21,10 @@ from keras_subnets.convert.formats import FORMAT_IDS
 from keras_subnets.firmware.build import BUILTIN_KERNELS
 
 METADATA_NAME = "keras_subnets.levels"
+LEVEL_COSTS_NAME = "keras_subnets.level_costs"
+# Columns of the binary level table (docs/format.md §12, binary level table, tflm_ops/include/ks_governor.h).
+LEVEL_FIELDS = {"accuracy": 0, "macs": 1, "bytes_read": 2, "instructions_m4": 3, "instructions_m7": 4}
+LEVEL_UNKNOWN = 0xFFFFFFFF
 KS_OPS = {
     "KS_FULLY_CONNECTED": ("keras_subnets::kFullyConnectedName", "keras_subnets::Register_KS_FULLY_CONNECTED()"),
     "KS_CONV_2D": ("keras_subnets::kConv2DName", "keras_subnets::Register_KS_CONV_2D()"),
@@ -115,11 +119,70 @@ def level_table(tflite: bytes) -> dict | None:
 
 
 def write_level_table(tflite: bytes, table: dict) -> bytes:
-    """``tflite`` with its ``keras_subnets.levels`` metadata replaced by ``table``."""
+    """``tflite`` with its ``keras_subnets.levels`` metadata replaced by ``table`` (JSON) and the
+    binary ``keras_subnets.level_costs`` the firmware's governor reads rewritten from it."""
     model = fb.load(tflite)
     fb.set_metadata(model, METADATA_NAME, json.dumps(table, sort_keys=True, separators=(",", ":")).encode())
+    fb.set_metadata(model, LEVEL_COSTS_NAME, level_costs_blob(table))
     fb.compact(model)
     return fb.save(model)
+
+
+def level_costs_blob(table: dict) -> bytes:
+    """The binary level table (docs/format.md §12, binary level table) of a ``keras_subnets.levels`` JSON table: per level,
+    accuracy (parts per million), MACs, bytes read and measured instructions; unknown values are
+    0xFFFFFFFF. Little-endian: "KSLT", u16 version 1, u16 levels, u16 fields, u16 0, u32 field ids,
+    u32 values[levels][fields]."""
+    rows = sorted(table["levels"], key=lambda row: row["level"])
+    if [row["level"] for row in rows] != list(range(len(rows))) or not 1 <= len(rows) <= 16:
+        raise ValueError("the level table must list levels 0..L-1 (1 <= L <= 16)")
+
+    def value(row, name):
+        v = row.get(name)
+        if v is None:
+            return LEVEL_UNKNOWN
+        v = round(float(v) * 1e6) if name == "accuracy" else int(v)
+        if not 0 <= v < LEVEL_UNKNOWN:
+            raise ValueError(f"level {row['level']}: {name} = {row.get(name)} does not fit the binary table")
+        return v
+
+    fields = list(LEVEL_FIELDS)
+    header = b"KSLT" + np.array([1, len(rows), len(fields), 0], "<u2").tobytes()
+    ids = np.array([LEVEL_FIELDS[f] for f in fields], "<u4").tobytes()
+    values = np.array([[value(row, f) for f in fields] for row in rows], "<u4").tobytes()
+    return header + ids + values
+
+
+def read_level_costs(tflite: bytes) -> list[dict] | None:
+    """The binary level table as ``[{field: value or None}, ...]`` (accuracy as a fraction), or None."""
+    blob = fb.get_metadata(fb.load(tflite), LEVEL_COSTS_NAME)
+    if blob is None:
+        return None
+    levels, nfields = np.frombuffer(blob[6:10], "<u2")
+    ids = np.frombuffer(blob[12:12 + 4 * nfields], "<u4")
+    values = np.frombuffer(blob[12 + 4 * nfields:], "<u4").reshape(levels, nfields)
+    names = {v: k for k, v in LEVEL_FIELDS.items()}
+    out = []
+    for row in values:
+        entry = {}
+        for field_id, v in zip(ids, row, strict=True):
+            name = names.get(int(field_id), f"field_{int(field_id)}")
+            entry[name] = None if v == LEVEL_UNKNOWN else (v / 1e6 if name == "accuracy" else int(v))
+        out.append(entry)
+    return out
+
+
+def select_level(levels: list[dict], cost: str, budget: int) -> int:
+    """The level ``ks_select_level`` picks (a Python statement of its rule): the most accurate level
+    whose ``cost`` is known and within ``budget`` (ties: the cheaper one; without accuracies the densest
+    that fits); -1 if none fits."""
+    fitting = [k for k, row in enumerate(levels) if row.get(cost) is not None and row[cost] <= budget]
+    if not fitting:
+        return -1
+    if all(levels[k].get("accuracy") is not None for k in fitting):
+        best = max(levels[k]["accuracy"] for k in fitting)
+        return min(k for k in fitting if levels[k]["accuracy"] == best)
+    return max(fitting)
 
 
 def _options(op) -> dict:

@@ -199,6 +199,7 @@ def build_firmware(
     jobs: int = 2,
     progress: Callable[[str], None] | None = None,
     app_src: str | os.PathLike | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> Firmware:
     """Builds the harness around ``tflite`` for ``target`` (``x86``, ``m4``, ``m7``).
 
@@ -217,6 +218,7 @@ def build_firmware(
         tflm_root, jobs, progress: see `build.build_library`.
         app_src: another application instead of ``runner/main.cc`` (it gets
             the same ``model_data.h``; `run_firmware` parses only the runner's output).
+        extra_headers: more generated headers for ``app_src`` (name -> text).
 
     Raises:
         TflmNotFoundError, ToolchainMissingError, ModelFileError, FirmwareError.
@@ -248,8 +250,9 @@ def build_firmware(
                   f"the KS_* operators for {target}")
     app_src = Path(app_src).resolve() if app_src else FIRMWARE_DIR / "runner" / "main.cc"
     main_cc = app_src.read_bytes()
+    extra_headers = dict(extra_headers or {})
     app_key = _digest([ks_key.encode(), str(app_src).encode(), main_cc, source.encode(), header.encode(),
-                       config.encode()])
+                       config.encode(), *(f"{k}\0{v}".encode() for k, v in sorted(extra_headers.items()))])
     app_dir = lib.gendir / "apps" / app_key
     elf = app_dir / "firmware.elf"
     with build._locked(lib.gendir / "apps" / f"{app_key}.lock"):
@@ -259,6 +262,8 @@ def build_firmware(
             (model_dir / "model_data.cc").write_text(source)
             (model_dir / "model_data.h").write_text(header)
             (model_dir / "run_config.h").write_text(config)
+            for name, text in extra_headers.items():
+                (model_dir / name).write_text(text)
             _make([*make_common, f"KS_LIB_DIR={ks_dir}", f"BUILD={app_dir}", f"MODEL_DIR={model_dir}",
                    f"APP_SRC={app_src}", "app"],
                   f"the firmware for {target}")
