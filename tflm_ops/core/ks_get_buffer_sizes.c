@@ -1,6 +1,7 @@
 #include <stddef.h>
 
 #include "ks_internal.h"
+#include "ks_requant.h"
 
 /* Sparse conv keeps a column -> window offset table (int32 per column) and
  * a padded im2col patch for border pixels only.  1x1 needs neither: its
@@ -26,7 +27,17 @@ static int32_t conv_size(const ks_conv_params *cp, const ks_matrix *w, const ks_
 
 int32_t ks_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)
 {
-    return conv_size(cp, w, in, (int32_t)sizeof(int8_t));
+    const int32_t size = conv_size(cp, w, in, (int32_t)sizeof(int8_t));
+    if (cp != NULL && w != NULL && in != NULL && cp->kernel_h >= 1 && cp->kernel_w >= 1 && in->c >= 1 &&
+        w->format == KS_FORMAT_STRUCTURED) {
+        /* ks__structured_conv_s8: per-row requantization constants, per-tap
+         * offsets, per-element positions of both pixels (int16) and two q15
+         * im2col columns of kh*kw*C. */
+        const int32_t k = cp->kernel_h * cp->kernel_w * in->c;
+        return w->rows * (int32_t)sizeof(ks__rqf) + cp->kernel_h * cp->kernel_w * (int32_t)sizeof(int32_t) +
+               4 * k * (int32_t)sizeof(int16_t);
+    }
+    return size;
 }
 
 int32_t ks_conv_f32_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)

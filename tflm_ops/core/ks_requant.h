@@ -85,4 +85,85 @@ static inline int8_t ks__rq_apply(int32_t x, const ks__rq *r, int32_t out_off, i
     return (int8_t)y;
 }
 
+/*
+ * A channel's requantization folded for loops that requantize many outputs
+ * of few channels (structured conv / FC).  The multiplier's sign and left
+ * shift become one factor sc = ±2^left applied with the bias in a single
+ * multiply-add (wrapping int32 multiplication by sc is a ring homomorphism,
+ * so a = (acc + bias) negated and shifted, bit for bit), and when
+ * |multiplier| >= 2^30 and 1 <= right <= 23 the rounding divide is
+ * (hi + 2^(right-1) - (hi < 0)) >> right with a saturating add: it
+ * saturates only for hi > INT32_MAX - 2^(right-1), where the exact quotient
+ * 2^(31-right) >= 256 and the saturated one both clamp to act_max (the
+ * caller needs out_off >= -128, act_max <= 127: int8 outputs).
+ * right < 0 marks a channel that needs ks__rq_apply (other shifts, small
+ * multipliers, single rounding); its sc is 1 and bsc the plain bias.
+ */
+typedef struct ks__rqf {
+    int32_t sc;    /* ±2^left */
+    int32_t bsc;   /* bias * sc */
+    int32_t m2;    /* (int32)(2*|multiplier|) */
+    int32_t rnd;   /* 2^(right-1) */
+    int32_t right; /* 1..23, or -1: general path */
+} ks__rqf;
+
+static inline ks__rqf ks__rqf_make(int32_t bias, int32_t multiplier, int32_t shift)
+{
+    const ks__rq r = ks__rq_make(multiplier, shift);
+    ks__rqf f;
+#if KS_SINGLE_ROUNDING
+    f.sc = 1;
+    f.bsc = bias;
+    f.m2 = 0;
+    f.rnd = 0;
+    f.right = -1;
+#else
+    f.m2 = r.m2;
+    f.right = (r.amask == -1 && r.right >= 1 && r.right <= 23) ? r.right : -1;
+    f.rnd = f.right > 0 ? (int32_t)1 << (f.right - 1) : 0;
+    /* General channels keep the plain bias (ks__rq_apply folds nothing). */
+    f.sc = f.right > 0 ? (int32_t)((((uint32_t)1 << r.left) ^ (uint32_t)r.neg) - (uint32_t)r.neg) : 1;
+    f.bsc = (int32_t)((uint32_t)bias * (uint32_t)f.sc);
+#endif
+    return f;
+}
+
+#if KS_HAVE_DSP && !(defined(KS_DSP_EMULATE) && KS_DSP_EMULATE)
+static inline int32_t ks__rqf_qadd(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("qadd %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline int32_t ks__rqf_ssat8(int32_t a)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(a));
+    return r;
+}
+#else
+static inline int32_t ks__rqf_ssat8(int32_t a)
+{
+    return a < -128 ? -128 : (a > 127 ? 127 : a);
+}
+static inline int32_t ks__rqf_qadd(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a + b;
+    return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+#endif
+
+/* (acc + bias) requantized, before the output offset; fast channels only. */
+static inline int32_t ks__rqf_scale(uint32_t acc, const ks__rqf *f)
+{
+    const int32_t a = (int32_t)(acc * (uint32_t)f->sc + (uint32_t)f->bsc);
+    int32_t hi;
+#if KS_HAVE_DSP
+    hi = ks__smmlar(a, f->m2, a);
+#else
+    hi = (int32_t)(((int64_t)a * (int64_t)(uint32_t)f->m2 + ((int64_t)1 << 31)) >> 32);
+#endif
+    return ks__rqf_qadd(hi, f->rnd - (int32_t)((uint32_t)hi >> 31)) >> f->right;
+}
+
 #endif /* KS_REQUANT_H */

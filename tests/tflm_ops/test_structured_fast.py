@@ -1,0 +1,140 @@
+"""The structured int8 fast paths (q15 im2col conv, FC) against a numpy
+oracle of TFLM's reference arithmetic, at every level: channel counts that
+do and do not divide by four, in_width runs with 0-3 padded lanes, the
+whole-window case (in_width == C, e.g. a 1-channel stem), odd rows and
+pixels, stride, dilation, padding, batches, negative multipliers, shifts
+that take the general requantizer (shift >= 0, right shift > 23, multiplier
+< 2^30) and clamped activations."""
+
+from __future__ import annotations
+
+import ks_ops_binding as kb
+import numpy as np
+import pytest
+
+INT32_MIN = -(2**31)
+
+
+def _wrap32(v):
+    return ((np.asarray(v, np.int64) + 2**31) % 2**32) - 2**31
+
+
+def oracle_requant(acc, bias, mult, shift, out_off, act_min, act_max):
+    """TFLM MultiplyByQuantizedMultiplier (double rounding) per channel, with
+    the format's sign rule (a negative multiplier negates acc + bias).
+    acc: int64 [..., rows]; tables: [rows]."""
+    x = _wrap32(acc + bias)
+    m = mult.astype(np.int64)
+    x = np.where(m < 0, _wrap32(-x), x)
+    m = np.abs(m)
+    left = np.maximum(shift, 0).astype(np.int64)
+    right = np.maximum(-shift, 0).astype(np.int64)
+    a = _wrap32(x * (np.int64(1) << left))
+    ab = a * m
+    t = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    hi = np.where(t >= 0, t >> 31, -((-t) >> 31))
+    mask = (np.int64(1) << right) - 1
+    rem = hi & mask
+    threshold = (mask >> 1) + (hi < 0)
+    y = (hi >> right) + (rem > threshold) + out_off
+    return np.clip(y, act_min, act_max).astype(np.int8)
+
+
+def oracle_conv(x, W, first_level, level, geom, out_shape, q, k_rows):
+    """int8 conv of the level's mask; W [rows][kh*kw*C] in OHWI order."""
+    n, H, Wd, C = x.shape
+    _, OH, OW, rows = out_shape
+    Wk = np.where(first_level <= level, W, 0).astype(np.int64)
+    xs = x.astype(np.int64) + q.input_offset
+    acc = np.zeros(out_shape, np.int64)
+    for ky in range(geom.kernel_h):
+        for kx in range(geom.kernel_w):
+            t = ky * geom.kernel_w + kx
+            for oy in range(OH):
+                iy = oy * geom.stride_h - geom.pad_h + ky * geom.dilation_h
+                if not 0 <= iy < H:
+                    continue
+                for ox in range(OW):
+                    ix = ox * geom.stride_w - geom.pad_w + kx * geom.dilation_w
+                    if not 0 <= ix < Wd:
+                        continue
+                    acc[:, oy, ox, :] += xs[:, iy, ix, :] @ Wk[:, t * C : (t + 1) * C].T
+    y = oracle_requant(
+        acc, q.bias[level], q.multiplier[level], q.shift[level].astype(np.int64), q.output_offset, q.act_min, q.act_max
+    )
+    y[..., k_rows:] = q.output_offset  # inactive structured rows
+    return y
+
+
+def _quant(rng, L, rows, act):
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int64)
+    shift = rng.integers(-12, -6, size=(L, rows))
+    # Channels that take the general requantizer: shift >= 0, right shift
+    # > 23, |multiplier| < 2^30; and negative multipliers.
+    shift[:, 0] = 1
+    if rows > 2:
+        shift[:, 2] = -26
+        mult[:, 1] = rng.integers(2**20, 2**29, size=L)
+    mult = np.where(rng.random((L, rows)) < 0.3, -mult, mult).astype(np.int32)
+    bias = rng.integers(-3000, 3000, size=(L, rows)).astype(np.int32)
+    return kb.QuantParams(
+        int(rng.integers(-127, 129)), int(rng.integers(-128, 128)), act[0], act[1], mult, shift.astype(np.int8), bias
+    )
+
+
+# C, in_width per level, kernel, stride, dilation, padding (top, left), input HxW
+CONV_CASES = [
+    (8, (2, 5, 7, 8), (3, 3), (1, 1), (1, 1), (1, 1), (6, 5)),  # runs with 2, 3 padded lanes, 1 lane
+    (12, (3, 4, 9, 12), (3, 3), (2, 2), (1, 1), (1, 0), (7, 8)),
+    (16, (1, 6, 11, 16), (2, 3), (1, 2), (2, 1), (0, 2), (6, 7)),
+    (1, (1, 1, 1, 1), (3, 3), (2, 2), (1, 1), (1, 1), (9, 9)),  # 1-channel stem: whole window, K = 9
+    (3, (1, 2, 3, 3), (3, 3), (1, 1), (1, 1), (1, 1), (5, 6)),  # C % 4 != 0: whole window / row loop
+    (6, (2, 5, 6, 6), (3, 2), (1, 1), (1, 1), (2, 1), (4, 5)),  # in_width 5: runs of 8 > C, row loop
+    (8, (3, 4, 6, 8), (1, 1), (1, 1), (1, 1), (0, 0), (5, 3)),  # 1x1 pointwise, odd pixel count
+    (5, (2, 3, 5, 5), (1, 1), (2, 1), (1, 1), (1, 0), (5, 4)),  # 1x1 with stride and padding
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_CASES)))
+@pytest.mark.parametrize("act", [(-128, 127), (-100, 90)])
+def test_structured_conv_against_numpy(lib, case, act):
+    C, in_w, (kh, kw), (sh, sw), (dh, dw), (ph, pw), (H, Wd) = CONV_CASES[case]
+    rng = np.random.default_rng(1000 + case)
+    n, rows, L = 2, 7, len(in_w)
+    out_w = (1, 3, 6, 7)
+    OH = (H + 2 * ph - ((kh - 1) * dh + 1)) // sh + 1
+    OW = (Wd + 2 * pw - ((kw - 1) * dw + 1)) // sw + 1
+    out_shape = (n, OH, OW, rows)
+    cols = kh * kw * C
+    geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw)
+    x = rng.integers(-128, 128, size=(n, H, Wd, C)).astype(np.int8)
+    W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    nested = kb.encode_structured(W, out_w, in_w, C)
+    fl = kb.structured_first_level(rows, cols, out_w, in_w, C)
+    q = _quant(rng, L, rows, act)
+    for k in range(L):
+        status, y, _ = kb.conv(lib, "conv", geom, nested, k, q, x, out_shape)
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(
+            y, oracle_conv(x, W, fl, k, geom, out_shape, q, out_w[k]), err_msg=f"case {case} level {k}"
+        )
+
+
+def test_structured_conv_scratch_covers_every_level(lib):
+    """The buffer size does not depend on the level; the canary check in
+    kb.conv fails a kernel that writes past it."""
+    C, rows = 4, 5
+    geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1)
+    nested = kb.encode_structured(np.ones((rows, 9 * C), np.int8), (1, 3, 5), (1, 3, 4), C)
+    q = kb.QuantParams(
+        3,
+        1,
+        -128,
+        127,
+        np.full((3, rows), 2**30, np.int32),
+        np.full((3, rows), -3, np.int8),
+        np.zeros((3, rows), np.int32),
+    )
+    x = np.ones((1, 3, 3, C), np.int8)
+    sizes = {kb.conv(lib, "conv", geom, nested, k, q, x, (1, 3, 3, rows))[2] for k in range(3)}
+    assert len(sizes) == 1 and sizes.pop() > 0

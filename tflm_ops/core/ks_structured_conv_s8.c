@@ -1,0 +1,530 @@
+/*
+ * Structured int8 Conv2D through a q15 im2col, CMSIS-NN style (internal;
+ * ks_conv_s8 calls it for the structured format with kh*kw > 1).
+ *
+ * A structured level reads the first in_width[k] input channels of every
+ * tap of its first out_width[k] rows, in place (row stride kh*kw*C).  For
+ * each pair of output pixels the level's inputs are copied once into q15
+ * columns with the input offset added (padding becomes 0), and every active
+ * row pair reuses them: a weight word (four int8) is sign-extended once for
+ * both pixels, an input word once for both rows, 8 SMLADs per 16 MACs --
+ * the blocking of CMSIS-NN's arm_nn_mat_mult_kernel_s8_s16, so a level
+ * costs about its share of the dense layer.
+ *
+ * Column of one pixel, K elements in the weights' order:
+ *  - in_width == C: the whole window, K = kh*kw*C (rows are contiguous);
+ *  - else one run per tap of rp = in_width rounded up to 4 (needs rp <= C):
+ *    the inputs of channels in_width..rp-1 are 0, so their weights, which
+ *    exist, add nothing and every run is whole words.
+ * The two pixels' columns are interleaved by groups of four, [group][pixel]
+ * [4], so one pointer walks both; the DSP build stores a group's elements
+ * in the order 0, 2, 1, 3, the lanes SXTB16 and SXTB16 ROR 8 give from a
+ * weight word.  A K % 4 tail (contiguous case only) follows, [pixel][tail].
+ *
+ * Scratch (ks_conv_s8_get_buffer_size): per active row its folded
+ * requantization (ks__rqf, made once per call), per tap its input offset
+ * from the window origin, per column element its position in the
+ * interleaved layout (contiguous case with C % 4 != 0), and the columns.
+ *
+ * Accumulation wraps modulo 2^32 like TFLM's int32 sums (SMLAD wraps; the C
+ * path goes through uint32), so outputs are bit-exact with the reference.
+ */
+#include <string.h>
+
+#include "ks_dsp.h"
+#include "ks_internal.h"
+#include "ks_requant.h"
+
+/* Slot of element i (0..3) of a group: SXTB16 pairs bytes 0 and 2. */
+#if KS_HAVE_DSP
+#define KS__SC_SLOT(i) ((((i) & 1) << 1) | ((i) >> 1))
+#else
+#define KS__SC_SLOT(i) (i)
+#endif
+
+/* The row loop needs every register: kept out of line so that the pixel
+ * loop's values do not push it onto the stack. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC's first scheduling pass hoists all four input loads of a group and
+ * then spills a pointer; without it the loop fits in registers. */
+#define KS__SC_NOINLINE __attribute__((noinline, optimize("no-schedule-insns")))
+#define KS__SC_INLINE __attribute__((always_inline)) inline
+#elif defined(__GNUC__)
+#define KS__SC_NOINLINE __attribute__((noinline))
+#define KS__SC_INLINE __attribute__((always_inline)) inline
+#else
+#define KS__SC_NOINLINE
+#define KS__SC_INLINE inline
+#endif
+
+typedef struct {
+    /* im2col */
+    const int8_t *img; /* current image */
+    const int32_t *toff; /* per tap: input offset from the window origin */
+    const int16_t *pos;  /* per element: slot in the interleaved layout, or NULL */
+    int32_t H, W, C, iw;
+    int32_t kh, kw, dh, dw, taps;
+    int32_t span_h, span_w;
+    int32_t in_off;
+    uint32_t m02, m13; /* lanes of a partial group that hold inputs */
+    int32_t rp;     /* elements per tap run (runs layout) */
+    int32_t groups; /* whole groups of four per column */
+    int32_t tail;   /* K % 4 (contiguous only) */
+    /* rows */
+    const int8_t *v;
+    const ks__rqf *rqf;
+    const ks_quant_params *q;
+    int32_t qbase;
+    int32_t cols, ow, rows;
+    int32_t runs;  /* weight runs per row */
+    int32_t rgroups; /* groups of four per run */
+    int32_t wskip; /* weight bytes from a run's end to the next run */
+    int32_t out_off, act_min, act_max;
+} ks__sc_ctx;
+
+/* One tap of the runs layout: iw inputs of pixel p (src, or padding when
+ * NULL) into rp / 4 groups starting at d.  A partial last group reads the
+ * whole word (channels iw..rp-1 exist since rp <= C) and masks the lanes
+ * past iw to 0: m02 keeps elements 0 / 2, m13 elements 1 / 3. */
+static KS__SC_INLINE void ks__sc_run(int16_t *d, const int8_t *src, int32_t full, int32_t part, uint32_t off2,
+                                     uint32_t m02, uint32_t m13)
+{
+    int32_t j;
+    for (j = full; j > 0; --j, d += 8, src += 4) {
+#if KS_HAVE_DSP
+        const uint32_t xv = ks__read_u32(src);
+        const uint32_t ev = ks__sxtab16(off2, xv);
+        const uint32_t od = ks__sxtab16_ror8(off2, xv);
+        memcpy(d, &ev, sizeof ev);
+        memcpy(d + 2, &od, sizeof od);
+#else
+        const int32_t in_off = (int16_t)off2;
+        d[0] = (int16_t)(src[0] + in_off);
+        d[1] = (int16_t)(src[1] + in_off);
+        d[2] = (int16_t)(src[2] + in_off);
+        d[3] = (int16_t)(src[3] + in_off);
+#endif
+    }
+    if (part) {
+#if KS_HAVE_DSP
+        const uint32_t xv = ks__read_u32(src);
+        const uint32_t ev = ks__sxtab16(off2, xv) & m02;
+        const uint32_t od = ks__sxtab16_ror8(off2, xv) & m13;
+        memcpy(d, &ev, sizeof ev);
+        memcpy(d + 2, &od, sizeof od);
+#else
+        const int32_t in_off = (int16_t)off2;
+        d[0] = (int16_t)(src[0] + in_off);
+        d[1] = (int16_t)(m13 != 0 ? src[1] + in_off : 0);
+        d[2] = (int16_t)((m02 >> 16) != 0 ? src[2] + in_off : 0);
+        d[3] = 0;
+#endif
+    }
+}
+
+static KS__SC_INLINE void ks__sc_zero(int16_t *d, int32_t groups)
+{
+    const uint32_t z = 0;
+    for (; groups > 0; --groups, d += 8) {
+        memcpy(d, &z, sizeof z);
+        memcpy(d + 2, &z, sizeof z);
+    }
+}
+
+/* n bytes of v at y, a word at a time (the library memset may go byte by
+ * byte; unaligned word stores are fine wherever the DSP path runs). */
+static void ks__sc_fill_bytes(int8_t *y, int32_t n, int32_t v)
+{
+#if KS_HAVE_DSP
+    const uint32_t v4 = (uint32_t)(uint8_t)v * 0x01010101u;
+    for (; n >= 4; n -= 4, y += 4) {
+        memcpy(y, &v4, sizeof v4);
+    }
+    /* No loop for the last bytes: GCC would turn it into a memset call. */
+    if (n & 2) {
+        y[0] = (int8_t)v;
+        y[1] = (int8_t)v;
+        y += 2;
+    }
+    if (n & 1) {
+        y[0] = (int8_t)v;
+    }
+#else
+    memset(y, v, (size_t)n);
+#endif
+}
+
+/* Every tap of a window inside the image (runs layout). */
+static KS__SC_NOINLINE void ks__sc_fill_inside(int16_t *col, const int8_t *origin, const int32_t *toff,
+                                               int32_t taps, int32_t step, int32_t full, int32_t part,
+                                               uint32_t off2, uint32_t m02, uint32_t m13)
+{
+    const int32_t *tend = toff + taps;
+    for (; toff != tend; ++toff, col += step) {
+        ks__sc_run(col, origin + *toff, full, part, off2, m02, m13);
+    }
+}
+
+/* Column of output pixel p whose window starts at input (iy0, ix0). */
+static void ks__sc_fill(int16_t *col, const ks__sc_ctx *g, int32_t p, int32_t iy0, int32_t ix0)
+{
+    const int8_t *img = g->img;
+    const int32_t *toff = g->toff;
+    const int32_t H = g->H;
+    const int32_t W = g->W;
+    const int32_t kh = g->kh;
+    const int32_t kw = g->kw;
+    const int32_t inside = iy0 >= 0 && ix0 >= 0 && iy0 + g->span_h < H && ix0 + g->span_w < W;
+    /* Offsets, not pointers: a border window's origin lies outside the image. */
+    const int32_t origin = (iy0 * W + ix0) * g->C;
+    int32_t t = 0;
+    int32_t ky;
+    int32_t kx;
+    if (g->pos != NULL) {
+        /* Contiguous with C % 4 != 0 (e.g. the 1-channel stem): element by
+         * element through pixel p's position table. */
+        const int16_t *pos = g->pos + p * g->taps * g->C;
+        const int32_t C = g->C;
+        const int32_t off = g->in_off;
+        int32_t c;
+        if (inside && C == 1) {
+            for (t = 0; t < g->taps; ++t) {
+                col[pos[t]] = (int16_t)(img[origin + toff[t]] + off);
+            }
+            return;
+        }
+        for (ky = 0; ky < kh; ++ky) {
+            const int32_t iy = iy0 + ky * g->dh;
+            for (kx = 0; kx < kw; ++kx, ++t) {
+                const int32_t ix = ix0 + kx * g->dw;
+                if (inside || (iy >= 0 && iy < H && ix >= 0 && ix < W)) {
+                    const int8_t *src = img + (origin + toff[t]);
+                    for (c = 0; c < C; ++c) {
+                        col[*pos++] = (int16_t)(src[c] + off);
+                    }
+                } else {
+                    for (c = 0; c < C; ++c) {
+                        col[*pos++] = 0;
+                    }
+                }
+            }
+        }
+        return;
+    }
+    {
+        const int32_t full = g->iw >> 2;
+        const int32_t part = g->iw & 3;
+        const int32_t step = 2 * g->rp;
+        const uint32_t off2 = (uint32_t)(uint16_t)g->in_off * 0x10001u;
+        const uint32_t m02 = g->m02;
+        const uint32_t m13 = g->m13;
+        col += 4 * p;
+        if (inside) {
+            ks__sc_fill_inside(col, img + origin, toff, g->taps, step, full, part, off2, m02, m13);
+            return;
+        }
+        /* Border window: zero every run, then fill the taps inside. */
+        ks__sc_zero(col, g->groups);
+        for (ky = 0; ky < kh; ++ky) {
+            const int32_t iy = iy0 + ky * g->dh;
+            if (iy < 0 || iy >= H) {
+                t += kw;
+                continue;
+            }
+            for (kx = 0; kx < kw; ++kx, ++t) {
+                const int32_t ix = ix0 + kx * g->dw;
+                if (ix >= 0 && ix < W) {
+                    ks__sc_run(col + t * step, img + (origin + toff[t]), full, part, off2, m02, m13);
+                }
+            }
+        }
+    }
+}
+
+/* Output of row o; the int8 stores may alias anything, so the caller keeps
+ * out_off and the clamp in locals. */
+static KS__SC_INLINE int32_t ks__sc_out(uint32_t acc, int32_t o, const ks__rqf *f, const ks__sc_ctx *x,
+                                        int32_t out_off, int32_t act_min, int32_t act_max, int32_t full)
+{
+    int32_t y;
+    if (f->right > 0) {
+        y = ks__rqf_scale(acc, f) + out_off;
+        if (full) {
+            return ks__rqf_ssat8(y);
+        }
+        y = y < act_min ? act_min : y;
+        return y > act_max ? act_max : y;
+    }
+    {
+        const ks__rq r = ks__rq_make(x->q->multiplier[x->qbase + o], x->q->shift[x->qbase + o]);
+        return ks__rq_apply((int32_t)(acc + (uint32_t)f->bsc), &r, out_off, act_min, act_max);
+    }
+}
+
+/* One group of four elements: rows r0, r1 against both pixels. */
+#if KS_HAVE_DSP
+#define KS__SC_GROUP()                                                         \
+    do {                                                                       \
+        const uint32_t k0_ = ks__read_u32(r0);                                 \
+        const uint32_t k1_ = ks__read_u32(r1);                                 \
+        uint32_t x0_ = ks__read_u32(c);                                        \
+        uint32_t x1_ = ks__read_u32(c + 4);                                    \
+        uint32_t ke_ = ks__sxtb16(k0_);                                        \
+        a00 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a00);                     \
+        a01 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a01);                     \
+        ke_ = ks__sxtb16(k1_);                                                 \
+        a10 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a10);                     \
+        a11 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a11);                     \
+        x0_ = ks__read_u32(c + 2);                                             \
+        x1_ = ks__read_u32(c + 6);                                             \
+        ke_ = ks__sxtb16_ror8(k0_);                                            \
+        a00 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a00);                     \
+        a01 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a01);                     \
+        ke_ = ks__sxtb16_ror8(k1_);                                            \
+        a10 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a10);                     \
+        a11 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a11);                     \
+        r0 += 4;                                                               \
+        r1 += 4;                                                               \
+        c += 8;                                                                \
+    } while (0)
+#else
+#define KS__SC_GROUP()                                                         \
+    do {                                                                       \
+        int32_t i_;                                                            \
+        for (i_ = 0; i_ < 4; ++i_) {                                           \
+            const int32_t w0_ = r0[i_];                                        \
+            const int32_t w1_ = r1[i_];                                        \
+            a00 += (uint32_t)(w0_ * c[i_]);                                    \
+            a01 += (uint32_t)(w0_ * c[4 + i_]);                                \
+            a10 += (uint32_t)(w1_ * c[i_]);                                    \
+            a11 += (uint32_t)(w1_ * c[4 + i_]);                                \
+        }                                                                      \
+        r0 += 4;                                                               \
+        r1 += 4;                                                               \
+        c += 8;                                                                \
+    } while (0)
+#endif
+
+/* Every active row pair against the pixel pair's columns (y1 may equal y0:
+ * an odd last pixel's second column is a copy of its first). */
+static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1, int32_t full)
+{
+    const int32_t ow = x->ow;
+    const int32_t cols = x->cols;
+    const int32_t runs = x->runs;
+    const int32_t rgroups = x->rgroups;
+    const int32_t wskip = x->wskip;
+    const int32_t tail = x->tail;
+    const int8_t *v = x->v;
+    const ks__rqf *rqf = x->rqf;
+    const int32_t out_off = x->out_off;
+    const int32_t act_min = x->act_min;
+    const int32_t act_max = x->act_max;
+    int32_t o;
+    for (o = 0; o < ow; o += 2) {
+        /* An odd last row pairs with itself; only its first result is kept. */
+        const int32_t o1 = o + 1 < ow ? o + 1 : o;
+        const int8_t *r0 = v + o * cols;
+        const int8_t *r1 = v + o1 * cols;
+        const int16_t *c = col;
+        uint32_t a00 = 0;
+        uint32_t a01 = 0;
+        uint32_t a10 = 0;
+        uint32_t a11 = 0;
+        int32_t r;
+        for (r = runs; r > 0; --r) {
+            /* Short runs (a few channels per tap) unrolled: no loop test. */
+            switch (rgroups) {
+            case 4:
+                KS__SC_GROUP();
+                /* fall through */
+            case 3:
+                KS__SC_GROUP();
+                /* fall through */
+            case 2:
+                KS__SC_GROUP();
+                /* fall through */
+            case 1:
+                KS__SC_GROUP();
+                break;
+            default: {
+                const int16_t *ce = c + 8 * rgroups;
+                while (c != ce) {
+                    KS__SC_GROUP();
+                }
+                break;
+            }
+            }
+            r0 += wskip;
+            r1 += wskip;
+        }
+        if (tail > 0) {
+            /* K % 4 = 1..3 last elements, [pixel][tail] (contiguous case). */
+            int32_t w0 = r0[0];
+            int32_t w1 = r1[0];
+            a00 += (uint32_t)(w0 * c[0]);
+            a01 += (uint32_t)(w0 * c[tail]);
+            a10 += (uint32_t)(w1 * c[0]);
+            a11 += (uint32_t)(w1 * c[tail]);
+            if (tail > 1) {
+                w0 = r0[1];
+                w1 = r1[1];
+                a00 += (uint32_t)(w0 * c[1]);
+                a01 += (uint32_t)(w0 * c[tail + 1]);
+                a10 += (uint32_t)(w1 * c[1]);
+                a11 += (uint32_t)(w1 * c[tail + 1]);
+                if (tail > 2) {
+                    w0 = r0[2];
+                    w1 = r1[2];
+                    a00 += (uint32_t)(w0 * c[2]);
+                    a01 += (uint32_t)(w0 * c[tail + 2]);
+                    a10 += (uint32_t)(w1 * c[2]);
+                    a11 += (uint32_t)(w1 * c[tail + 2]);
+                }
+            }
+        }
+        y1[o] = (int8_t)ks__sc_out(a01, o, &rqf[o], x, out_off, act_min, act_max, full);
+        y0[o] = (int8_t)ks__sc_out(a00, o, &rqf[o], x, out_off, act_min, act_max, full);
+        if (o1 != o) {
+            y1[o1] = (int8_t)ks__sc_out(a11, o1, &rqf[o1], x, out_off, act_min, act_max, full);
+            y0[o1] = (int8_t)ks__sc_out(a10, o1, &rqf[o1], x, out_off, act_min, act_max, full);
+        }
+    }
+}
+
+static KS__SC_NOINLINE void ks__sc_rows_full(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+{
+    ks__sc_rows_impl(x, col, y0, y1, 1);
+}
+
+static KS__SC_NOINLINE void ks__sc_rows_clamp(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+{
+    ks__sc_rows_impl(x, col, y0, y1, 0);
+}
+
+int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
+                               const ks_quant_params *q, int32_t qbase, const ks_dims *in,
+                               const int8_t *input, const ks_dims *out, int8_t *output, void *scratch)
+{
+    const int32_t C = in->c;
+    const int32_t taps = cp->kernel_h * cp->kernel_w;
+    const int32_t iw = w->in_width[level];
+    const int32_t ow = w->out_width[level];
+    const int32_t rows = w->rows;
+    const int32_t npix = out->h * out->w;
+    const int32_t contiguous = iw == C;
+    ks__rqf *rqf = (ks__rqf *)scratch;
+    int32_t *toff = (int32_t *)(rqf + rows);
+    int16_t *pos = (int16_t *)(toff + taps);
+    int16_t *col = pos + 2 * taps * C;
+    void (*rows_fn)(const ks__sc_ctx *, const int16_t *, int8_t *, int8_t *);
+    ks__sc_ctx g;
+    int32_t b;
+    int32_t i;
+    int32_t ky;
+    int32_t kx;
+
+    if (scratch == NULL || iw < 1) {
+        return 0;
+    }
+    g.rp = contiguous ? C : (iw + 3) & ~3;
+    if (!contiguous && g.rp > C) {
+        return 0; /* no whole-word runs: the row loop handles it */
+    }
+    g.H = in->h;
+    g.W = in->w;
+    g.C = C;
+    g.iw = iw;
+    g.kh = cp->kernel_h;
+    g.kw = cp->kernel_w;
+    g.dh = cp->dilation_h;
+    g.dw = cp->dilation_w;
+    g.taps = taps;
+    g.span_h = (g.kh - 1) * g.dh;
+    g.span_w = (g.kw - 1) * g.dw;
+    g.in_off = q->input_offset;
+    g.toff = toff;
+    g.pos = NULL;
+    g.v = (const int8_t *)w->values;
+    g.rqf = rqf;
+    g.q = q;
+    g.qbase = qbase;
+    g.cols = w->cols;
+    g.ow = ow;
+    g.rows = rows;
+    g.out_off = q->output_offset;
+    g.act_min = q->act_min;
+    g.act_max = q->act_max;
+    if (contiguous) {
+        g.groups = taps * C / 4;
+        g.tail = taps * C % 4;
+        g.runs = 1;
+        g.rgroups = g.groups;
+        g.wskip = 0;
+    } else {
+        g.groups = taps * g.rp / 4;
+        g.tail = 0;
+        g.runs = taps;
+        g.rgroups = g.rp / 4;
+        g.wskip = C - g.rp;
+    }
+    for (ky = 0, i = 0; ky < g.kh; ++ky) {
+        for (kx = 0; kx < g.kw; ++kx, ++i) {
+            toff[i] = (ky * g.dh * g.W + kx * g.dw) * C;
+        }
+    }
+    if (contiguous && (C & 3) != 0) {
+        /* Slot of element e of pixel 0 (pos[e]) and pixel 1 (pos[K + e]). */
+        const int32_t k = taps * C;
+        const int32_t k4 = 4 * g.groups;
+        for (i = 0; i < k; ++i) {
+            pos[i] = (int16_t)(i < k4 ? 8 * (i >> 2) + KS__SC_SLOT(i & 3) : 2 * k4 + (i - k4));
+            pos[k + i] = (int16_t)(pos[i] + (i < k4 ? 4 : g.tail));
+        }
+        g.pos = pos;
+    }
+    /* Partial group of iw & 3 inputs: lanes {0, 2} and {1, 3} (DSP order;
+     * the C build reads them as flags). */
+    g.m02 = (iw & 3) == 3 ? 0xFFFFFFFFu : 0xFFFFu;
+    g.m13 = (iw & 3) >= 2 ? 0xFFFFu : 0u;
+    /* Requantization constants of the active rows, once per call. */
+    for (i = 0; i < ow; ++i) {
+        rqf[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i],
+                              q->shift[qbase + i]);
+    }
+    rows_fn = g.act_min == -128 && g.act_max == 127 ? ks__sc_rows_full : ks__sc_rows_clamp;
+
+    for (b = 0; b < in->n; ++b) {
+        int8_t *yb = output + (int32_t)b * npix * rows;
+        int32_t oy = 0;
+        int32_t ox = 0;
+        g.img = input + (int32_t)b * in->h * in->w * C;
+        for (i = 0; i < npix; i += 2) {
+            int8_t *y0 = yb + i * rows;
+            int8_t *y1 = y0;
+            const int32_t iy0 = oy * cp->stride_h - cp->pad_h;
+            const int32_t ix0 = ox * cp->stride_w - cp->pad_w;
+            ks__sc_fill(col, &g, 0, iy0, ix0);
+            if (++ox == out->w) {
+                ox = 0;
+                ++oy;
+            }
+            if (i + 1 < npix) {
+                ks__sc_fill(col, &g, 1, oy * cp->stride_h - cp->pad_h, ox * cp->stride_w - cp->pad_w);
+                y1 = y0 + rows;
+                if (++ox == out->w) {
+                    ox = 0;
+                    ++oy;
+                }
+            } else {
+                ks__sc_fill(col, &g, 1, iy0, ix0);
+            }
+            rows_fn(&g, col, y0, y1);
+            if (ow < rows) {
+                ks__sc_fill_bytes(y0 + ow, rows - ow, g.out_off);
+                ks__sc_fill_bytes(y1 + ow, rows - ow, g.out_off);
+            }
+        }
+    }
+    return 1;
+}
