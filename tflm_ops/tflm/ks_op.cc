@@ -680,6 +680,29 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     Fail(error, kind).Append("scratch size is invalid");
     return false;
   }
+  if (o.int8 != 0) {
+    // Everything derivable from the tables and shapes, once (ks_plan.h).
+    ks_status ps = KS_ERR_ARG;
+    switch (kind) {
+      case OpKind::kFullyConnected:
+        ps = ks_plan_fully_connected_s8(&data->plan, &data->matrix, &data->quant, data->batches);
+        break;
+      case OpKind::kConv2D:
+        ps = ks_plan_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant, &data->in_dims,
+                             &data->out_dims);
+        break;
+      case OpKind::kDepthwiseConv2D:
+        ps = ks_plan_depthwise_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant,
+                                       &data->in_dims, &data->out_dims);
+        break;
+    }
+    if (ps != KS_OK) {
+      Fail(error, kind).Append("cannot prepare the kernel (").Append(StatusName(ps)).Append(")");
+      return false;
+    }
+    const int32_t plan_bytes = ks_plan_scratch_size(&data->plan);
+    if (plan_bytes > data->scratch_bytes) data->scratch_bytes = plan_bytes;
+  }
   data->prepared = data->dense_shift_count == 0;  // else SetDenseShifts finishes
   return true;
 }
@@ -724,6 +747,26 @@ bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error) {
       return false;
     }
   }
+  ks_status ps = KS_ERR_ARG;
+  switch (data->kind) {
+    case OpKind::kFullyConnected:
+      ps = ks_plan_dense_fully_connected_s8(&data->dense_plan, data->dense, data->matrix.rows, cols, &q,
+                                            data->batches);
+      break;
+    case OpKind::kConv2D:
+      ps = ks_plan_dense_conv_s8(&data->dense_plan, &data->conv, data->dense, &q, &data->in_dims,
+                                 &data->out_dims);
+      break;
+    case OpKind::kDepthwiseConv2D:
+      ps = ks_plan_dense_depthwise_conv_s8(&data->dense_plan, &data->conv, data->dense, &q, &data->in_dims,
+                                           &data->out_dims);
+      break;
+  }
+  if (ps != KS_OK || ks_plan_scratch_size(&data->dense_plan) > data->scratch_bytes) {
+    Fail(error, data->kind).Append("cannot prepare the dense kernel of level ").Append(data->options.levels - 1)
+        .Append(" (").Append(StatusName(ps)).Append(")");
+    return false;
+  }
   data->prepared = true;
   return true;
 }
@@ -756,53 +799,31 @@ bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
   void* out = output.data;
   const ks_matrix* w = &data.matrix;
   ks_status s = KS_ERR_ARG;
-  const bool int8 = data.options.int8 != 0;
-  if (data.dense_top && level == L - 1) {
-    const int8_t* x = static_cast<const int8_t*>(in);
-    int8_t* y = static_cast<int8_t*>(out);
-    switch (kind) {
-      case OpKind::kFullyConnected:
-        s = ks_dense_fully_connected_s8(data.dense, w->rows, w->cols, &data.dense_quant,
-                                        data.batches, x, y, scratch);
-        break;
-      case OpKind::kConv2D:
-        s = ks_dense_conv_s8(&data.conv, data.dense, &data.dense_quant, &data.in_dims, x,
-                             &data.out_dims, y, scratch);
-        break;
-      case OpKind::kDepthwiseConv2D:
-        s = ks_dense_depthwise_conv_s8(&data.conv, data.dense, &data.dense_quant, &data.in_dims,
-                                       x, &data.out_dims, y, scratch);
-        break;
-    }
+  if (data.options.int8 != 0) {
+    const bool dense = data.dense_top && level == L - 1;
+    s = ks_run_s8(dense ? &data.dense_plan : &data.plan, dense ? 0 : level, static_cast<const int8_t*>(in),
+                  static_cast<int8_t*>(out), scratch);
     if (s != KS_OK) {
-      Fail(error, kind).Append("dense kernel failed with ").Append(StatusName(s))
+      Fail(error, kind).Append(dense ? "dense kernel" : "kernel").Append(" failed with ").Append(StatusName(s))
           .Append(" at level ").Append(int64_t{level});
       return false;
     }
     return true;
   }
+  // float32 (no dense_top, no plans).
   switch (kind) {
     case OpKind::kFullyConnected:
-      s = int8 ? ks_fully_connected_s8(w, level, &data.quant, data.batches,
-                                       static_cast<const int8_t*>(in), static_cast<int8_t*>(out))
-               : ks_fully_connected_f32(w, level, &data.fparams, data.batches,
-                                        static_cast<const float*>(in), static_cast<float*>(out));
+      s = ks_fully_connected_f32(w, level, &data.fparams, data.batches, static_cast<const float*>(in),
+                                 static_cast<float*>(out));
       break;
     case OpKind::kConv2D:
-      s = int8 ? ks_conv_s8(&data.conv, w, level, &data.quant, &data.in_dims,
-                            static_cast<const int8_t*>(in), &data.out_dims,
-                            static_cast<int8_t*>(out), scratch)
-               : ks_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
-                             static_cast<const float*>(in), &data.out_dims,
-                             static_cast<float*>(out), scratch);
+      s = ks_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims, static_cast<const float*>(in),
+                      &data.out_dims, static_cast<float*>(out), scratch);
       break;
     case OpKind::kDepthwiseConv2D:
-      s = int8 ? ks_depthwise_conv_s8(&data.conv, w, level, &data.quant, &data.in_dims,
-                                      static_cast<const int8_t*>(in), &data.out_dims,
-                                      static_cast<int8_t*>(out), scratch)
-               : ks_depthwise_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
-                                       static_cast<const float*>(in), &data.out_dims,
-                                       static_cast<float*>(out), scratch);
+      s = ks_depthwise_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
+                                static_cast<const float*>(in), &data.out_dims, static_cast<float*>(out),
+                                scratch);
       break;
   }
   if (s != KS_OK) {

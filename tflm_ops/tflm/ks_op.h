@@ -21,6 +21,7 @@
 
 #include "ks_dense.h"
 #include "ks_ops.h"
+#include "ks_plan.h"
 
 namespace keras_subnets {
 
@@ -140,6 +141,11 @@ struct OpData {
   ks_dense_quant dense_quant;
   int32_t dense_shift_count;
   const int8_t* dense_shift_source;  // level L-1's int8 shifts in the file
+  // int8: the calls prepared once (ks_plan.h); Eval runs `plan` for levels
+  // the matrix holds and `dense_plan` (made by SetDenseShifts) for level L-1
+  // of a dense_top operator.  float32 calls the unplanned kernels.
+  ks_plan plan;
+  ks_plan dense_plan;
   int32_t scratch_bytes;  // 0: no scratch buffer (max of the sparse and dense kernels')
   int scratch_index;      // from RequestScratchBufferInArena (int, as TFLM)
 };
