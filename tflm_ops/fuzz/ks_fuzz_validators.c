@@ -154,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     w.num_ptr = take_small(&s, 250);
     w.num_table = take_small(&s, KS_MAX_LEVELS + 1);
+    /* Format v3: tap-major values are valid for structured depthwise only. */
+    w.tap_major = (take8(&s) % 8 == 0) ? take8(&s) % 3 : 0;
     elem = w.dtype == KS_DTYPE_INT8 ? 1 : sizeof(float);
 
     values = take_array(&s, w.num_values, elem);
