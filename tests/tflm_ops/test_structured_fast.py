@@ -1,10 +1,11 @@
-"""The structured int8 fast paths (q15 im2col conv, FC) against a numpy
-oracle of TFLM's reference arithmetic, at every level: channel counts that
-do and do not divide by four, in_width runs with 0-3 padded lanes, the
-whole-window case (in_width == C, e.g. a 1-channel stem), odd rows and
-pixels, stride, dilation, padding, batches, negative multipliers, shifts
-that take the general requantizer (shift >= 0, right shift > 23, multiplier
-< 2^30) and clamped activations."""
+"""The structured int8 fast paths (q15 im2col conv, four-channel depthwise)
+against a numpy oracle of TFLM's reference arithmetic, at every level:
+channel counts that do and do not divide by four, in_width runs with 0-3
+padded lanes, the whole-window case (in_width == C, e.g. a 1-channel stem),
+odd rows and pixels, stride, dilation, padding, batches, negative
+multipliers, shifts that take the general requantizer (shift >= 0, right
+shift > 23, multiplier < 2^30), calls where every channel is fast (SSAT or
+clamp), tap-major and canonical depthwise weights."""
 
 from __future__ import annotations
 
@@ -67,6 +68,19 @@ def oracle_conv(x, W, first_level, level, geom, out_shape, q, k_rows):
 
 
 def _quant(rng, L, rows, act):
+    if act in ("fast", "fast_clamp"):
+        # Every channel on the fast requantizer (no shift >= 0 or < -23, no
+        # multiplier < 2^30): the call takes the loop without per-output
+        # checks, with SSAT (full range) or the clamp.
+        return kb.QuantParams(
+            int(rng.integers(-127, 129)),
+            int(rng.integers(-128, 128)),
+            -128 if act == "fast" else -90,
+            127 if act == "fast" else 100,
+            rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int32) * rng.choice([-1, 1], size=(L, rows)),
+            rng.integers(-14, -6, size=(L, rows)).astype(np.int8),
+            rng.integers(-3000, 3000, size=(L, rows)).astype(np.int32),
+        )
     mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int64)
     shift = rng.integers(-12, -6, size=(L, rows))
     # Channels that take the general requantizer: shift >= 0, right shift
@@ -96,7 +110,7 @@ CONV_CASES = [
 
 
 @pytest.mark.parametrize("case", range(len(CONV_CASES)))
-@pytest.mark.parametrize("act", [(-128, 127), (-100, 90)])
+@pytest.mark.parametrize("act", [(-128, 127), (-100, 90), "fast", "fast_clamp"])
 def test_structured_conv_against_numpy(lib, case, act):
     C, in_w, (kh, kw), (sh, sw), (dh, dw), (ph, pw), (H, Wd) = CONV_CASES[case]
     rng = np.random.default_rng(1000 + case)
@@ -138,3 +152,62 @@ def test_structured_conv_scratch_covers_every_level(lib):
     x = np.ones((1, 3, 3, C), np.int8)
     sizes = {kb.conv(lib, "conv", geom, nested, k, q, x, (1, 3, 3, rows))[2] for k in range(3)}
     assert len(sizes) == 1 and sizes.pop() > 0
+
+
+def oracle_depthwise(x, W, level, out_w, geom, out_shape, q):
+    """int8 depthwise conv (multiplier 1) of the level: channels < out_w[level]."""
+    n, H, Wd, C = x.shape
+    _, OH, OW, rows = out_shape
+    xs = x.astype(np.int64) + q.input_offset
+    acc = np.zeros(out_shape, np.int64)
+    for ky in range(geom.kernel_h):
+        for kx in range(geom.kernel_w):
+            t = ky * geom.kernel_w + kx
+            for oy in range(OH):
+                iy = oy * geom.stride_h - geom.pad_h + ky * geom.dilation_h
+                if not 0 <= iy < H:
+                    continue
+                for ox in range(OW):
+                    ix = ox * geom.stride_w - geom.pad_w + kx * geom.dilation_w
+                    if 0 <= ix < Wd:
+                        acc[:, oy, ox, :] += xs[:, iy, ix, :] * W[:, t].astype(np.int64)
+    y = oracle_requant(
+        acc, q.bias[level], q.multiplier[level], q.shift[level].astype(np.int64), q.output_offset, q.act_min, q.act_max
+    )
+    y[..., out_w[level] :] = q.output_offset
+    return y
+
+
+# C, widths per level, kernel, stride, dilation, padding (top, left), input HxW
+DW_CASES = [
+    (8, (2, 5, 7, 8), (3, 3), (1, 1), (1, 1), (1, 1), (6, 5)),  # partial groups of 2, 1, 3 lanes
+    (6, (1, 3, 5, 6), (3, 3), (2, 2), (1, 1), (1, 1), (7, 6)),  # last lanes past C: one channel at a time
+    (12, (4, 9, 11, 12), (2, 3), (1, 2), (2, 1), (0, 2), (6, 7)),
+    (16, (3, 8, 13, 16), (5, 5), (1, 1), (1, 1), (2, 2), (5, 5)),  # padding around every window
+]
+
+
+@pytest.mark.parametrize("case", range(len(DW_CASES)))
+@pytest.mark.parametrize("tap_major", [0, 1])
+@pytest.mark.parametrize("act", [(-128, 127), (-100, 90), "fast", "fast_clamp"])
+def test_structured_depthwise_against_numpy(lib, case, tap_major, act):
+    C, widths, (kh, kw), (sh, sw), (dh, dw), (ph, pw), (H, Wd) = DW_CASES[case]
+    rng = np.random.default_rng(2000 + case)
+    n, L, taps = 2, len(widths), kh * kw
+    OH = (H + 2 * ph - ((kh - 1) * dh + 1)) // sh + 1
+    OW = (Wd + 2 * pw - ((kw - 1) * dw + 1)) // sw + 1
+    out_shape = (n, OH, OW, C)
+    geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw, depth_multiplier=1)
+    x = rng.integers(-128, 128, size=(n, H, Wd, C)).astype(np.int8)
+    W = rng.integers(-127, 128, size=(C, taps)).astype(np.int8)  # canonical [C][taps]
+    nested = kb.encode_structured(W, widths, widths, C, 1)
+    if tap_major:
+        nested.values = np.ascontiguousarray(W.T.reshape(-1))  # TFLite's [kh][kw][C]
+        nested.tap_major = 1
+    q = _quant(rng, L, C, act)
+    for k in range(L):
+        status, y, _ = kb.conv(lib, "depthwise_conv", geom, nested, k, q, x, out_shape)
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(
+            y, oracle_depthwise(x, W, k, widths, geom, out_shape, q), err_msg=f"case {case} level {k}"
+        )

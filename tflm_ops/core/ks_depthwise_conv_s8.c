@@ -138,5 +138,6 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
 #define KS__INACTIVE ((int8_t)out_off)
 
 #define KS__BODY_FN ks__depthwise_conv_s8_body
+#define KS__STRUCT_DW ks__structured_depthwise_conv_s8
 #define KS__BODY_LINKAGE 
 #include "ks_dw_impl.inc"

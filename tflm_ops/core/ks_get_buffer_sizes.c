@@ -58,9 +58,18 @@ static int32_t dw_size(const ks_conv_params *cp)
 
 int32_t ks_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)
 {
-    (void)w;
-    (void)in;
-    return dw_size(cp);
+    const int32_t size = dw_size(cp);
+    if (size > 0 && w != NULL && in != NULL && in->c >= 1 && w->format == KS_FORMAT_STRUCTURED &&
+        cp->depth_multiplier == 1) {
+        /* ks__structured_depthwise_conv_s8: per-tap input pointers and
+         * window offsets, per-row requantization constants, a padding row and
+         * the level's weights group-major. */
+        const int32_t taps = cp->kernel_h * cp->kernel_w;
+        const int32_t fast = taps * (int32_t)(sizeof(const int8_t *) + sizeof(int32_t)) +
+                             w->rows * (int32_t)sizeof(ks__rqf) + ((in->c + 3) & ~3) + taps * (w->rows + 3);
+        return fast > size ? fast : size;
+    }
+    return size;
 }
 
 int32_t ks_depthwise_conv_f32_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w, const ks_dims *in)

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "ks_dsp.h"
+#include "ks_fast_internal.h"
 #include "ks_internal.h"
 #include "ks_requant.h"
 
@@ -131,29 +132,6 @@ static KS__SC_INLINE void ks__sc_zero(int16_t *d, int32_t groups)
     }
 }
 
-/* n bytes of v at y, a word at a time (the library memset may go byte by
- * byte; unaligned word stores are fine wherever the DSP path runs). */
-static void ks__sc_fill_bytes(int8_t *y, int32_t n, int32_t v)
-{
-#if KS_HAVE_DSP
-    const uint32_t v4 = (uint32_t)(uint8_t)v * 0x01010101u;
-    for (; n >= 4; n -= 4, y += 4) {
-        memcpy(y, &v4, sizeof v4);
-    }
-    /* No loop for the last bytes: GCC would turn it into a memset call. */
-    if (n & 2) {
-        y[0] = (int8_t)v;
-        y[1] = (int8_t)v;
-        y += 2;
-    }
-    if (n & 1) {
-        y[0] = (int8_t)v;
-    }
-#else
-    memset(y, v, (size_t)n);
-#endif
-}
-
 /* Every tap of a window inside the image (runs layout). */
 static KS__SC_NOINLINE void ks__sc_fill_inside(int16_t *col, const int8_t *origin, const int32_t *toff,
                                                int32_t taps, int32_t step, int32_t full, int32_t part,
@@ -241,26 +219,6 @@ static void ks__sc_fill(int16_t *col, const ks__sc_ctx *g, int32_t p, int32_t iy
     }
 }
 
-/* Output of row o; the int8 stores may alias anything, so the caller keeps
- * out_off and the clamp in locals. */
-static KS__SC_INLINE int32_t ks__sc_out(uint32_t acc, int32_t o, const ks__rqf *f, const ks__sc_ctx *x,
-                                        int32_t out_off, int32_t act_min, int32_t act_max, int32_t full)
-{
-    int32_t y;
-    if (f->right > 0) {
-        y = ks__rqf_scale(acc, f) + out_off;
-        if (full) {
-            return ks__rqf_ssat8(y);
-        }
-        y = y < act_min ? act_min : y;
-        return y > act_max ? act_max : y;
-    }
-    {
-        const ks__rq r = ks__rq_make(x->q->multiplier[x->qbase + o], x->q->shift[x->qbase + o]);
-        return ks__rq_apply((int32_t)(acc + (uint32_t)f->bsc), &r, out_off, act_min, act_max);
-    }
-}
-
 /* One group of four elements: rows r0, r1 against both pixels. */
 #if KS_HAVE_DSP
 #define KS__SC_GROUP()                                                         \
@@ -307,7 +265,7 @@ static KS__SC_INLINE int32_t ks__sc_out(uint32_t acc, int32_t o, const ks__rqf *
 
 /* Every active row pair against the pixel pair's columns (y1 may equal y0:
  * an odd last pixel's second column is a copy of its first). */
-static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1, int32_t full)
+static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1, int32_t mode)
 {
     const int32_t ow = x->ow;
     const int32_t cols = x->cols;
@@ -317,6 +275,8 @@ static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *c
     const int32_t tail = x->tail;
     const int8_t *v = x->v;
     const ks__rqf *rqf = x->rqf;
+    const ks_quant_params *q = x->q;
+    const int32_t qbase = x->qbase;
     const int32_t out_off = x->out_off;
     const int32_t act_min = x->act_min;
     const int32_t act_max = x->act_max;
@@ -383,23 +343,35 @@ static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *c
                 }
             }
         }
-        y1[o] = (int8_t)ks__sc_out(a01, o, &rqf[o], x, out_off, act_min, act_max, full);
-        y0[o] = (int8_t)ks__sc_out(a00, o, &rqf[o], x, out_off, act_min, act_max, full);
-        if (o1 != o) {
-            y1[o1] = (int8_t)ks__sc_out(a11, o1, &rqf[o1], x, out_off, act_min, act_max, full);
-            y0[o1] = (int8_t)ks__sc_out(a10, o1, &rqf[o1], x, out_off, act_min, act_max, full);
+        {
+            const int32_t v01 = ks__rqf_out(a01, &rqf[o], q, qbase + o, out_off, act_min, act_max, mode);
+            const int32_t v00 = ks__rqf_out(a00, &rqf[o], q, qbase + o, out_off, act_min, act_max, mode);
+            if (o1 != o) {
+                const int32_t v11 = ks__rqf_out(a11, &rqf[o1], q, qbase + o1, out_off, act_min, act_max, mode);
+                const int32_t v10 = ks__rqf_out(a10, &rqf[o1], q, qbase + o1, out_off, act_min, act_max, mode);
+                y1[o1] = (int8_t)v11;
+                y0[o1] = (int8_t)v10;
+            }
+            /* y1 before y0: an odd last pixel has y1 == y0. */
+            y1[o] = (int8_t)v01;
+            y0[o] = (int8_t)v00;
         }
     }
 }
 
-static KS__SC_NOINLINE void ks__sc_rows_full(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+static KS__SC_NOINLINE void ks__sc_rows_general(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
 {
-    ks__sc_rows_impl(x, col, y0, y1, 1);
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_GENERAL);
 }
 
 static KS__SC_NOINLINE void ks__sc_rows_clamp(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
 {
-    ks__sc_rows_impl(x, col, y0, y1, 0);
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_CLAMP);
+}
+
+static KS__SC_NOINLINE void ks__sc_rows_ssat(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+{
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_SSAT);
 }
 
 int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
@@ -492,7 +464,17 @@ int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int
         rqf[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i],
                               q->shift[qbase + i]);
     }
-    rows_fn = g.act_min == -128 && g.act_max == 127 ? ks__sc_rows_full : ks__sc_rows_clamp;
+    switch (ks__rq_mode(rqf, ow, g.act_min, g.act_max)) {
+    case KS__RQ_SSAT:
+        rows_fn = ks__sc_rows_ssat;
+        break;
+    case KS__RQ_CLAMP:
+        rows_fn = ks__sc_rows_clamp;
+        break;
+    default:
+        rows_fn = ks__sc_rows_general;
+        break;
+    }
 
     for (b = 0; b < in->n; ++b) {
         int8_t *yb = output + (int32_t)b * npix * rows;
@@ -521,8 +503,8 @@ int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int
             }
             rows_fn(&g, col, y0, y1);
             if (ow < rows) {
-                ks__sc_fill_bytes(y0 + ow, rows - ow, g.out_off);
-                ks__sc_fill_bytes(y1 + ow, rows - ow, g.out_off);
+                ks__fill_s8(y0 + ow, rows - ow, g.out_off);
+                ks__fill_s8(y1 + ow, rows - ow, g.out_off);
             }
         }
     }
