@@ -159,6 +159,33 @@ def op_table(name: str, m: dict, cpus: list[str]) -> str:
     return text + "\n\n" + report.markdown_table(header, rows)
 
 
+KERNEL_OBJECTS = {"conv", "depthwise_conv", "fully_connected", "pooling", "reshape", "softmax", "reduce",
+                  "leaky_relu", "kernel_util", "micro_tensor_utils"}
+
+
+def code_size(name: str, blob: bytes, cpus: list[str], x: np.ndarray) -> str:
+    """Flash bytes per component of the firmware for ``blob``, as built and with -DKS_NO_FLOAT32."""
+    from keras_subnets.firmware import runner, size
+
+    columns, totals, images = [], [], []
+    for cpu in cpus:
+        for defines in ((), ("-DKS_NO_FLOAT32",)):
+            progress(f"code size: {name} on {cpu} {' '.join(defines)}")
+            fw = runner.build_firmware(blob, cpu, x, ks_defines=defines)
+            res = runner.run_firmware(fw)
+            columns.append(size.sizes_by_family(fw.elf.with_suffix(".map"), KERNEL_OBJECTS))
+            totals.append(sum(columns[-1].values()))
+            images.append(res.flash_bytes)
+    labels = [f"{cpu.upper()}{' KS_NO_FLOAT32' if d else ''}" for cpu in cpus for d in (0, 1)]
+    families = sorted({f for c in columns for f in c}, key=lambda f: -columns[0].get(f, 0))
+    rows = [[f, *(f"{c.get(f, 0):,}" for c in columns)] for f in families]
+    ks = [sum(v for f, v in c.items() if f.startswith("keras-subnets")) for c in columns]
+    rows.append(["**keras-subnets operators, total**", *(f"**{v:,}**" for v in ks)])
+    rows.append(["sum of the map's input sections", *(f"{v:,}" for v in totals)])
+    rows.append(["image (loaded sections of the ELF)", *(f"{v:,}" for v in images)])
+    return report.markdown_table(["component", *labels], rows)
+
+
 def main(argv):
     del argv
     from keras_subnets.firmware import build
@@ -175,7 +202,9 @@ def main(argv):
     for which, kind in models:
         name = f"{'quickstart' if which == 'quickstart' else 'DS-CNN S'} {kind}"
         progress(f"{name}: converting (4 levels) and the plain baselines")
-        results[name] = measure(name, files(which, kind), cpus, x)
+        blobs = files(which, kind)
+        results[name] = measure(name, blobs, cpus, x)
+        results[name]["blob"] = blobs["ks"]
 
     header = ["model", "CPU", "file / level", "sparsity", "Invoke() instructions", "/ plain (MEAN)",
               "/ plain (AVG)", "/ same level densified", "arena bytes", "flash bytes", "model bytes"]
@@ -184,6 +213,9 @@ def main(argv):
     print(table)
     ops = "\n\n".join(op_table(name, m, cpus) for name, m in results.items())
     print(ops)
+    first = next(iter(results))
+    sizes = code_size(first, results[first]["blob"], cpus, x)
+    print(sizes)
     if WRITE.value:
         body = "\n".join([
             report.provenance(),
@@ -209,6 +241,13 @@ def main(argv):
             "plain (AVG) model:",
             "",
             ops,
+            "",
+            f"Flash per component of the firmware for the {first} file (GNU ld map: each kept input "
+            "section attributed to its object; merged strings are counted before merging, so the sum "
+            "slightly exceeds the image), as built and with `-DKS_NO_FLOAT32` (an int8-only firmware "
+            "leaves the float32 kernels out; a float32 file is then refused in `AllocateTensors`):",
+            "",
+            sizes,
         ])
         report.write_section("whole_model", "Whole model on TFLite Micro + CMSIS-NN (Cortex-M4 / M7)", body)
     progress("done")

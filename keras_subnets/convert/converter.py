@@ -489,6 +489,10 @@ def convert(
             "mask_kinds": sorted({la.mask_kind for la in layers}),
             "target_sparsity": list(getattr(model, "levels", [])), "levels": table}
     fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
+    # The same costs in binary for firmware that picks its level at run time (ks_governor.h).
+    from keras_subnets.firmware.modelfile import LEVEL_COSTS_NAME, level_costs_blob
+
+    fb.set_metadata(tfl, LEVEL_COSTS_NAME, level_costs_blob(meta))
     fb.compact(tfl)
     return fb.save(tfl)
 

@@ -129,7 +129,7 @@ def write_level_table(tflite: bytes, table: dict) -> bytes:
 
 
 def level_costs_blob(table: dict) -> bytes:
-    """The binary level table (docs/format.md §12, binary level table) of a ``keras_subnets.levels`` JSON table: per level,
+    """The binary level table (docs/format.md §12) of a ``keras_subnets.levels`` JSON table: per level,
     accuracy (parts per million), MACs, bytes read and measured instructions; unknown values are
     0xFFFFFFFF. Little-endian: "KSLT", u16 version 1, u16 levels, u16 fields, u16 0, u32 field ids,
     u32 values[levels][fields]."""

@@ -63,3 +63,18 @@ def test_describe_and_bad_files(blob, tmp_path):
     (tmp_path / "x.tflite").write_bytes(b"not a model at all")
     with pytest.raises(modelfile.ModelFileError, match="is not a TFLite flatbuffer"):
         modelfile.read(tmp_path / "x.tflite")
+
+
+def test_converter_writes_the_binary_level_table(blob):
+    """The converter's JSON table and its binary twin (what ks_select_level reads) agree."""
+    rows = modelfile.read_level_costs(blob)
+    table = modelfile.level_table(blob)["levels"]
+    assert [r["macs"] for r in rows] == [r["macs"] for r in table]
+    assert [r["bytes_read"] for r in rows] == [r["bytes_read"] for r in table]
+    assert all(r["accuracy"] is None and r["instructions_m4"] is None for r in rows)
+    measured = modelfile.level_table(blob)
+    for row, n in zip(measured["levels"], (1000, 2000), strict=True):
+        row["instructions_m4"], row["accuracy"] = n, 0.5 + n / 1e4
+    rows = modelfile.read_level_costs(modelfile.write_level_table(blob, measured))
+    assert [r["instructions_m4"] for r in rows] == [1000, 2000] and [r["accuracy"] for r in rows] == [0.6, 0.7]
+    assert modelfile.select_level(rows, "instructions_m4", 1500) == 0

@@ -25,7 +25,7 @@ def require_target(target: str) -> None:
         pytest.skip("Cortex-M firmware runs need qemu-system-arm (apt-get install qemu-system-arm)")
 
 
-def nested_file(which: str, kind: str) -> bytes:
+def nested_file(which: str, kind: str, quantize: str = "int8") -> bytes:
     """A 4-level int8 file of the quickstart CNN or DS-CNN S (random weights, per-level BatchNorm
     statistics as after training, random calibration images)."""
     keras.utils.set_random_seed(0)
@@ -33,13 +33,13 @@ def nested_file(which: str, kind: str) -> bytes:
     model = ks.nest(base, LEVELS, kind=kind)
     vary_batch_norm_per_level(model)
     calib = np.random.default_rng(0).random((32, 28, 28, 1)).astype(np.float32)
-    return convert(model, calib, quantize="int8", num_calibration_samples=32, progress=False)
+    return convert(model, calib, quantize=quantize, num_calibration_samples=32, progress=False)
 
 
 _FILES: dict = {}
 
 
-def cached_file(which: str, kind: str) -> bytes:
-    if (which, kind) not in _FILES:
-        _FILES[which, kind] = nested_file(which, kind)
-    return _FILES[which, kind]
+def cached_file(which: str, kind: str, quantize: str = "int8") -> bytes:
+    if (which, kind, quantize) not in _FILES:
+        _FILES[which, kind, quantize] = nested_file(which, kind, quantize)
+    return _FILES[which, kind, quantize]

@@ -140,3 +140,36 @@ def test_ds_cnn_s_structured_bit_exact(target, tflm_root, images):
     check_bit_exact(res, wheel_levels(blob, images), f"DS-CNN S on {target}")
     if target != "x86":
         check_counts(res, blob, f"DS-CNN S on {target}")
+
+
+def test_float32_file_and_int8_only_builds(tflm_root, images):
+    """A float32 file runs (close to the wheel); a firmware built with -DKS_NO_FLOAT32 refuses it in
+    AllocateTensors, naming the reason."""
+    require_target("x86")
+    blob = cached_file("quickstart", "unstructured", "float32")
+    res = runner.run(blob, "x86", images)
+    for level, ref in wheel_levels(blob, images).items():
+        assert res.outputs[level].dtype == np.float32
+        np.testing.assert_allclose(res.outputs[level], ref, rtol=1e-5, atol=1e-6, err_msg=f"level {level}")
+    with pytest.raises(runner.FirmwareError, match=r"AllocateTensors failed") as info:
+        runner.run(blob, "x86", images, ks_defines=["-DKS_NO_FLOAT32"])
+    assert "float32 operator, but this firmware was built with KS_NO_FLOAT32 (int8 only)" in info.value.log
+
+
+@pytest.mark.slow
+def test_int8_only_build_is_smaller_and_identical_on_m4(tflm_root, images):
+    from keras_subnets.firmware import size
+
+    require_target("m4")
+    blob = cached_file("quickstart", "unstructured")
+    full = runner.build_firmware(blob, "m4", images)
+    lean = runner.build_firmware(blob, "m4", images, ks_defines=["-DKS_NO_FLOAT32"])
+    a, b = runner.run_firmware(full), runner.run_firmware(lean)
+    for level in a.outputs:
+        np.testing.assert_array_equal(a.outputs[level], b.outputs[level])
+    assert a.flash_bytes - b.flash_bytes > 8_000
+    fam_full = size.sizes_by_family(full.elf.with_suffix(".map"))
+    fam_lean = size.sizes_by_family(lean.elf.with_suffix(".map"))
+    assert fam_full["keras-subnets: float32 kernels"] > 8_000 and "keras-subnets: float32 kernels" not in fam_lean
+    assert abs(sum(fam_full.values()) - a.flash_bytes) < 0.01 * a.flash_bytes
+    assert fam_full["model (.tflite array)"] >= len(blob)

@@ -4,6 +4,17 @@
 
 #include "ks_flexbuffer.h"
 
+// -DKS_NO_FLOAT32: an int8-only firmware leaves the float32 kernels out
+// (these calls are their only references, so the linker drops them); a
+// float32 file is refused at Prepare.
+#if defined(KS_NO_FLOAT32)
+#define KS_F32(call) KS_ERR_UNSUPPORTED
+#define KS_F32_SIZE(call) (-1)
+#else
+#define KS_F32(call) (call)
+#define KS_F32_SIZE(call) (call)
+#endif
+
 namespace keras_subnets {
 namespace {
 
@@ -182,6 +193,12 @@ bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
     Fail(error, kind).Append("option 'act_min_f' exceeds 'act_max_f' (or is NaN)");
     return false;
   }
+#if defined(KS_NO_FLOAT32)
+  if (!o.int8) {
+    Fail(error, kind).Append("float32 operator, but this firmware was built with KS_NO_FLOAT32 (int8 only)");
+    return false;
+  }
+#endif
   return true;
 }
 
@@ -306,11 +323,11 @@ bool PrepareShapes(OpData* data, const TensorView& input,
   if (kind == OpKind::kConv2D) {
     data->scratch_bytes =
         int8 ? ks_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
-             : ks_conv_f32_get_buffer_size(&cp, &data->matrix, &in);
+             : KS_F32_SIZE(ks_conv_f32_get_buffer_size(&cp, &data->matrix, &in));
   } else {
     data->scratch_bytes =
         int8 ? ks_depthwise_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
-             : ks_depthwise_conv_f32_get_buffer_size(&cp, &data->matrix, &in);
+             : KS_F32_SIZE(ks_depthwise_conv_f32_get_buffer_size(&cp, &data->matrix, &in));
   }
   if (data->dense_top && data->scratch_bytes >= 0) {
     // One scratch buffer serves whichever kernel the level runs.
@@ -813,17 +830,17 @@ bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
   // float32 (no dense_top, no plans).
   switch (kind) {
     case OpKind::kFullyConnected:
-      s = ks_fully_connected_f32(w, level, &data.fparams, data.batches, static_cast<const float*>(in),
-                                 static_cast<float*>(out));
+      s = KS_F32(ks_fully_connected_f32(w, level, &data.fparams, data.batches, static_cast<const float*>(in),
+                                        static_cast<float*>(out)));
       break;
     case OpKind::kConv2D:
-      s = ks_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims, static_cast<const float*>(in),
-                      &data.out_dims, static_cast<float*>(out), scratch);
+      s = KS_F32(ks_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims, static_cast<const float*>(in),
+                             &data.out_dims, static_cast<float*>(out), scratch));
       break;
     case OpKind::kDepthwiseConv2D:
-      s = ks_depthwise_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
-                                static_cast<const float*>(in), &data.out_dims, static_cast<float*>(out),
-                                scratch);
+      s = KS_F32(ks_depthwise_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
+                                       static_cast<const float*>(in), &data.out_dims, static_cast<float*>(out),
+                                       scratch));
       break;
   }
   if (s != KS_OK) {
