@@ -171,7 +171,6 @@ class _OpPlan:
     nested: formats.Nested
     tables: list[np.ndarray]
     options: dict
-    dense_scale: np.ndarray | None = None
 
 
 def _input_levels(layer, level_rows: np.ndarray) -> np.ndarray:
@@ -207,13 +206,11 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
     opts = {"version": options.FORMAT_VERSION, "levels": L, "rows": rows.shape[0], "cols": rows.shape[1],
             "int8": int(int8), **_geometry(tfl, op, kind, layer)}
     affine = [folded.level_affine(k) for k in range(L)]
-    dense_scale = None
     if int8:
         values, weight_scale = quantization.quantize_rows(rows * kept)
         (s_x,), (z_x,) = fb.quant_params(sg.tensors[op.inputs[0]])
         (s_y,), (z_y,) = fb.quant_params(sg.tensors[op.outputs[0]])
         per_level = [quantization.level_int8_tables(a, c, weight_scale, s_x, s_y) for a, c in affine]
-        dense_scale = per_level[-1][3]  # the densest level's filter scales, as a builtin op would store them
         shift = np.stack([t[2] for t in per_level])
         if shift.size and (shift.min() < -31 or shift.max() > 30):
             raise ConversionError(f"layer '{layer.name}': a requantization shift is outside [-31, 30] "
@@ -260,7 +257,7 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
             nested.values = None  # every level reads prefixes of D
     layout, tables = pack_tables(tables, nested)
     opts.update(format=formats.FORMAT_IDS[fmt], in_channels=cin, tables=layout, dense_top=int(dense_top))
-    return _OpPlan(folded, kind, nested, tables, opts, dense_scale)
+    return _OpPlan(folded, kind, nested, tables, opts)
 
 
 # Cost model of option dense_top (docs/format.md §14): the densest level runs the dense kernels
@@ -462,13 +459,10 @@ def convert(
         inputs += [fb.add_constant(tfl, sg, f"{name}/{t}", table)
                    for t, table in zip(table_names, op_plan.tables, strict=True)]
         if nested.dense is not None:
-            # Input 8 (format v3): the densest level in TFLite's layout, quantized per output channel
-            # with that level's filter scales (what a builtin operator would store); one zero point
-            # for all channels, the form TFLM reads for weights (4 bytes per channel, not 12).
-            dense_index = fb.add_constant(tfl, sg, f"{name}/dense", nested.dense)
-            fb.set_quant_params(sg.tensors[dense_index], op_plan.dense_scale, np.zeros(1, np.int64),
-                                3 if op_plan.kind == "depthwise_conv_2d" else 0)
-            inputs.append(dense_index)
+            # Input 8 (format v3): the densest level in TFLite's layout. No quantization parameters:
+            # the multiplier tables are its requantization, and per-channel scales would cost 4 bytes
+            # per output channel (1.6 kB of the quickstart CNN's 26 kB plain model) that nothing reads.
+            inputs.append(fb.add_constant(tfl, sg, f"{name}/dense", nested.dense))
         op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
         op.inputs = np.asarray(inputs, np.int32)
         op.builtinOptionsType = 0
