@@ -211,3 +211,28 @@ def test_structured_depthwise_against_numpy(lib, case, tap_major, act):
         np.testing.assert_array_equal(
             y, oracle_depthwise(x, W, k, widths, geom, out_shape, q), err_msg=f"case {case} level {k}"
         )
+
+
+@pytest.mark.parametrize("rows", [9, 12, 3])
+@pytest.mark.parametrize("act", [(-128, 127), (-100, 90), "fast"])
+def test_structured_fc_against_numpy(lib, rows, act):
+    """Rows in fours then a pair or a single row; in_width with a 0-3 tail;
+    three batches."""
+    rng = np.random.default_rng(3000 + rows)
+    cols, L, batches = 23, 4, 3
+    out_w = (1, 2, rows - 1, rows)
+    in_w = (3, 8, 18, 23)
+    W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    x = rng.integers(-128, 128, size=(batches, cols)).astype(np.int8)
+    nested = kb.encode_structured(W, out_w, in_w, cols)
+    fl = kb.structured_first_level(rows, cols, out_w, in_w, cols)
+    q = _quant(rng, L, rows, act)
+    for k in range(L):
+        status, y = kb.fully_connected(lib, nested, k, q, x)
+        assert status == kb.KS_OK
+        acc = (x.astype(np.int64) + q.input_offset) @ np.where(fl <= k, W, 0).astype(np.int64).T
+        exp = oracle_requant(
+            acc, q.bias[k], q.multiplier[k], q.shift[k].astype(np.int64), q.output_offset, q.act_min, q.act_max
+        )
+        exp[:, out_w[k] :] = q.output_offset
+        np.testing.assert_array_equal(y, exp, err_msg=f"rows {rows} level {k}")

@@ -14,7 +14,12 @@
 /* Loops that need every register are kept out of line, so that the outer
  * loops' values do not push them onto the stack; small helpers are forced
  * inline where a constant argument selects the code. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC's first scheduling pass hoists every load of a loop body and then
+ * spills pointers; without it these loops fit in registers. */
+#define KS__NOINLINE __attribute__((noinline, optimize("no-schedule-insns")))
+#define KS__ALWAYS_INLINE __attribute__((always_inline)) inline
+#elif defined(__GNUC__)
 #define KS__NOINLINE __attribute__((noinline))
 #define KS__ALWAYS_INLINE __attribute__((always_inline)) inline
 #else

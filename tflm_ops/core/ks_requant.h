@@ -87,20 +87,19 @@ static inline int8_t ks__rq_apply(int32_t x, const ks__rq *r, int32_t out_off, i
 
 /*
  * A channel's requantization folded for loops that requantize many outputs
- * of few channels (structured conv / FC).  The multiplier's sign and left
- * shift become one factor sc = ±2^left applied with the bias in a single
- * multiply-add (wrapping int32 multiplication by sc is a ring homomorphism,
- * so a = (acc + bias) negated and shifted, bit for bit), and when
- * |multiplier| >= 2^30 and 1 <= right <= 23 the rounding divide is
- * (hi + 2^(right-1) - (hi < 0)) >> right with a saturating add: it
- * saturates only for hi > INT32_MAX - 2^(right-1), where the exact quotient
- * 2^(31-right) >= 256 and the saturated one both clamp to act_max (the
- * caller needs out_off >= -128, act_max <= 127: int8 outputs).
+ * of few channels (structured conv / depthwise / FC).  Fast channels have
+ * |multiplier| >= 2^30 and a right shift of 1..23 (so no left shift): the
+ * multiplier's sign becomes a factor sc = ±1 applied with the bias in one
+ * multiply-add (wrapping int32, so a = ±(acc + bias) bit for bit), and the
+ * rounding divide is (hi + 2^(right-1) - (hi < 0)) >> right with a
+ * saturating add: it saturates only for hi > INT32_MAX - 2^(right-1), where
+ * the exact quotient 2^(31-right) >= 256 and the saturated one both clamp
+ * to act_max (int8 outputs: out_off >= -128, act_max <= 127).
  * right < 0 marks a channel that needs ks__rq_apply (other shifts, small
  * multipliers, single rounding); its sc is 1 and bsc the plain bias.
  */
 typedef struct ks__rqf {
-    int32_t sc;    /* ±2^left */
+    int32_t sc;    /* ±1 */
     int32_t bsc;   /* bias * sc */
     int32_t m2;    /* (int32)(2*|multiplier|) */
     int32_t rnd;   /* 2^(right-1) */
@@ -109,21 +108,34 @@ typedef struct ks__rqf {
 
 static inline ks__rqf ks__rqf_make(int32_t bias, int32_t multiplier, int32_t shift)
 {
-    const ks__rq r = ks__rq_make(multiplier, shift);
     ks__rqf f;
 #if KS_SINGLE_ROUNDING
+    (void)multiplier;
+    (void)shift;
     f.sc = 1;
     f.bsc = bias;
     f.m2 = 0;
     f.rnd = 0;
     f.right = -1;
 #else
-    f.m2 = r.m2;
-    f.right = (r.amask == -1 && r.right >= 1 && r.right <= 23) ? r.right : -1;
-    f.rnd = f.right > 0 ? (int32_t)1 << (f.right - 1) : 0;
-    /* General channels keep the plain bias (ks__rq_apply folds nothing). */
-    f.sc = f.right > 0 ? (int32_t)((((uint32_t)1 << r.left) ^ (uint32_t)r.neg) - (uint32_t)r.neg) : 1;
-    f.bsc = (int32_t)((uint32_t)bias * (uint32_t)f.sc);
+    /* |multiplier| without overflow (INT32_MIN is refused by validation). */
+    const uint32_t neg = (uint32_t)(multiplier >> 31);
+    const uint32_t m = ((uint32_t)multiplier ^ neg) - neg;
+    if (m >= 0x40000000u && shift <= -1 && shift >= -23) {
+        /* Fast: right shift only (left = 0), so sc = ±1. */
+        f.sc = (int32_t)(neg | 1u);
+        f.bsc = (int32_t)(((uint32_t)bias ^ neg) - neg);
+        f.m2 = (int32_t)(m << 1);
+        f.right = -shift;
+        f.rnd = (int32_t)1 << (f.right - 1);
+    } else {
+        /* General channels keep the plain bias (ks__rq_apply folds nothing). */
+        f.sc = 1;
+        f.bsc = bias;
+        f.m2 = 0;
+        f.rnd = 0;
+        f.right = -1;
+    }
 #endif
     return f;
 }

@@ -197,6 +197,11 @@ static void ks__sc_fill(int16_t *col, const ks__sc_ctx *g, int32_t p, int32_t iy
         const uint32_t m02 = g->m02;
         const uint32_t m13 = g->m13;
         col += 4 * p;
+        if (inside && g->taps == 1) {
+            /* 1x1: one run, no tap loop. */
+            ks__sc_run(col, img + origin, full, part, off2, m02, m13);
+            return;
+        }
         if (inside) {
             ks__sc_fill_inside(col, img + origin, toff, g->taps, step, full, part, off2, m02, m13);
             return;
@@ -265,7 +270,9 @@ static void ks__sc_fill(int16_t *col, const ks__sc_ctx *g, int32_t p, int32_t iy
 
 /* Every active row pair against the pixel pair's columns (y1 may equal y0:
  * an odd last pixel's second column is a copy of its first). */
-static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1, int32_t mode)
+/* single: one run (in_width == C, or a 1x1 window), no run loop. */
+static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1,
+                                           int32_t mode, int32_t single)
 {
     const int32_t ow = x->ow;
     const int32_t cols = x->cols;
@@ -292,7 +299,13 @@ static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *c
         uint32_t a10 = 0;
         uint32_t a11 = 0;
         int32_t r;
-        for (r = runs; r > 0; --r) {
+        if (single) {
+            const int16_t *ce = c + 8 * rgroups;
+            while (c != ce) {
+                KS__SC_GROUP();
+            }
+        }
+        for (r = single ? 0 : runs; r > 0; --r) {
             /* Short runs (a few channels per tap) unrolled: no loop test. */
             switch (rgroups) {
             case 4:
@@ -359,19 +372,40 @@ static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *c
     }
 }
 
-static KS__SC_NOINLINE void ks__sc_rows_general(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+static KS__SC_NOINLINE void ks__sc_rows_general_single(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
+                                                   int8_t *y1)
 {
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_GENERAL);
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_GENERAL, 1);
 }
 
-static KS__SC_NOINLINE void ks__sc_rows_clamp(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+static KS__SC_NOINLINE void ks__sc_rows_general_runs(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
+                                                   int8_t *y1)
 {
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_CLAMP);
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_GENERAL, 0);
 }
 
-static KS__SC_NOINLINE void ks__sc_rows_ssat(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1)
+static KS__SC_NOINLINE void ks__sc_rows_clamp_single(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
+                                                   int8_t *y1)
 {
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_SSAT);
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_CLAMP, 1);
+}
+
+static KS__SC_NOINLINE void ks__sc_rows_clamp_runs(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
+                                                   int8_t *y1)
+{
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_CLAMP, 0);
+}
+
+static KS__SC_NOINLINE void ks__sc_rows_ssat_single(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
+                                                   int8_t *y1)
+{
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_SSAT, 1);
+}
+
+static KS__SC_NOINLINE void ks__sc_rows_ssat_runs(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
+                                                   int8_t *y1)
+{
+    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_SSAT, 0);
 }
 
 int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
@@ -466,13 +500,13 @@ int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int
     }
     switch (ks__rq_mode(rqf, ow, g.act_min, g.act_max)) {
     case KS__RQ_SSAT:
-        rows_fn = ks__sc_rows_ssat;
+        rows_fn = g.runs == 1 ? ks__sc_rows_ssat_single : ks__sc_rows_ssat_runs;
         break;
     case KS__RQ_CLAMP:
-        rows_fn = ks__sc_rows_clamp;
+        rows_fn = g.runs == 1 ? ks__sc_rows_clamp_single : ks__sc_rows_clamp_runs;
         break;
     default:
-        rows_fn = ks__sc_rows_general;
+        rows_fn = g.runs == 1 ? ks__sc_rows_general_single : ks__sc_rows_general_runs;
         break;
     }
 
