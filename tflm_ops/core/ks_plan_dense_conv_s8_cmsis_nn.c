@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ks_dense_cmsis_nn.h"
+#include "ks_plan_dense_internal.h"
 
 /* CMSIS-NN's argument structs were built at Prepare: a run is the call
  * TFLM's cmsis_nn CONV_2D makes. */
@@ -29,27 +30,14 @@ ks_status ks_plan_dense_conv_s8(ks_plan *p, const ks_conv_params *cp, const int8
 {
     ks__nn_plan *n;
     ks_status s;
-    if (p == NULL || weights == NULL || out == NULL) {
-        return KS_ERR_ARG;
-    }
-    s = ks__check_conv_args(cp, in, out);
-    if (s != KS_OK) {
-        return s;
-    }
-    s = ks_dense_validate_quant(q, out->c);
+    s = ks__plan_dense_conv_common(p, cp, weights, q, in, out);
     if (s != KS_OK) {
         return s;
     }
     if (out->c < 1 || in->n < 1 || !ks__nn_geometry_ok(cp, in, out)) {
+        memset(p, 0, sizeof *p);
         return KS_ERR_ARG;
     }
-    memset(p, 0, sizeof *p);
-    p->num_levels = 1;
-    p->weights = weights;
-    p->dq = *q;
-    p->cp = *cp;
-    p->in = *in;
-    p->out = *out;
     n = ks__nn_plan_of(p);
     n->u.conv = ks__nn_conv_params(cp, q);
     n->pq = ks__nn_quant(q);

@@ -1,5 +1,6 @@
 #if !defined(KS_CMSIS_NN)
 #include "ks_dense_internal.h"
+#include "ks_plan_dense_internal.h"
 #include "ks_plan_internal.h"
 
 /* The portable kernel's O(1) argument checks stay (a few dozen
@@ -16,25 +17,10 @@ static ks_status ks__run_dense_depthwise_conv(const ks_plan *p, int32_t level, c
 ks_status ks_plan_dense_depthwise_conv_s8(ks_plan *p, const ks_conv_params *cp, const int8_t *weights,
                                 const ks_dense_quant *q, const ks_dims *in, const ks_dims *out)
 {
-    ks_status s;
-    if (p == NULL || weights == NULL || out == NULL) {
-        return KS_ERR_ARG;
-    }
-    s = ks__check_conv_args(cp, in, out);
+    const ks_status s = ks__plan_dense_conv_common(p, cp, weights, q, in, out);
     if (s != KS_OK) {
         return s;
     }
-    s = ks_dense_validate_quant(q, out->c);
-    if (s != KS_OK) {
-        return s;
-    }
-    memset(p, 0, sizeof *p);
-    p->num_levels = 1;
-    p->weights = weights;
-    p->dq = *q;
-    p->cp = *cp;
-    p->in = *in;
-    p->out = *out;
     p->scratch_size = ks_dense_depthwise_conv_s8_get_buffer_size(cp, in, out);
     p->run = ks__run_dense_depthwise_conv;
     return KS_OK;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ks_dense_cmsis_nn.h"
+#include "ks_plan_dense_internal.h"
 
 /* CMSIS-NN's argument structs were built at Prepare: a run is the call
  * TFLM's cmsis_nn DEPTHWISE_CONV_2D makes. */
@@ -29,28 +30,15 @@ ks_status ks_plan_dense_depthwise_conv_s8(ks_plan *p, const ks_conv_params *cp, 
 {
     ks__nn_plan *n;
     ks_status s;
-    if (p == NULL || weights == NULL || out == NULL) {
-        return KS_ERR_ARG;
-    }
-    s = ks__check_conv_args(cp, in, out);
-    if (s != KS_OK) {
-        return s;
-    }
-    s = ks_dense_validate_quant(q, out->c);
+    s = ks__plan_dense_conv_common(p, cp, weights, q, in, out);
     if (s != KS_OK) {
         return s;
     }
     if (cp->depth_multiplier < 1 || (int64_t)in->c * cp->depth_multiplier != out->c || in->n < 1 ||
         !ks__nn_geometry_ok(cp, in, out)) {
+        memset(p, 0, sizeof *p);
         return KS_ERR_ARG;
     }
-    memset(p, 0, sizeof *p);
-    p->num_levels = 1;
-    p->weights = weights;
-    p->dq = *q;
-    p->cp = *cp;
-    p->in = *in;
-    p->out = *out;
     n = ks__nn_plan_of(p);
     n->u.dw = ks__nn_dw_params(cp, q);
     n->pq = ks__nn_quant(q);
