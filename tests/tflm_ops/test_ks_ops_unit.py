@@ -639,7 +639,12 @@ def test_kernels_refuse_bad_arguments(lib):
 
 def test_scratch_sizes(lib):
     nested, _, _ = _sample("nested_csr", rows=4, cols=8)
-    for kh, kw, expected in ((1, 1, 0), (2, 2, 2 * 2 * 2 * 4 + 8)):
+    # int8 2x2 (K = 8 columns, 4 rows, C = 2): ks__sparse_conv_s8's tap
+    # pointers of 4 pixels, per-row requantization (20 bytes) and entry
+    # range (8), per-tap offsets, 4 pixels x (K + 1) int16 and a padding row
+    # of C bytes.
+    ptr = ctypes.sizeof(ctypes.c_void_p)
+    for kh, kw, expected in ((1, 1, 0), (2, 2, 4 * 4 * ptr + 4 * 28 + 4 * 4 + 4 * 9 * 2 + 2)):
         cp = kb.ConvGeometry(kh, kw).struct()
         din = kb._dims((1, 5, 5, 2))
         assert lib.ks_conv_s8_get_buffer_size(ctypes.byref(cp), ctypes.byref(nested.struct()), ctypes.byref(din)) == (

@@ -10,6 +10,7 @@ clamp), tap-major and canonical depthwise weights."""
 from __future__ import annotations
 
 import ks_ops_binding as kb
+import nested_masks
 import numpy as np
 import pytest
 
@@ -236,3 +237,55 @@ def test_structured_fc_against_numpy(lib, rows, act):
         )
         exp[:, out_w[k] :] = q.output_offset
         np.testing.assert_array_equal(y, exp, err_msg=f"rows {rows} level {k}")
+
+
+# C, rows, kernel, stride, dilation, padding (top, left), input HxW, batches
+SPARSE_CONV_CASES = [
+    (8, 6, (3, 3), (1, 1), (1, 1), (1, 1), (5, 6), 2),  # word-wise im2col, 60 pixels
+    (3, 5, (3, 3), (2, 2), (1, 1), (1, 1), (7, 6), 1),  # odd K = 27: half-empty last block, 12 pixels
+    (32, 4, (3, 3), (1, 2), (2, 1), (2, 0), (6, 7), 1),  # K = 288: uint16 column indices, 5x3 pixels
+    (5, 7, (2, 3), (1, 1), (1, 1), (0, 2), (4, 5), 3),  # 3 x 3 x 7 = 63 pixels: a short last group
+]
+
+
+@pytest.mark.parametrize("case", range(len(SPARSE_CONV_CASES)))
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+@pytest.mark.parametrize("act", [(-100, 90), "fast"])
+def test_sparse_conv_against_numpy(lib, case, fmt, act):
+    """ks__sparse_conv_s8 (four pixels per entry through a q15 im2col)."""
+    C, rows, (kh, kw), (sh, sw), (dh, dw), (ph, pw), (H, Wd), n = SPARSE_CONV_CASES[case]
+    rng = np.random.default_rng(4000 + case)
+    L = 3
+    OH = (H + 2 * ph - ((kh - 1) * dh + 1)) // sh + 1
+    OW = (Wd + 2 * pw - ((kw - 1) * dw + 1)) // sw + 1
+    out_shape = (n, OH, OW, rows)
+    cols = kh * kw * C
+    geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw)
+    x = rng.integers(-128, 128, size=(n, H, Wd, C)).astype(np.int8)
+    W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
+    nested, fl = nested_masks.make_nested(fmt, W, L, rng, in_channels=C)
+    q = _quant(rng, L, rows, act)
+    for k in range(L):
+        status, y, _ = kb.conv(lib, "conv", geom, nested, k, q, x, out_shape)
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(
+            y, oracle_conv(x, W, fl, k, geom, out_shape, q, rows), err_msg=f"case {case} {fmt} level {k}"
+        )
+
+
+def test_sparse_conv_int32_pointers(lib):
+    """More than 65535 entries: int32 level pointers (format v2 rule)."""
+    C, rows = 64, 128
+    geom = kb.ConvGeometry(3, 3, 1, 1, 1, 1, 1, 1)
+    rng = np.random.default_rng(5)
+    W = rng.integers(-127, 128, size=(rows, 9 * C)).astype(np.int8)
+    W[W == 0] = 1
+    fl = nested_masks.random_levels(rng, 2, W.shape, keep_prob=(0.5, 1.0))
+    nested = kb.encode_nested_csr(W, fl, 2)
+    assert nested.ptr.dtype == np.int32
+    x = rng.integers(-128, 128, size=(1, 4, 3, C)).astype(np.int8)
+    q = _quant(rng, 2, rows, "fast")
+    for k in range(2):
+        status, y, _ = kb.conv(lib, "conv", geom, nested, k, q, x, (1, 4, 3, rows))
+        assert status == kb.KS_OK
+        np.testing.assert_array_equal(y, oracle_conv(x, W, fl, k, geom, (1, 4, 3, rows), q, rows))

@@ -12,6 +12,7 @@
 #define KS__STRUCT_ROWS ks__structured_rows_f32
 #define KS__POINTWISE(w, level, x, npix, prm, base, y) 0
 #define KS__STRUCT_CONV(cp, w, level, prm, base, in, x, out, y, scratch) 0
+#define KS__SPARSE_CONV(cp, w, level, prm, base, in, x, out, y, scratch) 0
 
 #define KS__BODY_FN ks__conv_f32_body
 #define KS__BODY_LINKAGE static

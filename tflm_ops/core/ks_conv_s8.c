@@ -14,6 +14,7 @@
 #define KS__STRUCT_ROWS ks__structured_rows_s8
 #define KS__POINTWISE ks__sparse_pointwise_s8
 #define KS__STRUCT_CONV ks__structured_conv_s8
+#define KS__SPARSE_CONV ks__sparse_conv_s8
 
 #define KS__BODY_FN ks__conv_s8_body
 #define KS__BODY_LINKAGE 

@@ -12,6 +12,7 @@
  * sxtb16_ror8(x) = {b1, b3}, sxtab16(a, x) = {a.lo + b0, a.hi + b2},
  * smlad(x, y, acc) = acc + x.lo*y.lo + x.hi*y.hi,
  * smlabb / smlatt(x, y, acc) = acc + x.lo*y.lo / acc + x.hi*y.hi,
+ * smlabt(x, y, acc) = acc + x.lo*y.hi,
  * pkhbt16(a, b) = {a.lo, b.lo}, pkhtb16(a, b) = {b.hi, a.hi},
  * smmlar(x, y, acc) = acc + (x*y + 2^31) >> 32 (64-bit product).
  */
@@ -71,6 +72,10 @@ static inline int32_t ks__smlatt(uint32_t x, uint32_t y, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(ks__hi(x) * ks__hi(y)));
 }
+static inline int32_t ks__smlabt(uint32_t x, uint32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(ks__lo(x) * ks__hi(y)));
+}
 /* PKHBT a, b, LSL #16 = {a.lo, b.lo}; PKHTB a, b, ASR #16 = {b.hi, a.hi}. */
 static inline uint32_t ks__pkhbt16(uint32_t a, uint32_t b)
 {
@@ -125,6 +130,10 @@ static inline int32_t ks__smlabb(uint32_t x, uint32_t y, int32_t acc)
 static inline int32_t ks__smlatt(uint32_t x, uint32_t y, int32_t acc)
 {
     return __smlatt((int32_t)x, (int32_t)y, acc);
+}
+static inline int32_t ks__smlabt(uint32_t x, uint32_t y, int32_t acc)
+{
+    return __smlabt((int32_t)x, (int32_t)y, acc);
 }
 static inline uint32_t ks__pkhbt16(uint32_t a, uint32_t b)
 {

@@ -37,6 +37,17 @@ int32_t ks_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w,
         return w->rows * (int32_t)sizeof(ks__rqf) + cp->kernel_h * cp->kernel_w * (int32_t)sizeof(int32_t) +
                4 * k * (int32_t)sizeof(int16_t);
     }
+    if (size > 0 && w->format != KS_FORMAT_STRUCTURED) {
+        /* ks__sparse_conv_s8 (kh*kw > 1): the four pixels' tap pointers,
+         * per-row requantization constants and entry ranges, per-tap offsets, the im2col
+         * buffer of four pixels plus one zero column (int16) and a padding
+         * row. */
+        const int32_t k = cp->kernel_h * cp->kernel_w * in->c;
+        const int32_t taps = cp->kernel_h * cp->kernel_w;
+        const int32_t fast = 4 * taps * (int32_t)sizeof(const int8_t *) + w->rows * (int32_t)(sizeof(ks__rqf) + 8) +
+                             taps * (int32_t)sizeof(int32_t) + 4 * (k + 1) * (int32_t)sizeof(int16_t) + in->c;
+        return fast > size ? fast : size;
+    }
     return size;
 }
 

@@ -240,6 +240,13 @@ int32_t ks__structured_depthwise_conv_s8(const ks_conv_params *cp, const ks_matr
                                          const ks_quant_params *q, int32_t qbase, const ks_dims *in,
                                          const int8_t *input, const ks_dims *out, int8_t *output, void *scratch);
 
+/* Sparse int8 conv (nested_csr, nested_block, row) four pixels per entry
+ * through a q15 im2col; scratch as ks_conv_s8_get_buffer_size says.
+ * Returns 0 without touching anything when it does not handle the layer. */
+int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level, const ks_quant_params *q,
+                           int32_t qbase, const ks_dims *in, const int8_t *input, const ks_dims *out, int8_t *output,
+                           void *scratch);
+
 /* Shared conv argument checks; returns KS_OK or KS_ERR_ARG. */
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,
                               const ks_dims *out);
