@@ -324,6 +324,52 @@ def test_mirrored_strategy_matches_single_device_training(tmp_path):
     assert "MIRRORED-OK" in done.stdout, done.stderr[-3000:]
 
 
+def test_jax_data_parallel_matches_single_device_training():
+    pytest.importorskip("jax", reason="the JAX backend is not installed (pip install -e '.[dev]')")
+    # The backend and the host device count are fixed when JAX starts: own process.
+    script = textwrap.dedent("""
+        import os
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        os.environ["KERAS_BACKEND"] = "jax"
+        import numpy as np, keras, jax
+        import keras_subnets as ks
+
+        def build():
+            rng = np.random.default_rng(7)
+            inputs = keras.Input((12,))
+            x = ks.SubnetDense(16, activation="relu", levels=[0.8, 0.5, 0.0], name="a")(inputs)
+            out = ks.SubnetDense(4, levels=[0.8, 0.5, 0.0], name="b")(x)
+            model = ks.SubnetModel(inputs, out)
+            model.get_layer("a").kernel.assign(rng.normal(size=(12, 16)).astype("float32"))
+            model.get_layer("b").kernel.assign(rng.normal(size=(16, 4)).astype("float32"))
+            for layer in model.subnet_layers():
+                layer.update_masks()
+            model.compile(keras.optimizers.SGD(0.1),
+                          keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            return model
+
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(64, 12)).astype("float32"); y = rng.integers(0, 4, 64)
+        single = build()
+        h1 = single.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+        devices = jax.devices("cpu")
+        assert len(devices) == 2
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        parallel = build()
+        h2 = parallel.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+        assert len(parallel.trainable_weights[0].value.sharding.device_set) == 2
+        for a, b in zip(single.trainable_weights, parallel.trainable_weights):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+        for key in ("loss", "level_0_loss", "level_2_loss"):
+            np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5)
+        print("DATAPARALLEL-OK")
+    """)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert "DATAPARALLEL-OK" in done.stdout, done.stderr[-3000:]
+
+
 def test_training_from_scratch_with_a_schedule_learns_every_level():
     keras.utils.set_random_seed(3)
     rng = np.random.default_rng(3)
