@@ -135,6 +135,20 @@ def _convert(path: str) -> int:
     return 0
 
 
+def _budget_fractions(values: list[str]) -> list[float]:
+    """--budgets as fractions of the dense cost, each in (0, 1]."""
+    if not values:
+        raise ValueError("--budgets is empty: give fractions of the dense cost, e.g. --budgets=0.25,0.5,0.75")
+    try:
+        fractions = [float(b) for b in values]
+    except ValueError:
+        raise ValueError(f"--budgets must be numbers, got {','.join(values)}") from None
+    wrong = [f for f in fractions if not 0.0 < f <= 1.0]
+    if wrong:
+        raise ValueError(f"--budgets are fractions of the dense cost in (0, 1], got {wrong}")
+    return fractions
+
+
 def _knapsack(path: str) -> int:
     import json
     import os
@@ -145,6 +159,8 @@ def _knapsack(path: str) -> int:
     from keras_subnets.convert import plain_model
     from keras_subnets.models import SubnetModel
 
+    # Checked before the model loads and the importance is scored (seconds).
+    fractions = _budget_fractions(FLAGS.budgets)
     try:
         model = keras.models.load_model(path)
     except Exception as err:
@@ -159,10 +175,6 @@ def _knapsack(path: str) -> int:
         except (OSError, ValueError) as err:
             raise ValueError(f"--resource: cannot read latency table '{resource}': {err}") from None
         resource = "latency"
-    try:
-        fractions = [float(b) for b in FLAGS.budgets]
-    except ValueError:
-        raise ValueError(f"--budgets must be numbers, got {FLAGS.budgets}") from None
     importance = None
     if FLAGS.data:
         from keras_subnets.demo import load_scaled

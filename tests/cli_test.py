@@ -65,6 +65,15 @@ def test_cli_rejects_unknown_commands():
     assert done.returncode == 2 and "usage: keras-subnets" in done.stderr
 
 
+def test_knapsack_checks_budgets_before_loading_anything(tmp_path):
+    missing = str(tmp_path / "never_read.keras")
+    done = _run("knapsack", missing, "--budgets=1.5,0.2")
+    assert done.returncode == 1 and "(0, 1], got [1.5]" in done.stderr
+    done = _run("knapsack", missing, "--budgets=")
+    assert done.returncode == 1 and "--budgets is empty" in done.stderr
+    assert "never_read.keras" not in done.stderr
+
+
 def test_knapsack_prints_widths_and_drop_order(tmp_path):
     import keras_subnets as ks
 
