@@ -172,28 +172,34 @@ CELLS += [
     ("md", """
 ## 6. Accuracy against Cortex-M4 instructions
 
-The same file's `KS_*` operators, compiled for a Cortex-M4 with Debian's
-`arm-none-eabi-gcc` and run under QEMU (`mps2-an386`) with an exact
-instruction counter, at every level (`benchmarks/kernels.py`'s measurement;
-pooling and softmax not counted).
+`ks.profile` builds this file into a real TensorFlow Lite Micro firmware
+(TFLM + CMSIS-NN for the builtins, the `KS_*` operators), runs every level
+under QEMU (`mps2-an386`, Cortex-M4) and counts the exact instructions of each
+whole `Invoke()` (`keras-subnets profile FILE --target m4` does the same from
+the shell). It needs a TFLM tree with its downloads (`$TFLM_ROOT`); without
+one it says so and the plot falls back to MACs.
 """),
     ("code", """
-import sys
-from pathlib import Path
-sys.path.insert(0, str(Path(ks.__file__).resolve().parents[1] / "benchmarks"))  # the repository's benchmarks/
-from kernels import model_instructions
+from keras_subnets.firmware.build import TflmNotFoundError, ToolchainMissingError
 
-instructions = model_instructions(blob, cpu="m4")
+try:
+    measured = ks.profile(blob, "m4")
+    print(measured.table())
+    cost = [row.instructions / 1e6 for row in measured.levels]
+    xlabel = "Cortex-M4 instructions per Invoke() (millions, whole model, TFLM + CMSIS-NN)"
+except (TflmNotFoundError, ToolchainMissingError) as err:
+    print(f"no firmware measurement: {err}; plotting MACs instead")
+    cost = [row["macs"] / 1e6 for row in read_levels(blob)["levels"]]
+    xlabel = "MACs per image (millions)"
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.plot([instructions[k] / 1e6 for k in range(len(LEVELS))], [100 * r["int8 accuracy"] for r in tflm_rows], "o-")
+ax.plot(cost, [100 * r["int8 accuracy"] for r in tflm_rows], "o-")
 for k in range(len(LEVELS)):
-    ax.annotate(f"level {k}", (instructions[k] / 1e6, 100 * tflm_rows[k]["int8 accuracy"]),
-                textcoords="offset points", xytext=(5, -12))
-ax.set_xlabel("Cortex-M4 instructions per image (millions, KS_* operators)")
+    ax.annotate(f"level {k}", (cost[k], 100 * tflm_rows[k]["int8 accuracy"]), textcoords="offset points",
+                xytext=(5, -12))
+ax.set_xlabel(xlabel)
 ax.set_ylabel("int8 accuracy (%)")
 ax.grid(True, alpha=0.3)
 plt.show()
-print({k: f"{v:,}" for k, v in instructions.items()})
 """),
 ]
 
