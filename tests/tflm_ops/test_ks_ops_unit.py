@@ -643,8 +643,12 @@ def test_scratch_sizes(lib):
     # pointers of 4 pixels, per-row requantization (20 bytes) and entry
     # range (8), per-tap offsets, 4 pixels x (K + 1) int16 and a padding row
     # of C bytes.
+    # 1x1 (K = 2): the same buffers for one tap (its denser levels run there).
     ptr = ctypes.sizeof(ctypes.c_void_p)
-    for kh, kw, expected in ((1, 1, 0), (2, 2, 4 * 4 * ptr + 4 * 28 + 4 * 4 + 4 * 9 * 2 + 2)):
+    for kh, kw, expected in (
+        (1, 1, 4 * ptr + 4 * 28 + 4 + 4 * 3 * 2 + 2),
+        (2, 2, 4 * 4 * ptr + 4 * 28 + 4 * 4 + 4 * 9 * 2 + 2),
+    ):
         cp = kb.ConvGeometry(kh, kw).struct()
         din = kb._dims((1, 5, 5, 2))
         assert lib.ks_conv_s8_get_buffer_size(ctypes.byref(cp), ctypes.byref(nested.struct()), ctypes.byref(din)) == (

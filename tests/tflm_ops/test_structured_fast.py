@@ -245,6 +245,9 @@ SPARSE_CONV_CASES = [
     (3, 5, (3, 3), (2, 2), (1, 1), (1, 1), (7, 6), 1),  # odd K = 27: half-empty last block, 12 pixels
     (32, 4, (3, 3), (1, 2), (2, 1), (2, 0), (6, 7), 1),  # K = 288: uint16 column indices, 5x3 pixels
     (5, 7, (2, 3), (1, 1), (1, 1), (0, 2), (4, 5), 3),  # 3 x 3 x 7 = 63 pixels: a short last group
+    (16, 6, (1, 1), (1, 1), (1, 1), (0, 0), (5, 7), 2),  # 1x1: sparse levels row-outer, dense ones im2col
+    (5, 4, (1, 1), (1, 1), (1, 1), (0, 0), (3, 5), 1),  # 1x1, odd C: blocks always through the im2col
+    (8, 5, (1, 1), (2, 1), (1, 1), (1, 0), (5, 4), 1),  # 1x1 with stride and padding
 ]
 
 

@@ -37,8 +37,9 @@ int32_t ks_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_matrix *w,
         return w->rows * (int32_t)sizeof(ks__rqf) + cp->kernel_h * cp->kernel_w * (int32_t)sizeof(int32_t) +
                4 * k * (int32_t)sizeof(int16_t);
     }
-    if (size > 0 && w->format != KS_FORMAT_STRUCTURED) {
-        /* ks__sparse_conv_s8 (kh*kw > 1): the four pixels' tap pointers,
+    if (cp != NULL && w != NULL && in != NULL && cp->kernel_h >= 1 && cp->kernel_w >= 1 && in->c >= 1) {
+        /* ks__sparse_conv_s8 (any window; 1x1 unpadded stride-1 layers
+         * take it at their denser levels): the four pixels' tap pointers,
          * per-row requantization constants and entry ranges, per-tap offsets, the im2col
          * buffer of four pixels plus one zero column (int16) and a padding
          * row. */

@@ -203,7 +203,8 @@ void ks__structured_rows_f32(const ks_matrix *w, int32_t level, const float *x,
 
 /* Sparse int8 1x1 conv over `npix` contiguous pixels of w->cols channels
  * (output pixel i reads x + i*cols).  Returns 0 without touching anything
- * when it does not handle the matrix (nested_block with odd cols);
+ * when it does not handle the matrix (nested_block with odd cols) or the
+ * level is dense enough for ks__sparse_conv_s8;
  * structured matrices go to ks__structured_pointwise_s8(). */
 int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t npix,
                                 const ks_quant_params *q, int32_t qbase, int8_t *y);
