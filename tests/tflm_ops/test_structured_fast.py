@@ -292,3 +292,51 @@ def test_sparse_conv_int32_pointers(lib):
         status, y, _ = kb.conv(lib, "conv", geom, nested, k, q, x, (1, 4, 3, rows))
         assert status == kb.KS_OK
         np.testing.assert_array_equal(y, oracle_conv(x, W, fl, k, geom, (1, 4, 3, rows), q, rows))
+
+
+# C, kernel, stride, dilation, padding (top, left), input HxW, batches
+SPARSE_DW_CASES = [
+    (8, (3, 3), (1, 1), (1, 1), (1, 1), (6, 5), 2),
+    (5, (3, 3), (2, 2), (1, 1), (1, 1), (7, 6), 1),
+    (6, (2, 3), (1, 2), (2, 1), (2, 0), (6, 7), 1),  # rows with every tap in the padding
+    (4, (5, 5), (1, 1), (1, 1), (2, 2), (4, 4), 1),  # no interior column at all
+]
+
+
+@pytest.mark.parametrize("case", range(len(SPARSE_DW_CASES)))
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+@pytest.mark.parametrize("act", [(-100, 90), "fast", "fast_clamp"])
+def test_sparse_depthwise_few_entries_against_numpy(lib, case, fmt, act):
+    """Channels with one to three entries take ks__dw_few_s8 (every requantization mode)."""
+    C, (kh, kw), (sh, sw), (dh, dw), (ph, pw), (H, Wd), n = SPARSE_DW_CASES[case]
+    rng = np.random.default_rng(6000 + case)
+    L, taps = 3, kh * kw
+    OH = (H + 2 * ph - ((kh - 1) * dh + 1)) // sh + 1
+    OW = (Wd + 2 * pw - ((kw - 1) * dw + 1)) // sw + 1
+    out_shape = (n, OH, OW, C)
+    geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw, depth_multiplier=1)
+    x = rng.integers(-128, 128, size=(n, H, Wd, C)).astype(np.int8)
+    W = rng.integers(-127, 128, size=(C, taps)).astype(np.int8)
+    W[W == 0] = 1
+    # Few entries per channel at the sparse levels (0-3), more at the last.
+    fl = nested_masks.random_levels(rng, L, W.shape, keep_prob=(0.15, 0.2, 0.6))
+    if fmt == "row":
+        counts = (1, 2, max(3, taps // 2))
+        fl = np.full(W.shape, L, np.int32)
+        for r in range(C):
+            for j, c in enumerate(rng.permutation(taps)):
+                fl[r, c] = int(np.searchsorted(counts, j, side="right"))
+        nested = kb.encode_row(W, fl, L)
+    elif fmt == "nested_block":
+        bfl = nested_masks.random_levels(rng, L, (C, (taps + 1) // 2), keep_prob=(0.15, 0.2, 0.6))
+        fl = np.repeat(bfl, 2, axis=1)[:, :taps]
+        nested = kb.encode_nested_block(W, bfl, L)
+    else:
+        nested = kb.encode_nested_csr(W, fl, L)
+    q = _quant(rng, L, C, act)
+    for k in range(L):
+        status, y, _ = kb.conv(lib, "depthwise_conv", geom, nested, k, q, x, out_shape)
+        assert status == kb.KS_OK
+        Wk = np.where(fl <= k, W, 0)
+        exp = oracle_depthwise(x, Wk, k, (C,) * L, geom, out_shape, q)
+        np.testing.assert_array_equal(y, exp, err_msg=f"case {case} {fmt} level {k}")

@@ -36,5 +36,6 @@
 
 #define KS__BODY_FN ks__depthwise_conv_f32_body
 #define KS__STRUCT_DW(cp, w, level, prm, base, in, x, out, y, scratch) 0
+#define KS__DW_FEW(x, y, rel, val, tky, tkx, n, lo, hi) 0
 #define KS__BODY_LINKAGE static
 #include "ks_dw_impl.inc"

@@ -139,5 +139,8 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
 
 #define KS__BODY_FN ks__depthwise_conv_s8_body
 #define KS__STRUCT_DW ks__structured_depthwise_conv_s8
+#define KS__DW_FEW(x, y, rel, val, tky, tkx, n, lo, hi)                                                       \
+    ks__dw_few_s8(cp, in, out, (x), (y), rows, (rel), (val), (tky), (tkx), (n), (lo), (hi), &rq_, mode_, eb_,  \
+                  KS__INTERIOR_INIT, in_off, out_off, act_min, act_max)
 #define KS__BODY_LINKAGE 
 #include "ks_dw_impl.inc"

@@ -248,6 +248,16 @@ int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t
                            int32_t qbase, const ks_dims *in, const int8_t *input, const ks_dims *out, int8_t *output,
                            void *scratch);
 
+/* One int8 depthwise output channel with 1-3 entries at the level (the
+ * body's gathered entries, prescaled weights, initial accumulators and
+ * requantizer of mode 0/1/2), every pixel in one pass; 0 for other counts. */
+struct ks__rq;
+int32_t ks__dw_few_s8(const ks_conv_params *cp, const ks_dims *in, const ks_dims *out, const int8_t *input_c,
+                      int8_t *output_o, int32_t rows, const int32_t *rel, const int32_t *val, const int32_t *tky,
+                      const int32_t *tkx, int32_t n, int32_t ox_lo, int32_t ox_hi, const struct ks__rq *rq,
+                      int32_t mode, int32_t border_init, int32_t interior_init, int32_t in_off, int32_t out_off,
+                      int32_t act_min, int32_t act_max);
+
 /* Shared conv argument checks; returns KS_OK or KS_ERR_ARG. */
 ks_status ks__check_conv_args(const ks_conv_params *cp, const ks_dims *in,
                               const ks_dims *out);
