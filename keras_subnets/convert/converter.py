@@ -261,11 +261,16 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
 
 
 # Cost model of option dense_top (docs/format.md §14): the densest level runs the dense kernels
-# (CMSIS-NN on Cortex-M) when it keeps at least this fraction of the layer's weights.
+# (CMSIS-NN on Cortex-M) when it keeps at least this fraction of the layer's weights.  Fully
+# connected layers (one input vector: no reuse of a loaded weight across pixels):
 DENSE_TOP_MIN_DENSITY = 0.30
 # Stride-1 1x1 convolutions: the sparse pointwise loop shares each loaded weight across four pixels,
 # so it stays ahead of the dense kernel up to a higher density.
 DENSE_TOP_MIN_DENSITY_POINTWISE = 0.55
+# Other convolutions and depthwise: the sparse conv runs four output pixels per loaded entry over a
+# q15 im2col, sparse depthwise channel by channel; both break even with CMSIS-NN dense near 60 %
+# density (M4: 3x3 conv nested_csr 0.83x at 50 %, nested_block 0.71x; depthwise 0.88x).
+DENSE_TOP_MIN_DENSITY_CONV = 0.60
 
 
 def dense_requantization_is_exact(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray,
@@ -307,9 +312,11 @@ def choose_dense_top(fmt: str, kind: str, geometry: dict, int8: bool, num_levels
         return full_width
     if num_levels < 2:
         return False
+    if kind == "fully_connected":
+        return density >= DENSE_TOP_MIN_DENSITY
     pointwise = (kind == "conv_2d" and geometry["kernel_h"] == geometry["kernel_w"] == 1
                  and geometry["stride_h"] == geometry["stride_w"] == 1)
-    return density >= (DENSE_TOP_MIN_DENSITY_POINTWISE if pointwise else DENSE_TOP_MIN_DENSITY)
+    return density >= (DENSE_TOP_MIN_DENSITY_POINTWISE if pointwise else DENSE_TOP_MIN_DENSITY_CONV)
 
 
 def pack_tables(tables: list[np.ndarray], nested: formats.Nested) -> tuple[int, list[np.ndarray]]:

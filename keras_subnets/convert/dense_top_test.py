@@ -16,6 +16,7 @@ from keras_subnets.convert import convert, densify, describe_operators, options
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.convert.converter import (
     DENSE_TOP_MIN_DENSITY,
+    DENSE_TOP_MIN_DENSITY_CONV,
     DENSE_TOP_MIN_DENSITY_POINTWISE,
     choose_dense_top,
     dense_requantization_is_exact,
@@ -152,14 +153,18 @@ def test_cost_model_thresholds():
     pw2 = {**pw, "stride_h": 2, "stride_w": 2}
     fc = {"kernel_h": 1, "kernel_w": 1, "stride_h": 1, "stride_w": 1}
     below, at = DENSE_TOP_MIN_DENSITY - 0.01, DENSE_TOP_MIN_DENSITY
+    conv_below, conv_at = DENSE_TOP_MIN_DENSITY_CONV - 0.01, DENSE_TOP_MIN_DENSITY_CONV
     for fmt in ("nested_csr", "nested_block", "row"):
-        assert not choose_dense_top(fmt, "conv_2d", conv3, True, 3, density=below)
-        assert choose_dense_top(fmt, "conv_2d", conv3, True, 3, density=at)
+        assert not choose_dense_top(fmt, "fully_connected", fc, True, 3, density=below)
         assert choose_dense_top(fmt, "fully_connected", fc, True, 3, density=at)
-        assert choose_dense_top(fmt, "depthwise_conv_2d", conv3, True, 3, density=at)
+        assert not choose_dense_top(fmt, "conv_2d", conv3, True, 3, density=conv_below)
+        assert choose_dense_top(fmt, "conv_2d", conv3, True, 3, density=conv_at)
+        assert not choose_dense_top(fmt, "depthwise_conv_2d", conv3, True, 3, density=conv_below)
+        assert choose_dense_top(fmt, "depthwise_conv_2d", conv3, True, 3, density=conv_at)
         assert not choose_dense_top(fmt, "conv_2d", pw, True, 3, density=DENSE_TOP_MIN_DENSITY_POINTWISE - 0.01)
         assert choose_dense_top(fmt, "conv_2d", pw, True, 3, density=DENSE_TOP_MIN_DENSITY_POINTWISE)
-        assert choose_dense_top(fmt, "conv_2d", pw2, True, 3, density=at)  # strided 1x1: the general rule
+        assert not choose_dense_top(fmt, "conv_2d", pw2, True, 3, density=conv_below)  # strided 1x1: conv rule
+        assert choose_dense_top(fmt, "conv_2d", pw2, True, 3, density=conv_at)
         assert not choose_dense_top(fmt, "conv_2d", conv3, False, 3, density=1.0)  # float32
         assert not choose_dense_top(fmt, "conv_2d", conv3, True, 1, density=1.0)  # no sparse level left
     assert choose_dense_top("structured", "conv_2d", conv3, True, 3, full_width=True)
