@@ -190,6 +190,8 @@ def test_run_levels_dequantizes(files, images):
          r"KS_CONV_2D: output shape must be"),
         ("dilation wider than the input", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dilation_h=14),
          r"KS_CONV_2D: dilation 14x1 spreads the 3x3 filter wider than the 28x28 input"),
+        ("dilation on a one-tap axis", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][1], dilation_w=254),
+         r"KS_CONV_2D: dilation 1x254 on a 1x1 filter: an axis with one tap must have dilation 1"),
     ],
 )
 def test_bad_options_are_refused_at_allocation(name, edit, message, files):

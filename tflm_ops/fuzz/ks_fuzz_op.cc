@@ -389,7 +389,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const uint8_t what = s.U8();
   const int32_t which = s.Range(0, keras_subnets::kMaxInputs - 1);
   TensorView& victim = t[which].view;
-  switch (what % 13) {
+  switch (what % 14) {
     case 0:  // another element type
       victim.type = s.Range(0, 17);
       break;
@@ -439,6 +439,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       }
       break;
     }
+    case 11:  // a corrupted dilation, up to 254 (the converter only writes 1)
+      if (s.U8() & 1) {
+        o.dilation_h = s.Range(2, 254);
+      } else {
+        o.dilation_w = s.Range(2, 254);
+      }
+      break;
     default:
       break;
   }
@@ -449,6 +456,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     views[i] = i < num_inputs ? t[i].view : TensorView{false, keras_subnets::kTypeNone, nullptr, 0, nullptr};
   }
   if (!keras_subnets::PrepareOp(data, views, num_inputs, 1, out.view, &error)) return 0;
+  // A dilation Prepare accepts spaces real taps (none on a one-tap axis).
+  if ((o.kernel_h == 1 && o.dilation_h != 1) || (o.kernel_w == 1 && o.dilation_w != 1)) abort();
   if (data->dense_shift_count > 0) {
     int32_t* shifts = static_cast<int32_t*>(arena.Alloc(static_cast<size_t>(data->dense_shift_count) * 4));
     if (!keras_subnets::SetDenseShifts(data, shifts, &error)) return 0;

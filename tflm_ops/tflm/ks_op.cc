@@ -282,6 +282,15 @@ bool PrepareShapes(OpData* data, const TensorView& input,
         .Append(in.c * o.depth_multiplier).Append(")");
     return false;
   }
+  // Dilation spaces a filter's taps; a one-tap axis has none to space, so a
+  // dilation there is a corrupted option (no converter writes one) that would
+  // otherwise pass the size check below.
+  if ((o.kernel_h == 1 && o.dilation_h != 1) || (o.kernel_w == 1 && o.dilation_w != 1)) {
+    Fail(error, kind).Append("dilation ").Append(o.dilation_h).Append("x").Append(o.dilation_w)
+        .Append(" on a ").Append(o.kernel_h).Append("x").Append(o.kernel_w)
+        .Append(" filter: an axis with one tap must have dilation 1");
+    return false;
+  }
   // A dilated filter wider than the input only ever reads padding with some
   // taps, and its window offsets would leave the image by more than the
   // image's size; no converter writes one.
