@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
     "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make)",
 )
 
-# Baseline of /work/shared/baselines.md: plain C reference FC 256 -> 256, gcc -O2.
+# Baseline of docs/baselines.md: plain C reference FC 256 -> 256, gcc -O2.
 BASELINE_REF_FC_256 = {"m4": 474_863, "m7": 477_138}
 CPUS = ["m4", "m7"]
 

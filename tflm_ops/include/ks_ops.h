@@ -109,7 +109,7 @@ typedef struct ks_quant_params {
     int32_t act_max;
     int32_t per_level;         /* ks_table_layout */
     const int32_t *bias;
-    const int32_t *multiplier; /* >= 0 */
+    const int32_t *multiplier; /* negative for a negative per-level BatchNorm scale (docs/format.md §5.2) */
     const int8_t *shift;       /* [-31, 30], negative = right shift */
 } ks_quant_params;
 

@@ -7,7 +7,7 @@
  *   resolver.AddSoftmax(); ...               // the model's builtin ops
  *
  * Each operator reads the level to run from the model's `subnet` input at
- * every Invoke (docs/format.md §11).  See tflm_ops/README.md.
+ * every Invoke (docs/format.md §12).  See tflm_ops/README.md.
  */
 #ifndef KS_CUSTOM_OPS_H_
 #define KS_CUSTOM_OPS_H_

@@ -1,6 +1,6 @@
 /*
  * Bounds-checked reader for the flat flexbuffer map a KS_* operator carries
- * as custom options (docs/format.md §11).  TFLM-independent.
+ * as custom options (docs/format.md §12).  TFLM-independent.
  *
  * Why not tflite::FlexbufferWrapper: it reads values by position, so one
  * missing or extra key silently shifts every later value, and neither it nor

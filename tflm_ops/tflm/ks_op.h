@@ -8,7 +8,7 @@
  * interface differs from the public headers.  So there is one
  * implementation of what a KS_* operator checks and computes.
  *
- * Trust model (docs/format.md §8, §11): everything read from the flatbuffer
+ * Trust model (docs/format.md §8, §12): everything read from the flatbuffer
  * (options, tensor types, shapes, table lengths and contents) is checked in
  * Prepare; Eval re-checks only the level, read from the `subnet` tensor at
  * every invoke.
@@ -55,7 +55,7 @@ struct TensorView {
   void* data;
 };
 
-// Operator inputs in file order (docs/format.md §11).
+// Operator inputs in file order (docs/format.md §12).
 enum InputIndex : int32_t {
   kInput = 0,
   kSubnet = 1,
@@ -86,7 +86,7 @@ class ErrorMessage {
   size_t length_;
 };
 
-// The flexbuffer options of §11, as integers and floats.
+// The flexbuffer options of docs/format.md §12, as integers and floats.
 struct OpOptions {
   int64_t version;
   int64_t format;

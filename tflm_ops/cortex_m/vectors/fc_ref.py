@@ -1,7 +1,7 @@
 """Test vectors for apps/fc_ref.c: int8 fully connected, per-channel requant.
 
 Case 0 has the shape and parameters of the baseline benchmark
-(/work/shared/baselines.md): 1x256 -> 256, input offset 128, output offset 3,
+(docs/baselines.md): 1x256 -> 256, input offset 128, output offset 3,
 activation range [-128, 127], weight (filter) offset 0, per-channel multipliers in
 [2^30, 2^31), shifts -9..-13.  The other cases exercise clamping, positive
 shifts, odd sizes, batches and missing bias.
