@@ -368,10 +368,24 @@ def test_adapter_needs_exactly_the_checked_wheel_symbols():
     assert not any(s.startswith("ks_") for s in exported), "the core must stay hidden"
 
 
-def test_build_cache_is_keyed_by_the_sources(tmp_path):
-    first = tflm.build_adapter(tmp_path)
-    assert tflm.build_adapter(tmp_path) == first
+def test_build_cache_is_keyed_by_the_sources(tmp_path, monkeypatch):
+    """Same sources: the cached build, not rebuilt. One kernel source edited: a new build; the
+    edit undone: the first build again, untouched."""
+    sources = tmp_path / "tflm_ops"
+    shutil.copytree(tflm.TFLM_OPS_DIR, sources, ignore=shutil.ignore_patterns("build", "*.o", "*.a", "*.so"))
+    monkeypatch.setattr(tflm, "TFLM_OPS_DIR", sources)
+    cache = tmp_path / "cache"
+    first = tflm.build_adapter(cache)
+    built_at = first.stat().st_mtime_ns
+    assert tflm.build_adapter(cache) == first and first.stat().st_mtime_ns == built_at
     assert first.name.startswith("libks_wheel_ops-") and first.stat().st_size > 0
+    kernel = sources / "core" / "ks_select_level.c"
+    original = kernel.read_text()
+    kernel.write_text(original + "\n/* an edit */\n")
+    second = tflm.build_adapter(cache)
+    assert second != first and second.exists()
+    kernel.write_text(original)
+    assert tflm.build_adapter(cache) == first and first.stat().st_mtime_ns == built_at
 
 
 TFLM_ROOT = os.environ.get("TFLM_ROOT")
