@@ -249,6 +249,14 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
             call = f"ks_run_s8(&plan, {k}, x{tag}, y{tag}, g_scratch)"
         want = kb.KS_ERR_LEVEL if k in case.bad_levels else kb.KS_OK
         assert st == want, (case, k, st)
+        if st == kb.KS_OK and is_int8 and case.nested is None:
+            # The host build the image is checked against must itself agree with the numpy
+            # transcription of TFLM's reference kernels on the level's masked weights, so a
+            # bug shared by both builds of the core cannot pass.
+            oracle = _numpy_oracle(case, np.where(fl <= k, W, 0), params, k, x)
+            if case.fmt == "structured":  # channels past the level's width hold the zero point (format §3.4)
+                oracle[..., np.asarray(nested.out_width)[k]:] = params.output_offset
+            assert np.array_equal(y, oracle), f"host core disagrees with the numpy oracle: {case.name} {case.fmt} L{k}"
         label = f"{case.name} {case.dtype} {case.fmt}{' plan' if case.planned else ''} L{k}"
         if st == kb.KS_OK:
             exp = f"e{tag}_{len(calls)}"
@@ -261,6 +269,27 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         macs = int(np.count_nonzero(fl <= k)) * pix * batches if (0 <= k < L and fl is not None) else 0
         calls.append(Call(case, k, st, macs, rows * cols * pix * batches))
     body.append("  }\n")
+
+
+def _numpy_oracle(case: Case, Wk: np.ndarray, params, level: int, x: np.ndarray) -> np.ndarray:
+    """Level ``level`` of an int8 case by ks_dense_image's numpy oracle (TFLM reference_integer_ops)."""
+    import ks_dense_image as di  # noqa: PLC0415  (ks_dense_image imports nothing from here)
+
+    def row(a):
+        a = np.asarray(a)
+        return a[level] if a.ndim == 2 else a
+
+    q = di.DenseQuant(params.input_offset, params.output_offset, params.act_min, params.act_max,
+                      row(params.multiplier), row(params.shift), row(params.bias))  # fmt: skip
+    if case.op == "fc":
+        return di.ref_fully_connected(Wk, q, x)
+    g = case.geometry
+    geom = di.Geometry(g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_h, g.pad_w,
+                       g.depth_multiplier)  # fmt: skip
+    if case.op == "conv":  # canonical rows are the OHWI filter flattened (docs/format.md §2)
+        return di.ref_conv(geom, Wk.reshape(case.rows, g.kernel_h, g.kernel_w, case.in_channels), q, x, case.y_shape)
+    # depthwise: canonical W[o][tap] is the [kh][kw][C*mult] filter transposed
+    return di.ref_depthwise_conv(geom, Wk.T.reshape(g.kernel_h, g.kernel_w, case.rows), q, x, case.y_shape)
 
 
 KS_OK_NAME = "KS_OK"
