@@ -230,3 +230,13 @@ def test_every_benchmark_command_names_a_script_in_the_tree():
 @pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md", "docs/format.md", "tflm_ops/README.md"])
 def test_key_documents_exist(doc):
     assert (ROOT / doc).stat().st_size > 1000
+
+
+def test_the_architecture_diagram_is_drawn_from_its_source():
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "diagrams" / "architecture.py"), "--check"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "architecture.svg" in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
