@@ -211,9 +211,11 @@ def model_cases(tflite: bytes, tag: str):
         dense_top = bool(o["dense_top"])
         table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
         # dense_top: a sparse format stores levels 0..L-2; structured reads every level from the dense
-        # tensor (TFLite's layout: tap-major for depthwise).
+        # tensor (TFLite's layout: tap-major for depthwise). Format v4: an int8 sparse format reads every
+        # level's values from it too.
         stored_levels = L - 1 if dense_top and fmt != "structured" else L
-        values = arrs[options.DENSE_INPUT] if dense_top and fmt == "structured" else arrs[2]
+        from_dense = arrs[2] is None
+        values = arrs[options.DENSE_INPUT] if from_dense else arrs[2]
         nested = kb.Nested(
             fmt,
             stored_levels,
@@ -223,7 +225,7 @@ def model_cases(tflite: bytes, tag: str):
             indices=None if arrs[3] is None else np.ascontiguousarray(arrs[3].reshape(-1)),
             in_channels=o["in_channels"],
             depth_multiplier=o["depth_multiplier"],
-            tap_major=int(dense_top and fmt == "structured" and "DEPTHWISE" in name),
+            tap_major=int(from_dense and "DEPTHWISE" in name),
         )
         if fmt in ("nested_csr", "nested_block"):
             nested.ptr = table

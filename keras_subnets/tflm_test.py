@@ -161,10 +161,13 @@ def test_run_levels_dequantizes(files, images):
     ("name", "edit", "message"),
     [
         ("version 1 (an older file)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=1),
-         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 3\); "
+         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 4\); "
          r"reconvert with keras_subnets.convert"),
-        ("version 4", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=4),
-         r"KS_CONV_2D: unsupported custom options version 4 \(this kernel reads version 3\)"),
+        ("version 3 (values beside D)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=3),
+         r"KS_CONV_2D: unsupported custom options version 3 \(this kernel reads version 4\); "
+         r"reconvert with keras_subnets.convert"),
+        ("version 5", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=5),
+         r"KS_CONV_2D: unsupported custom options version 5 \(this kernel reads version 4\)"),
         ("missing key", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=None),
          r"KS_FULLY_CONNECTED: custom options lack integer key 'rows'"),
         ("garbage options", lambda m, sg, ops: setattr(ops["KS_DEPTHWISE_CONV_2D"][0], "customOptions",
@@ -175,7 +178,8 @@ def test_run_levels_dequantizes(files, images):
          r"got \[10, 16\]"),
         ("wrong rows, sparse top level", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11,
                                                                            dense_top=0),
-         r"KS_FULLY_CONNECTED: expects 8 inputs and 1 output, got 9"),
+         r"KS_FULLY_CONNECTED: dense weights \(input 8\) of levels 0..2 must be \[11, 16\] \[rows, cols\], "
+         r"got \[10, 16\]"),
         ("dense_top out of range", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dense_top=2),
          r"KS_CONV_2D: option 'dense_top' = 2 is outside \[0, 1\]"),
         ("dense_top missing", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dense_top=None),
@@ -231,7 +235,7 @@ def test_table_layouts(files):
         sg = model.subgraphs[0]
         for name, op in fb.custom_ops(model):
             opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
-            assert opts["version"] == 3
+            assert opts["version"] == 4
             rows = opts["rows"]
             tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:8 if quantize == "int8" else 7]]
             level_table = fb.tensor_data(model, sg.tensors[op.inputs[4]])

@@ -241,6 +241,10 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
     dense_top = allowed and (chosen if dense_top is None else dense_top)
     # With dense_top the sparse arrays hold levels 0..L-2 only; the densest level runs from D.
     sparse_levels = L - 1 if dense_top else L
+    if fmt == "nested_block" and int8 and rows.shape[1] % 2:
+        # Format v4 reads a block's two values from D's row as one pair; an odd row has no second
+        # column for its last block, so the layer is written as nested_csr (the same non-zeros).
+        fmt = "nested_csr"
     if fmt == "nested_csr":
         nested = formats.encode_nested_csr(values, level_rows, sparse_levels)
     elif fmt == "nested_block":
@@ -251,10 +255,12 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
         depthwise = isinstance(layer, SubnetDepthwiseConv2D)
         nested = formats.encode_structured(values, out_w, in_w, cin, layer.depth_multiplier if depthwise else 0)
     nested.num_levels = L
-    if dense_top:
+    nested.dense_top = dense_top
+    if dense_top or (int8 and fmt != "structured"):
+        # Format v4: an int8 sparse format reads every value from D (its arrays keep the indices only);
+        # structured with dense_top reads every level's prefixes of D.
         nested.dense = formats.to_tflite_layout(kind, values, opts["kernel_h"], opts["kernel_w"])
-        if fmt == "structured":
-            nested.values = None  # every level reads prefixes of D
+        nested.values = None
     layout, tables = pack_tables(tables, nested)
     opts.update(format=formats.FORMAT_IDS[fmt], in_channels=cin, tables=layout, dense_top=int(dense_top))
     return _OpPlan(folded, kind, nested, tables, opts)
@@ -347,8 +353,9 @@ def bytes_read(nested: formats.Nested, level: int, int8: bool) -> int:
     isize = 0 if nested.indices is None else nested.indices.itemsize
     row_bytes = _TABLE_ROW_BYTES[int8]
     tables = nested.rows * row_bytes
-    if nested.dense is not None and nested.format != "structured" and level == nested.num_levels - 1:
+    if nested.dense_top and nested.format != "structured" and level == nested.num_levels - 1:
         return nested.rows * nested.cols * vsize + tables  # the dense kernel reads all of D
+    # Below: a sparse level reads one value per entry (from D in format v4, int8).
     L = nested.sparse_levels
     if nested.format in ("nested_csr", "nested_block"):
         ptr = nested.level_table
@@ -466,9 +473,10 @@ def convert(
         inputs += [fb.add_constant(tfl, sg, f"{name}/{t}", table)
                    for t, table in zip(table_names, op_plan.tables, strict=True)]
         if nested.dense is not None:
-            # Input 8 (format v3): the densest level in TFLite's layout. No quantization parameters:
-            # the multiplier tables are its requantization, and per-channel scales would cost 4 bytes
-            # per output channel (1.6 kB of the quickstart CNN's 26 kB plain model) that nothing reads.
+            # Input 8 (format v3; v4: every int8 sparse operator): the layer's weights in TFLite's layout.
+            # No quantization parameters: the multiplier tables are its requantization, and per-channel
+            # scales would cost 4 bytes per output channel (1.6 kB of the quickstart CNN's 26 kB plain
+            # model) that nothing reads.
             inputs.append(fb.add_constant(tfl, sg, f"{name}/dense", nested.dense))
         op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
         op.inputs = np.asarray(inputs, np.int32)

@@ -91,15 +91,14 @@ def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
     reads = [row["bytes_read"] for row in table["levels"]]
     assert reads[0] < reads[1] < reads[2]
     assert json.loads(json.dumps(table)) == table
-    # Every kernel weight of the densest level is stored once: int8 files put the densest level in the
-    # dense tensors (format v3, dense_top) and only levels 0..L-2 in the sparse values; float32 files
-    # keep every level sparse.
+    # Every kernel weight is stored once: int8 files keep the weights in the dense tensors and only indices
+    # in the sparse arrays (format v4: every level reads its values from D); float32 files keep every
+    # level's values sparse.
     weights = sum(int(np.prod(la.kernel.shape)) for la in ks.convert.export.subnet_layers(model))
     stored = {suffix: sum(fb.tensor_data(parsed, t).nbytes for t in sg.tensors if fb._text(t.name).endswith(suffix))
               for suffix in ("/values", "/dense")}
     if quantize == "int8":
-        assert stored["/dense"] == weights
-        assert 0 < stored["/values"] <= 1.05 * (1 - LEVELS[-2]) * weights
+        assert stored == {"/values": 0, "/dense": weights}
     else:
         assert stored == {"/values": weights * 4, "/dense": 0}
 

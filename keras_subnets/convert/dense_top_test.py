@@ -96,13 +96,13 @@ def test_every_level_is_bit_exact_with_dense_top_on_and_off(kind, files, images)
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_dense_tensor_layout_and_sparse_levels(kind, files):
-    """Input 8 is TFLite's weight tensor (no quantization parameters); the sparse arrays keep levels 0..L-2,
-    whose values agree with the dense tensor; structured stores its values only there."""
+    """Input 8 is TFLite's weight tensor (no quantization parameters); the sparse arrays keep levels 0..L-2
+    as indices only (format v4: their values are the dense tensor's); structured stores its values only there."""
     model = fb.load(files[kind, None])
     sg = model.subgraphs[0]
     for name, op in fb.custom_ops(model):
         opts = options.decode(op.customOptions)
-        assert opts["version"] == 3 and opts["dense_top"] == 1
+        assert opts["version"] == 4 and opts["dense_top"] == 1
         assert len(op.inputs) == options.DENSE_INPUT + 1
         tensor = sg.tensors[op.inputs[options.DENSE_INPUT]]
         dense = fb.tensor_data(model, tensor)
@@ -115,23 +115,23 @@ def test_dense_tensor_layout_and_sparse_levels(kind, files):
         top = dense_rows(name, opts, dense)
         assert np.abs(top).max(axis=1).min() == 127  # per-row symmetric int8, every row at full scale
         table = fb.tensor_data(model, sg.tensors[op.inputs[4]])
+        assert op.inputs[2] == -1  # no values beside D
         if kind == "structured":
-            assert op.inputs[2] == -1
             continue
-        values, indices = (fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[2:4])
+        indices = fb.tensor_data(model, sg.tensors[op.inputs[3]])
         if kind in ("unstructured", "block"):
             assert table.size == rows * (L - 1) + 1  # pointers of the sparse levels only
         else:
             assert table.size == L - 1
-        sparse, first = decode_rows(name, {**opts, "dense_top": 0, "levels": L - 1}, values, indices, table)
+        sparse, first = decode_rows(name, {**opts, "dense_top": 0, "levels": L - 1}, None, indices, table, dense)
         stored = first < L - 1
         np.testing.assert_array_equal(sparse[stored], top[stored], err_msg=name)
         assert stored.mean() < 0.6  # the densest level's extra weights are not in the sparse arrays
 
 
 @pytest.mark.parametrize("kind", ["unstructured", "row", "block"])
-def test_sparse_levels_do_not_read_the_dense_tensor(kind, files, images):
-    """Zeroing the dense tensors changes only the densest level's outputs."""
+def test_sparse_levels_read_the_dense_tensor(kind, files, images):
+    """Format v4: every level's values are the dense tensor's, so zeroing it changes every level."""
     _, x = images
     blob = files[kind, None]
 
@@ -142,9 +142,8 @@ def test_sparse_levels_do_not_read_the_dense_tensor(kind, files, images):
 
     before = tflm.run_levels(blob, x)
     after = tflm.run_levels(edited(blob, zero_dense), x)
-    for level in range(L - 1):
-        np.testing.assert_array_equal(after[level], before[level], err_msg=f"level {level}")
-    assert not np.array_equal(after[L - 1], before[L - 1])
+    for level in range(L):
+        assert not np.array_equal(after[level], before[level]), f"level {level}"
 
 
 def test_cost_model_thresholds():
@@ -193,19 +192,20 @@ def test_float32_files_keep_the_sparse_top_level(images):
     assert all(len(op.inputs) == 7 for _, op in fb.custom_ops(parsed))
 
 
-def test_version_2_file_is_refused_by_name(files):
-    def make_v2(model, sg, ops):
+@pytest.mark.parametrize("old", [2, 3])
+def test_older_version_file_is_refused_by_name(files, old):
+    def make_old(model, sg, ops):
         op = first_op(ops, "KS_CONV_2D")
         opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
-        opts["version"] = 2
+        opts["version"] = old
         op.customOptions = np.frombuffer(bytes(flexbuffers.Dumps(opts)), np.uint8)
 
-    blob = edited(files["unstructured", None], make_v2)
-    with pytest.raises(RuntimeError, match=r"KS_CONV_2D: unsupported custom options version 2 "
-                                           r"\(this kernel reads version 3\); reconvert with keras_subnets.convert"):
+    blob = edited(files["unstructured", None], make_old)
+    with pytest.raises(RuntimeError, match=rf"KS_CONV_2D: unsupported custom options version {old} "
+                                           r"\(this kernel reads version 4\); reconvert with keras_subnets.convert"):
         tflm.make_interpreter(blob)
-    with pytest.raises(ValueError, match=r"KS_CONV_2D: format version 2 is not supported \(this library reads "
-                                         r"version 3\); reconvert"):
+    with pytest.raises(ValueError, match=rf"KS_CONV_2D: format version {old} is not supported \(this library "
+                                         r"reads version 4\); reconvert"):
         densify(blob, 0)
 
 

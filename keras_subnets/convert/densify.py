@@ -34,22 +34,34 @@ def dense_rows(kind: str, opts: dict, dense) -> np.ndarray:
 def decode_rows(kind: str, opts: dict, values, indices, table, dense=None) -> tuple[np.ndarray, np.ndarray]:
     """Dense canonical rows and each weight's first level from a packed matrix.
 
-    Format v3 with option ``dense_top``: ``dense`` is input 8. A sparse
-    format then holds levels 0..L-2 in its arrays and the densest level is
-    ``dense``; a structured matrix reads every level from ``dense``.
+    ``dense`` is input 8 (TFLite's layout) when the operator has one. Format
+    v4: an int8 sparse format stores no values (``values`` is None); its
+    indices are columns (blocks) of ``dense``'s rows. With option
+    ``dense_top`` its arrays hold levels 0..L-2 and the densest level is
+    ``dense``; a structured matrix with ``dense_top`` reads every level from
+    ``dense``.
     """
     rows, cols, L = int(opts["rows"]), int(opts["cols"]), int(opts["levels"])
+    top = None if dense is None else dense_rows(kind, opts, dense)
+    fmt = formats.FORMAT_NAMES.get(int(opts["format"]))
     if int(opts.get("dense_top", 0)):
-        top = dense_rows(kind, opts, dense)
-        if formats.FORMAT_NAMES.get(int(opts["format"])) == "structured":
+        if top is None:
+            raise ValueError(f"{kind}: option dense_top = 1 but the dense tensor (input 8) is missing")
+        if fmt == "structured":
             return decode_rows(kind, {**opts, "dense_top": 0}, top.reshape(-1), indices, table)
         if L < 2:
             raise ValueError(f"{kind}: dense_top with a sparse format needs at least 2 levels")
-        sparse, first = decode_rows(kind, {**opts, "dense_top": 0, "levels": L - 1}, values, indices, table)
+        sparse, first = decode_rows(kind, {**opts, "dense_top": 0, "levels": L - 1}, values, indices, table, dense)
         in_sparse = first < L - 1
         merged = np.where(in_sparse, sparse, top)
         first = np.where(in_sparse, first, np.where(top != 0, L - 1, L)).astype(np.int32)
         return merged, first
+    if values is None:
+        if top is None or fmt == "structured":
+            raise ValueError(f"{kind}: the operator has neither values (input 2) nor dense weights (input 8)")
+        # Format v4: the level structure from the indices, every value from D.
+        _, level = decode_rows(kind, opts, np.ones(_num_entries(fmt, indices), np.int8), indices, table)
+        return np.where(level < L, top, 0).astype(np.int8), level
     dense = np.zeros((rows, cols), values.dtype)
     level = np.full((rows, cols), L, np.int32)
     fmt = formats.FORMAT_NAMES.get(int(opts["format"]))
@@ -97,6 +109,11 @@ def decode_rows(kind: str, opts: dict, values, indices, table, dense=None) -> tu
     else:
         raise ValueError(f"unknown weight format id {opts['format']}")
     return dense, level
+
+
+def _num_entries(fmt: str, indices) -> int:
+    """Values a sparse matrix with these indices would store (two per block)."""
+    return (2 if fmt == "nested_block" else 1) * int(np.asarray(indices).size)
 
 
 def level_row(table: np.ndarray, opts: dict, level_table: np.ndarray, level: int) -> np.ndarray:
@@ -212,13 +229,14 @@ def densify(tflite: bytes, level: int) -> bytes:
         tensor = [None if i < 0 else sg.tensors[i] for i in op.inputs]
         values, indices, table = (None if t is None else fb.tensor_data(model, t) for t in tensor[2:5])
         top = None
-        if int(opts["dense_top"]):
-            if len(tensor) <= options.DENSE_INPUT or tensor[options.DENSE_INPUT] is None:
-                raise ValueError(f"operator {kind}: option dense_top = 1 but input {options.DENSE_INPUT} is missing")
+        if len(tensor) > options.DENSE_INPUT and tensor[options.DENSE_INPUT] is not None:
             top = fb.tensor_data(model, tensor[options.DENSE_INPUT])
+        elif int(opts["dense_top"]):
+            raise ValueError(f"operator {kind}: option dense_top = 1 but input {options.DENSE_INPUT} is missing")
         dense, first = decode_rows(kind, opts, values, indices, table, top)
         active = first <= level
-        if top is not None and level == L - 1 and formats.FORMAT_NAMES[int(opts["format"])] != "structured":
+        if (int(opts["dense_top"]) and level == L - 1
+                and formats.FORMAT_NAMES[int(opts["format"])] != "structured"):
             # What the kernel runs at the densest level: the dense tensor as stored, every entry.
             dense, active = dense_rows(kind, opts, top), np.ones(first.shape, bool)
         out_t = sg.tensors[op.outputs[0]]

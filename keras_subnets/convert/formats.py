@@ -39,19 +39,18 @@ class Nested:
     level_table: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     in_channels: int = 0
     depth_multiplier: int = 0
-    # Format v3 (option dense_top = 1): the densest level's int8 weights in TFLite's layout. The sparse
-    # formats then hold only levels 0..L-2 in values / indices / level_table; structured keeps its
-    # level table and reads every level from here (values is None).
+    # The layer's int8 weights in TFLite's layout (input 8). Format v4: an int8 sparse format always
+    # stores them and its arrays hold only column / block indices (values is None), nested prefixes
+    # into D's rows; a structured matrix stores them when dense_top (values is None then too).
     dense: np.ndarray | None = None
-
-    @property
-    def dense_top(self) -> bool:
-        return self.dense is not None
+    # Option dense_top (format v3): level L-1 runs the dense kernels on ``dense``, so a sparse
+    # format's index arrays hold only levels 0..L-2.
+    dense_top: bool = False
 
     @property
     def sparse_levels(self) -> int:
         """Levels stored in the sparse arrays (the densest runs from ``dense`` when dense_top)."""
-        if self.dense is not None and self.format != "structured":
+        if self.dense_top and self.format != "structured":
             return self.num_levels - 1
         return self.num_levels
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flatbuffers import flexbuffers
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 OP_NAMES = {"fully_connected": "KS_FULLY_CONNECTED", "conv_2d": "KS_CONV_2D",
             "depthwise_conv_2d": "KS_DEPTHWISE_CONV_2D"}
 REQUIRED = ("version", "format", "levels", "rows", "cols", "in_channels", "depth_multiplier", "kernel_h",

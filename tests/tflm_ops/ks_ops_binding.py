@@ -233,6 +233,14 @@ class Nested:
         )
 
 
+def dense_values(W: np.ndarray, per_entry: np.ndarray) -> np.ndarray:
+    """A sparse matrix's values: int8 (format v4) the dense weights W row-major (entries are columns of its
+    rows; the kernels never read a column no level holds), float32 one value per stored entry."""
+    if W.dtype == np.int8:
+        return np.ascontiguousarray(W.reshape(-1))
+    return per_entry
+
+
 def _row_order(first_level_row: np.ndarray, num_levels: int) -> np.ndarray:
     """Columns present at the densest level, ordered by (first level, column)."""
     cols = np.nonzero(first_level_row < num_levels)[0]
@@ -254,6 +262,7 @@ def encode_nested_csr(W: np.ndarray, first_level: np.ndarray, num_levels: int) -
             ptr[r * L + k + 1] = pos + int(np.count_nonzero(lv <= k))
         pos += order.size
     values = np.ascontiguousarray(np.concatenate(vals) if vals else np.zeros(0), dtype=W.dtype)
+    values = dense_values(W, values)
     indices = np.ascontiguousarray(np.concatenate(idx) if idx else np.zeros(0), dtype=index_dtype(cols))
     return Nested("nested_csr", L, rows, cols, values, indices=indices, ptr=ptr.astype(pointer_dtype(pos)))
 
@@ -276,7 +285,7 @@ def encode_nested_block(W: np.ndarray, block_first_level: np.ndarray, num_levels
         for k in range(L):
             ptr[r * L + k + 1] = pos + int(np.count_nonzero(lv <= k))
         pos += order.size
-    values = np.ascontiguousarray(np.concatenate(vals), dtype=W.dtype)
+    values = dense_values(W, np.ascontiguousarray(np.concatenate(vals), dtype=W.dtype))
     indices = np.ascontiguousarray(np.concatenate(idx), dtype=index_dtype(nblocks))
     return Nested("nested_block", L, rows, cols, values, indices=indices, ptr=ptr.astype(pointer_dtype(pos)))
 
@@ -296,7 +305,8 @@ def encode_row(W: np.ndarray, first_level: np.ndarray, num_levels: int) -> Neste
         order = _row_order(first_level[r], L)
         values[r] = W[r, order]
         indices[r] = order
-    return Nested("row", L, rows, cols, values.reshape(-1), indices=indices.reshape(-1), counts=counts)
+    return Nested("row", L, rows, cols, dense_values(W, values.reshape(-1)), indices=indices.reshape(-1),
+                  counts=counts)
 
 
 def encode_structured(W: np.ndarray, out_width, in_width, in_channels: int, depth_multiplier: int = 0) -> Nested:

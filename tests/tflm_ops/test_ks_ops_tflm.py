@@ -123,6 +123,11 @@ def test_int8_bit_exact_with_tflm(lib, case, fmt):
     in_ch, dm = _in_channels(layer, W)
     L = int(rng.integers(2, 5))
     nested, fl = nested_masks.make_nested(fmt, W, L, rng, in_channels=in_ch, depth_multiplier=dm)
+    if fmt == "nested_block" and W.shape[1] % 2:
+        # Format v4: an int8 block's values are a pair of D's row, so odd widths are refused; the converter
+        # writes such a layer as nested_csr with the same (block-shaped) non-zeros, tested here.
+        assert kb.validate(lib, nested) == kb.KS_ERR_FORMAT
+        nested = kb.encode_nested_csr(W, fl, L)
     assert kb.validate(lib, nested) == kb.KS_OK
 
     base_scales = np.array(layer.w_scales, copy=True)

@@ -111,7 +111,13 @@ def _sample(fmt: str, rows=6, cols=21, L=3, seed=0, dtype=np.int8, dm=0):
 @pytest.mark.parametrize("dtype", [np.int8, np.float32])
 def test_validators_accept_encoded(lib, fmt, dtype):
     for seed in range(5):
-        nested, _, _ = _sample(fmt, seed=seed, dtype=dtype, cols=20 + seed)
+        cols = 20 + seed
+        if fmt == "nested_block" and dtype == np.int8 and cols % 2:
+            # Format v4: an int8 block reads its two values from D's row as a pair; odd widths are refused.
+            odd, _, _ = _sample(fmt, seed=seed, dtype=dtype, cols=cols)
+            assert kb.validate(lib, odd) == kb.KS_ERR_FORMAT
+            cols += 1
+        nested, _, _ = _sample(fmt, seed=seed, dtype=dtype, cols=cols)
         fn = {
             "nested_csr": "ks_validate_nested_csr",
             "nested_block": "ks_validate_nested_block",
@@ -133,7 +139,7 @@ def _wide_sample(fmt: str, seed=0):
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block"])
 @pytest.mark.parametrize("width", ["uint16", "int32"])
 def test_validate_pointer_corruptions(lib, fmt, width):
-    nested, _, _ = _sample(fmt) if width == "uint16" else _wide_sample(fmt)
+    nested, _, _ = _sample(fmt, cols=22) if width == "uint16" else _wide_sample(fmt)
     assert nested.ptr.dtype == np.dtype(width)
     L, rows = nested.num_levels, nested.rows
     assert kb.validate(lib, nested) == kb.KS_OK
@@ -193,7 +199,7 @@ def test_int32_pointers_fc_and_pointwise_against_numpy(lib, fmt):
 
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
 def test_validate_index_corruptions(lib, fmt):
-    nested, _, _ = _sample(fmt, cols=21)
+    nested, _, _ = _sample(fmt, cols=22 if fmt == "nested_block" else 21)
     space = 11 if fmt == "nested_block" else 21
     good = nested.indices.copy()
     assert kb.validate(lib, nested) == kb.KS_OK
@@ -226,7 +232,7 @@ def test_validate_index_corruptions(lib, fmt):
 
 
 def test_validate_block_odd_padding_value(lib):
-    nested, _, _ = _sample("nested_block", cols=21)
+    nested, _, _ = _sample("nested_block", cols=21, dtype=np.float32)  # int8 (format v4) stores no values
     last = (21 + 1) // 2 - 1
     hits = np.nonzero(nested.indices == last)[0]
     assert hits.size, "sample should contain the half-empty block"
@@ -328,9 +334,55 @@ def test_tap_major_structured_depthwise(lib):
     conv, _, _ = _sample("structured", rows=6, cols=21)
     conv.tap_major = 1  # FC / conv: TFLite's layout is the canonical one, no flag
     assert kb.validate(lib, conv) == kb.KS_ERR_FORMAT
-    csr, _, _ = _sample("nested_csr", rows=6, cols=21)
-    csr.tap_major = 1
+    csr, _, _ = _sample("nested_csr", rows=6, cols=21, dtype=np.float32)
+    csr.tap_major = 1  # float32 sparse values are per entry: no layout to flag
     assert kb.validate(lib, csr) == kb.KS_ERR_FORMAT
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+def test_sparse_int8_values_from_dense_weights(lib, fmt):
+    """Format v4: an int8 sparse matrix's values are the dense weights D (rows*cols), canonical or, for
+    depthwise, TFLite's tap-major filter; both give the numpy oracle at every level. FC and conv refuse a
+    tap-major matrix; D of the wrong size is refused."""
+    rng = np.random.default_rng(11)
+    L, C = 3, 6
+    taps = 4 if fmt == "nested_block" else 9  # int8 blocks need an even width
+    kh, kw = (2, 2) if taps == 4 else (3, 3)
+    W = rng.integers(-127, 128, size=(C, taps)).astype(np.int8)
+    canonical, fl = nested_masks.make_nested(fmt, W, L, rng, in_channels=taps)
+    assert canonical.values.size == C * taps and kb.validate(lib, canonical) == kb.KS_OK
+    tap_major = kb.Nested(fmt, L, C, taps, np.ascontiguousarray(W.T.reshape(-1)), indices=canonical.indices,
+                          ptr=canonical.ptr, counts=canonical.counts, tap_major=1)
+    assert kb.validate(lib, tap_major) == kb.KS_OK
+    mult = rng.integers(2**30, 2**31, size=(L, C)).astype(np.int32)
+    shift = rng.integers(-12, -7, size=(L, C)).astype(np.int8)
+    bias = rng.integers(-500, 500, size=(L, C)).astype(np.int32)
+    q = kb.QuantParams(9, -4, -128, 127, mult, shift, bias)
+    geom = kb.ConvGeometry(kh, kw, 1, 1, 1, 1, 0, 0, depth_multiplier=1)
+    x = rng.integers(-128, 128, size=(1, 5, 6, C)).astype(np.int8)
+    oh, ow = 5 - kh + 1, 6 - kw + 1
+    for k in range(L):
+        wk = np.where(fl <= k, W, 0).astype(np.int64)
+        acc = np.zeros((oh, ow, C), np.int64)
+        for ky in range(kh):
+            for kx in range(kw):
+                acc += (x[0, ky:ky + oh, kx:kx + ow].astype(np.int64) + 9) * wk[:, ky * kw + kx]
+        acc += bias[k]
+        exp = np.array([tflm_mbqm(int(a), int(mult[k, o % C]), int(shift[k, o % C]))
+                        for o, a in enumerate(acc.reshape(-1))]).reshape(1, oh, ow, C)
+        exp = np.clip(exp - 4, -128, 127).astype(np.int8)
+        for nested in (canonical, tap_major):
+            status, y, _ = kb.conv(lib, "depthwise_conv", geom, nested, k, q, x, (1, oh, ow, C))
+            assert status == kb.KS_OK
+            np.testing.assert_array_equal(y, exp, err_msg=f"{fmt} tap_major={nested.tap_major} level {k}")
+    status, _ = kb.fully_connected(lib, tap_major, 0, q, rng.integers(-128, 128, size=(2, taps)).astype(np.int8))
+    assert status == kb.KS_ERR_ARG
+    status, _, _ = kb.conv(lib, "conv", kb.ConvGeometry(1, 1), tap_major, 0, q,
+                           rng.integers(-128, 128, size=(1, 2, 2, taps)).astype(np.int8), (1, 2, 2, C))
+    assert status == kb.KS_ERR_ARG
+    m = canonical.struct()
+    m.num_values -= 1
+    assert lib.ks_validate_matrix(ctypes.byref(m)) == kb.KS_ERR_FORMAT
 
 
 def test_validate_quant_params(lib):

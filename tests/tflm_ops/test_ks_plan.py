@@ -109,6 +109,11 @@ def _sparse_plan(plib, op, fmt, rng, x_shape, y_shape, rows, cin, geom=None):
         st = getattr(plib, f"ks_plan_{op}_s8")(
             plan.ptr, ctypes.byref(cp), ctypes.byref(m), ctypes.byref(qs), kb._dims(x_shape), kb._dims(y_shape)
         )
+    if fmt == "nested_block" and cols % 2:
+        # Format v4: an int8 block reads its two values from D's row as a pair; odd widths are refused
+        # (the converter writes such a layer as nested_csr).
+        assert st == kb.KS_ERR_FORMAT
+        return None
     assert st == kb.KS_OK
     return plan, nested, q, L
 
@@ -143,7 +148,10 @@ SPARSE_CASES = {
 def test_sparse_plan_equals_unplanned(plib, case, fmt):
     op, xs, ys, rows, cin, geom = SPARSE_CASES[case]
     rng = np.random.default_rng(abs(hash((case, fmt))) % 2**32)
-    plan, nested, q, L = _sparse_plan(plib, op, fmt, rng, xs, ys, rows, cin, geom)
+    planned = _sparse_plan(plib, op, fmt, rng, xs, ys, rows, cin, geom)
+    if planned is None:
+        return
+    plan, nested, q, L = planned
     x = rng.integers(-128, 128, size=xs).astype(np.int8)
     for level in range(L):
         st_ref, y_ref = _unplanned(plib, op, geom, nested, level, q, x, ys)
@@ -228,7 +236,7 @@ def test_fc_plan_requantization_edges(plib, fmt):
     shift, small and negative multipliers, biases at the int32 limits, narrow
     activation ranges and extreme offsets, against the unplanned kernel."""
     rng = np.random.default_rng(11)
-    rows, cols, L = 64, 33, 3
+    rows, cols, L = 64, 34 if fmt == "nested_block" else 33, 3  # int8 blocks: even widths (format v4)
     W = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(rows, cols))
     W[1::8] = rng.choice(np.array([-1, 0, 0, 0, 0, 1], np.int8), size=W[1::8].shape)  # small sums: visible ties
     nested, _ = nested_masks.make_nested(fmt, W, L, rng, in_channels=cols)

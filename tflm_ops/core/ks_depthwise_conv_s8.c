@@ -143,4 +143,5 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
     ks__dw_few_s8(cp, in, out, (x), (y), rows, (rel), (val), (tky), (tkx), (n), (lo), (hi), &rq_, mode_, eb_,  \
                   KS__INTERIOR_INIT, in_off, out_off, act_min, act_max)
 #define KS__BODY_LINKAGE 
+#define KS__DV 1 /* int8 sparse values are the dense weights D (format v4) */
 #include "ks_dw_impl.inc"

@@ -41,7 +41,7 @@ ks_status ks_plan_conv_s8(ks_plan *p, const ks_conv_params *cp, const ks_matrix 
         return KS_ERR_ARG;
     }
     taps = cp->kernel_h * cp->kernel_w;
-    if (w->rows != out->c || (int64_t)w->cols != (int64_t)taps * in->c) {
+    if (w->rows != out->c || (int64_t)w->cols != (int64_t)taps * in->c || w->tap_major != 0) {
         return KS_ERR_ARG;
     }
     if (w->format == KS_FORMAT_STRUCTURED && (w->in_channels != in->c || w->depth_multiplier != 0)) {

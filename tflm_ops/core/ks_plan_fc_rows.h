@@ -3,8 +3,9 @@
  *
  * The input vector is widened once per batch to int16 with the input offset
  * added (x16[c] = x[c] + input_offset, |x16| <= 255), so an entry costs an
- * index load, an input load, a value load and a multiply-add; nested_block
- * reads a block's two inputs as one word and multiplies both with SMLAD.
+ * index load, an input load, a value load (D[o][column], format v4) and a
+ * multiply-add; nested_block reads a block's two inputs as one word and
+ * multiplies both with SMLAD.
  * The bias starts the accumulator (int32 addition wraps, so the order of the
  * terms does not change the result).  Bit-exact with ks__sparse_rows_s8.
  */
@@ -113,36 +114,46 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
 #define KS__FCP_CSR(ITYPE)                                                     \
     do {                                                                       \
         const ITYPE *ip = (const ITYPE *)idx + b;                              \
-        const int8_t *vp = v + b;                                              \
-        const int8_t *ve = v + e;                                              \
-        for (; vp + 4 <= ve; vp += 4, ip += 4) {                               \
-            KS__FCP_MAC(vp[0], x16[ip[0]]);                                    \
-            KS__FCP_MAC(vp[1], x16[ip[1]]);                                    \
-            KS__FCP_MAC(vp[2], x16[ip[2]]);                                    \
-            KS__FCP_MAC(vp[3], x16[ip[3]]);                                    \
+        const ITYPE *ie = (const ITYPE *)idx + e;                              \
+        const int8_t *vr = v + o * cols;                                       \
+        for (; ip + 4 <= ie; ip += 4) {                                        \
+            const int32_t c0 = ip[0];                                          \
+            const int32_t c1 = ip[1];                                          \
+            const int32_t c2 = ip[2];                                          \
+            const int32_t c3 = ip[3];                                          \
+            KS__FCP_MAC(vr[c0], x16[c0]);                                      \
+            KS__FCP_MAC(vr[c1], x16[c1]);                                      \
+            KS__FCP_MAC(vr[c2], x16[c2]);                                      \
+            KS__FCP_MAC(vr[c3], x16[c3]);                                      \
         }                                                                      \
-        for (; vp < ve; ++vp, ++ip) {                                          \
-            KS__FCP_MAC(vp[0], x16[ip[0]]);                                    \
+        for (; ip < ie; ++ip) {                                                \
+            const int32_t c0 = ip[0];                                          \
+            KS__FCP_MAC(vr[c0], x16[c0]);                                      \
         }                                                                      \
     } while (0)
 
-/* Entries: 1x2 blocks over columns 2i, 2i+1 (nested_block). */
+/* Entries: 1x2 blocks over columns 2i, 2i+1 (nested_block; even widths,
+ * format v4).  With DSP a block is one halfword of D's row, whose two bytes
+ * SXTB16 of (h | h << 8) spreads into the lanes of the block's input word
+ * {x16[2i], x16[2i+1]}: one SMLAD per block. */
 #if KS_HAVE_DSP
+#define KS__FCP_BLK1(bi)                                                       \
+    do {                                                                       \
+        const int32_t b_ = (bi);                                               \
+        const uint32_t vh_ = ks__read_u16(vr + 2 * b_);                        \
+        acc = ks__smlad(ks__sxtb16(vh_ | (vh_ << 8)), x32[b_], acc);           \
+    } while (0)
 #define KS__FCP_BLOCK(ITYPE)                                                   \
     do {                                                                       \
         const ITYPE *ip = (const ITYPE *)idx + b;                              \
         const ITYPE *ie = (const ITYPE *)idx + e;                              \
-        const int8_t *vp = v + 2 * b;                                          \
-        for (; ip + 2 <= ie; ip += 2, vp += 4) {                               \
-            const uint32_t xa = x32[ip[0]];                                    \
-            const uint32_t xb = x32[ip[1]];                                    \
-            const uint32_t vw = ks__read_u32(vp);                              \
-            acc = ks__smlad(ks__sxtb16(vw), ks__pkhbt16(xa, xb), acc);         \
-            acc = ks__smlad(ks__sxtb16_ror8(vw), ks__pkhtb16(xb, xa), acc);    \
+        const int8_t *vr = v + o * cols;                                       \
+        for (; ip + 2 <= ie; ip += 2) {                                        \
+            KS__FCP_BLK1(ip[0]);                                               \
+            KS__FCP_BLK1(ip[1]);                                               \
         }                                                                      \
         if (ip < ie) {                                                         \
-            const uint32_t vh = ks__read_u16(vp);                              \
-            acc = ks__smlad(ks__sxtb16(vh | (vh << 8)), x32[ip[0]], acc);      \
+            KS__FCP_BLK1(ip[0]);                                               \
         }                                                                      \
     } while (0)
 #else
@@ -150,10 +161,10 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
     do {                                                                       \
         const ITYPE *ip = (const ITYPE *)idx + b;                              \
         const ITYPE *ie = (const ITYPE *)idx + e;                              \
-        const int8_t *vp = v + 2 * b;                                          \
-        for (; ip < ie; ++ip, vp += 2) {                                       \
+        const int8_t *vr = v + o * cols;                                       \
+        for (; ip < ie; ++ip) {                                                \
             const int32_t c = 2 * (int32_t)ip[0];                              \
-            acc = (int32_t)((uint32_t)acc + (uint32_t)(vp[0] * x16[c]) + (uint32_t)(vp[1] * x16[c + 1])); \
+            acc = (int32_t)((uint32_t)acc + (uint32_t)(vr[c] * x16[c]) + (uint32_t)(vr[c + 1] * x16[c + 1])); \
         }                                                                      \
     } while (0)
 #endif
@@ -167,6 +178,7 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
         const void *pp = p->w.ptr;                                             \
         const int32_t L = p->w.num_levels;                                     \
         const int32_t rows = p->w.rows;                                        \
+        const int32_t cols = p->w.cols;                                        \
         const int32_t stride = p->rows_args.stride;                            \
         const int32_t count = p->count[level];                                 \
         const int32_t *bias = p->q.bias != NULL ? p->q.bias + base : NULL;     \
@@ -182,6 +194,7 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
         (void)stride;                                                          \
         (void)count;                                                           \
         (void)x32;                                                             \
+        (void)cols;                                                            \
         for (o = 0; o < rows; ++o) {                                           \
             int32_t b;                                                         \
             int32_t e;                                                         \

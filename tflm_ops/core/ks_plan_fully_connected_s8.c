@@ -69,7 +69,7 @@ ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_qu
     if (s != KS_OK) {
         return s;
     }
-    if (batches < 0) {
+    if (batches < 0 || w->tap_major != 0) {
         return KS_ERR_ARG;
     }
     p->batches = batches;

@@ -8,7 +8,7 @@
  *     Σ w*(x + input_offset) + bias = Σ w*x + (bias + input_offset*Σw)
  * (exact in wrapping int32 arithmetic, so bit-identical to the per-pixel
  * loop), then the entries are swept over four pixels at a time: one index
- * and one weight load serve four multiply-adds.  The requantization is
+ * and one weight load (D[o][column], format v4) serve four multiply-adds.  The requantization is
  * folded with that bias once per row (ks__rqf), and the row's pixel loop
  * is the one for its case (fast channel with the full int8 range or a
  * clamp, or the general requantizer), so no output tests it.
@@ -44,13 +44,13 @@ typedef struct {
 #define KS__PW_ENTRY(BLK)                                                      \
     do {                                                                       \
         const int32_t c_ = (1 + BLK) * (int32_t)*ip++;                         \
-        const int32_t w0_ = *vp++;                                             \
+        const int32_t w0_ = vr[c_];                                            \
         KS__PW_MAC(a0, w0_, x0[c_]);                                           \
         KS__PW_MAC(a1, w0_, x1[c_]);                                           \
         KS__PW_MAC(a2, w0_, x2[c_]);                                           \
         KS__PW_MAC(a3, w0_, x3[c_]);                                           \
         if (BLK) {                                                             \
-            const int32_t w1_ = *vp++;                                         \
+            const int32_t w1_ = vr[c_ + 1];                                    \
             const int32_t d_ = c_ + 1;                                         \
             KS__PW_MAC(a0, w1_, x0[d_]);                                       \
             KS__PW_MAC(a1, w1_, x1[d_]);                                       \
@@ -62,7 +62,7 @@ typedef struct {
 /* Row o's entries [ib, ie) over every pixel, four per step; f holds the
  * row's requantization with the folded bias, mode is a constant. */
 #define KS__DEFINE_PW_PIXELS(NAME, ITYPE, BLK)                                 \
-    static KS__ALWAYS_INLINE void NAME(const ks__pw_args *a, const ITYPE *ib, const ITYPE *ie, const int8_t *vb, \
+    static KS__ALWAYS_INLINE void NAME(const ks__pw_args *a, const ITYPE *ib, const ITYPE *ie, const int8_t *vr, \
                                        const int8_t *x, int8_t *y, int32_t o, const ks__rqf *f, int32_t mode) \
     {                                                                          \
         const int32_t C = a->C;                                                \
@@ -80,7 +80,6 @@ typedef struct {
             const int8_t *x2 = x1 + C;                                         \
             const int8_t *x3 = x2 + C;                                         \
             const ITYPE *ip = ib;                                              \
-            const int8_t *vp = vb;                                             \
             int32_t a0 = 0;                                                    \
             int32_t a1 = 0;                                                    \
             int32_t a2 = 0;                                                    \
@@ -105,13 +104,12 @@ typedef struct {
         }                                                                      \
         for (; px > 0; --px, x += C, yp += rows) {                             \
             const ITYPE *ip = ib;                                              \
-            const int8_t *vp = vb;                                             \
             uint32_t acc = 0;                                                  \
             for (; ip != ie; ++ip) {                                           \
                 const int32_t c_ = (1 + BLK) * (int32_t)*ip;                   \
-                acc += (uint32_t)(*vp++ * x[c_]);                              \
+                acc += (uint32_t)(vr[c_] * x[c_]);                             \
                 if (BLK) {                                                     \
-                    acc += (uint32_t)(*vp++ * x[c_ + 1]);                      \
+                    acc += (uint32_t)(vr[c_ + 1] * x[c_ + 1]);                 \
                 }                                                              \
             }                                                                  \
             *yp = (int8_t)ks__rqf_out(acc, f, q, qi, out_off, act_min, act_max, mode); \
@@ -137,18 +135,23 @@ typedef struct {
             uint32_t sw = 0;                                                   \
             int32_t beff;                                                      \
             ks__rqf f;                                                         \
+            const int8_t *vr = v + o * a->C; /* row o of D (format v4) */      \
             ks__row_range(a->w, a->level, o, &b, &e);                          \
-            for (j = (1 + BLK) * b; j < (1 + BLK) * e; ++j) {                  \
-                sw += (uint32_t)(int32_t)v[j];                                 \
+            for (j = b; j < e; ++j) {                                          \
+                const int32_t c_ = (1 + BLK) * (int32_t)idx[j];                \
+                sw += (uint32_t)(int32_t)vr[c_];                               \
+                if (BLK) {                                                     \
+                    sw += (uint32_t)(int32_t)vr[c_ + 1];                       \
+                }                                                              \
             }                                                                  \
             beff = (int32_t)((q->bias != NULL ? (uint32_t)q->bias[qi] : 0u) + (uint32_t)a->in_off * sw); \
             f = ks__rqf_make(beff, q->multiplier[qi], q->shift[qi]);           \
             if (f.right <= 0) {                                                \
-                PIXELS(a, idx + b, idx + e, v + (1 + BLK) * b, x, y, o, &f, KS__RQ_GENERAL); \
+                PIXELS(a, idx + b, idx + e, vr, x, y, o, &f, KS__RQ_GENERAL); \
             } else if (full) {                                                 \
-                PIXELS(a, idx + b, idx + e, v + (1 + BLK) * b, x, y, o, &f, KS__RQ_SSAT); \
+                PIXELS(a, idx + b, idx + e, vr, x, y, o, &f, KS__RQ_SSAT); \
             } else {                                                           \
-                PIXELS(a, idx + b, idx + e, v + (1 + BLK) * b, x, y, o, &f, KS__RQ_CLAMP); \
+                PIXELS(a, idx + b, idx + e, vr, x, y, o, &f, KS__RQ_CLAMP); \
             }                                                                  \
         }                                                                      \
     }

@@ -9,6 +9,7 @@
 #endif
 
 #define KS__T int8_t
+#define KS__DV 1 /* values are the dense weights D (format v4) */
 #define KS__ACC int32_t
 #define KS__PARAMS ks_quant_params
 #define KS__EPI_T ks__qepi

@@ -7,7 +7,8 @@
  * im2col buffer with the input offset added (padding becomes 0), laid out
  * [column][pixel]: the four pixels' inputs of one weight column are two
  * words.  Every row then walks its level's entries once for all four
- * pixels: per entry one index load, one value load, one doubleword load and
+ * pixels: per entry one index load, one value load (D[o][column], format
+ * v4: the values are the layer's dense weights), one doubleword load and
  * four SMLABB / SMLABT -- the index decoding that dominates a one-pixel
  * sparse loop is amortised over four outputs, as sparse convolution kernels
  * do.  A nested_block entry reads both of its columns' words and does eight
@@ -42,7 +43,7 @@ typedef struct {
     const int8_t *v;
     const void *idx;
     const int32_t *rng; /* per row: first and end entry of the level */
-    int32_t rows;
+    int32_t rows, cols;
     const ks__rqf *rqf;
     const ks_quant_params *q;
     int32_t qbase, out_off, act_min, act_max;
@@ -168,29 +169,35 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
     } while (0)
 #endif
 
-/* nested_csr / row entries, two per loop test. */
+/* nested_csr / row entries, two per loop test; an entry's value is
+ * D[o][column] (vr is row o of the dense weights, format v4). */
 #define KS__SPC_ENTRIES()                                                      \
     do {                                                                       \
         if ((ie - ip) & 1) {                                                   \
-            KS__SPC_MAC((int32_t)*ip, vp[0]);                                  \
+            const int32_t c0_ = (int32_t)*ip;                                  \
+            KS__SPC_MAC(c0_, vr[c0_]);                                         \
             ++ip;                                                              \
-            ++vp;                                                              \
         }                                                                      \
-        for (; ip != ie; ip += 2, vp += 2) {                                   \
-            KS__SPC_MAC((int32_t)ip[0], vp[0]);                                \
-            KS__SPC_MAC((int32_t)ip[1], vp[1]);                                \
+        for (; ip != ie; ip += 2) {                                            \
+            const int32_t c0_ = (int32_t)ip[0];                                \
+            const int32_t c1_ = (int32_t)ip[1];                                \
+            KS__SPC_MAC(c0_, vr[c0_]);                                         \
+            KS__SPC_MAC(c1_, vr[c1_]);                                         \
         }                                                                      \
     } while (0)
 
 /* nested_block entries: one address for both columns of a block (four
- * words: columns 2i and 2i+1 of the four pixels), eight SMLABB / SMLABT. */
+ * words: columns 2i and 2i+1 of the four pixels), eight SMLABB / SMLABT;
+ * the values are D[o][2i], D[o][2i+1] (even widths, format v4). */
 #if KS_HAVE_DSP
 #define KS__SPC_BLOCKS()                                                       \
     do {                                                                       \
-        for (; ip != ie; ++ip, vp += 2) {                                      \
-            const uint32_t *cp_ = col + 4 * (int32_t)*ip;                      \
-            const uint32_t w0_ = (uint32_t)(int32_t)vp[0];                     \
-            const uint32_t w1_ = (uint32_t)(int32_t)vp[1];                     \
+        for (; ip != ie; ++ip) {                                               \
+            const int32_t bi_ = (int32_t)*ip;                                  \
+            const uint32_t *cp_ = col + 4 * bi_;                               \
+            const int8_t *wp_ = vr + 2 * bi_;                                  \
+            const uint32_t w0_ = (uint32_t)(int32_t)wp_[0];                    \
+            const uint32_t w1_ = (uint32_t)(int32_t)wp_[1];                    \
             uint32_t x01_ = cp_[0];                                            \
             uint32_t x23_ = cp_[1];                                            \
             a0 = (uint32_t)ks__smlabb(w0_, x01_, (int32_t)a0);                 \
@@ -208,17 +215,17 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
 #else
 #define KS__SPC_BLOCKS()                                                       \
     do {                                                                       \
-        for (; ip != ie; ++ip, vp += 2) {                                      \
+        for (; ip != ie; ++ip) {                                               \
             const int32_t ci_ = 2 * (int32_t)*ip;                              \
-            KS__SPC_MAC(ci_, vp[0]);                                           \
-            KS__SPC_MAC(ci_ + 1, vp[1]);                                       \
+            KS__SPC_MAC(ci_, vr[ci_]);                                         \
+            KS__SPC_MAC(ci_ + 1, vr[ci_ + 1]);                                 \
         }                                                                      \
     } while (0)
 #endif
 
 /* Every row against one group of four pixels (n of them real) whose
  * outputs start at y; row o's entries are [rng[2o], rng[2o+1]).  BLK = 1:
- * entry j covers columns 2*I[j], 2*I[j]+1 (values 2j, 2j+1). */
+ * entry j covers columns 2*I[j], 2*I[j]+1. */
 #define KS__DEFINE_SPC_ROWS(NAME, ITYPE, BLK)                                  \
     static KS__NOINLINE void NAME(const ks__spc_ctx *x, const uint32_t *col, int8_t *y, int32_t n) \
     {                                                                          \
@@ -226,6 +233,7 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
         const ITYPE *idx = (const ITYPE *)x->idx;                              \
         const int32_t *rng = x->rng;                                           \
         const int32_t rows = x->rows;                                          \
+        const int32_t cols = x->cols;                                          \
         const ks__rqf *rqf = x->rqf;                                           \
         const ks_quant_params *q = x->q;                                       \
         const int32_t qbase = x->qbase;                                        \
@@ -240,7 +248,7 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
             uint32_t a3 = 0;                                                   \
             const ITYPE *ip = idx + rng[0];                                    \
             const ITYPE *ie = idx + rng[1];                                    \
-            const int8_t *vp = v + (1 + BLK) * rng[0];                         \
+            const int8_t *vr = v + o * cols;                                   \
             if (BLK) {                                                         \
                 KS__SPC_BLOCKS();                                              \
             } else {                                                           \
@@ -312,6 +320,7 @@ int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t
     g.idx = w->indices;
     g.rng = rng;
     g.rows = rows;
+    g.cols = K;
     g.rqf = rqf;
     g.q = q;
     g.qbase = qbase;

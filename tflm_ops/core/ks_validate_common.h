@@ -21,12 +21,26 @@ static inline ks_status ks__validate_header(const ks_matrix *w, int32_t format)
     if (w->rows < 0 || w->cols < 1 || w->num_values < 0 || w->num_indices < 0) {
         return KS_ERR_FORMAT;
     }
-    /* Tap-major values exist only for structured depthwise (format v3). */
+    /* Tap-major values: a structured depthwise matrix (format v3) or an int8
+     * sparse one, whose values are the dense weights D (format v4; the
+     * depthwise kernel is the only one that accepts it). */
     if (w->tap_major != 0 &&
-        (w->tap_major != 1 || w->format != KS_FORMAT_STRUCTURED || w->depth_multiplier < 1)) {
+        (w->tap_major != 1 ||
+         (w->format == KS_FORMAT_STRUCTURED ? w->depth_multiplier < 1 : w->dtype != KS_DTYPE_INT8))) {
         return KS_ERR_FORMAT;
     }
     return KS_OK;
+}
+
+/* Sparse formats: int8 values are the dense weights D, rows*cols of them
+ * (format v4: entries are columns into D's rows); float32 values are one
+ * per stored column, `per_entry` per index. */
+static inline ks_status ks__validate_sparse_values(const ks_matrix *w, int64_t per_entry)
+{
+    if (w->dtype == KS_DTYPE_INT8) {
+        return (int64_t)w->num_values == (int64_t)w->rows * w->cols ? KS_OK : KS_ERR_FORMAT;
+    }
+    return (int64_t)w->num_values == per_entry * (int64_t)w->num_indices ? KS_OK : KS_ERR_FORMAT;
 }
 
 /* Index j of a uint8 or uint16 index array. */

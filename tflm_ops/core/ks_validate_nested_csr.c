@@ -10,8 +10,5 @@ ks_status ks_validate_nested_csr(const ks_matrix *w)
     if (s != KS_OK) {
         return s;
     }
-    if (w->num_values != w->num_indices) {
-        return KS_ERR_FORMAT;
-    }
-    return KS_OK;
+    return ks__validate_sparse_values(w, 1);
 }

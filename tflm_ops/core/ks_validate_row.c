@@ -23,9 +23,12 @@ ks_status ks_validate_row(const ks_matrix *w)
         }
     }
     n_max = w->counts[L - 1];
-    if ((int64_t)w->rows * n_max != (int64_t)w->num_values ||
-        (int64_t)w->rows * n_max != (int64_t)w->num_indices) {
+    if ((int64_t)w->rows * n_max != (int64_t)w->num_indices) {
         return KS_ERR_FORMAT;
+    }
+    s = ks__validate_sparse_values(w, 1);
+    if (s != KS_OK) {
+        return s;
     }
     if (w->indices == NULL && w->num_indices > 0) {
         return KS_ERR_FORMAT;

@@ -3,7 +3,8 @@
  * drives it — PrepareOp on fuzzed options and input tensors, then
  * SetDenseShifts and EvalOp at every level — including format v3's option
  * dense_top and its dense tensor (input 8), the tap-major structured
- * depthwise values and the ks_dense_* kernels.
+ * depthwise values and the ks_dense_* kernels; format v4's int8 sparse
+ * operators, whose values are always that dense tensor.
  *
  * Tensors are built mostly valid (a nested matrix encoded as the converter
  * encodes it, tables of the layout's length, shapes from the geometry) so
@@ -158,6 +159,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
 
   // ---- the nested matrix, encoded as the converter does ----
   const bool dense_top = o.dense_top != 0;
+  // Format v4: an int8 sparse operator always carries the dense weights and
+  // stores no values; structured carries them with dense_top.
+  const bool has_dense = o.int8 && (dense_top || !structured);
   const int32_t stored = (dense_top && !structured) ? L - 1 : L;  // levels in the sparse arrays
   int32_t level_of[kMaxRows][kMaxCols];  // first level of each weight; stored = none
   int32_t weight[kMaxRows][kMaxCols];
@@ -264,7 +268,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     const int32_t index_type = ks_index_is_u8(space) ? keras_subnets::kTypeUInt8 : keras_subnets::kTypeUInt16;
     if (n > 0) {
       Const1D(&arena, &t[keras_subnets::kIndices], index_type, n, idx);
-      Const1D(&arena, &t[keras_subnets::kValues], value_type == keras_subnets::kTypeInt8 ? value_type
+      if (!o.int8) Const1D(&arena, &t[keras_subnets::kValues], value_type == keras_subnets::kTypeInt8 ? value_type
                                                                                          : keras_subnets::kTypeInt32,
               nv, val);
       if (!o.int8) {  // float values: reinterpret the block as float32
@@ -313,7 +317,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   }
 
   // ---- the dense tensor (input 8): TFLite's layout ----
-  if (dense_top) {
+  if (has_dense) {
     n = rows * cols;
     for (int32_t i = 0; i < n; ++i) {
       // Canonical (o, c) of element i of TFLite's layout.
@@ -385,7 +389,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   }
 
   // ---- one perturbation ----
-  int32_t num_inputs = o.int8 ? (dense_top ? 9 : 8) : 7;
+  int32_t num_inputs = o.int8 ? (has_dense ? 9 : 8) : 7;
   const uint8_t what = s.U8();
   const int32_t which = s.Range(0, keras_subnets::kMaxInputs - 1);
   TensorView& victim = t[which].view;

@@ -152,9 +152,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w.num_indices += 65536;
         w.num_values = w.num_indices * (take8(&s) % 2 + 1);
     }
+    /* Format v4: int8 sparse values are the dense weights, rows*cols of them. */
+    if (w.dtype == KS_DTYPE_INT8 && (take8(&s) & 3) != 0) {
+        w.num_values = w.rows * w.cols;
+    }
     w.num_ptr = take_small(&s, 250);
     w.num_table = take_small(&s, KS_MAX_LEVELS + 1);
-    /* Format v3: tap-major values are valid for structured depthwise only. */
+    /* Tap-major values: structured depthwise (v3) and int8 sparse matrices (v4). */
     w.tap_major = (take8(&s) % 8 == 0) ? take8(&s) % 3 : 0;
     elem = w.dtype == KS_DTYPE_INT8 ? 1 : sizeof(float);
 

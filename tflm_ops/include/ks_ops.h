@@ -1,5 +1,5 @@
 /*
- * keras-subnets portable kernel core (format version 3, see docs/format.md).
+ * keras-subnets portable kernel core (format version 4, see docs/format.md).
  *
  * One weight matrix W[rows][cols] holds L nested levels; the level is chosen
  * per call.  Every kernel is plain C99, uses no heap, and takes caller-owned
@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define KS_FORMAT_VERSION 3
+#define KS_FORMAT_VERSION 4
 #define KS_MAX_LEVELS 16
 
 typedef enum ks_status {
@@ -54,6 +54,11 @@ typedef struct ks_matrix {
     int32_t num_levels;    /* L, 1..KS_MAX_LEVELS */
     int32_t rows;          /* output channels */
     int32_t cols;          /* R: in (FC), kh*kw*cin (conv), kh*kw (depthwise) */
+    /* float32 sparse formats: one value per stored entry (docs/format.md §3).
+     * int8 sparse formats (format v4): the layer's dense int8 weights D,
+     * rows*cols elements, W[o][c] at values[o*cols + c] (or, tap_major,
+     * values[c*rows + o]); entries carry only their columns.  structured:
+     * the dense matrix (§3.4). */
     const void *values;    /* int8_t[] or float[] */
     int32_t num_values;    /* element count of values */
     const void *indices;   /* uint8_t[] or uint16_t[] (sparse formats) */
@@ -74,11 +79,12 @@ typedef struct ks_matrix {
     int32_t in_channels;
     /* structured only: 0 for FC / conv, >= 1 for depthwise */
     int32_t depth_multiplier;
-    /* structured depthwise only (format v3, option dense_top): 1 when values
-     * are TFLite's depthwise filter [kernel_h][kernel_w][rows] (tap-major,
-     * the layout the dense kernels read), 0 for the canonical [rows][taps].
-     * Must be 0 for every other matrix.  FC and conv need no flag: their
-     * canonical layout is TFLite's. */
+    /* Depthwise only: 1 when values are TFLite's depthwise filter
+     * [kernel_h][kernel_w][rows] (tap-major, the layout the dense kernels
+     * read), 0 for the canonical [rows][taps].  Valid for a structured
+     * depthwise matrix (format v3) and an int8 sparse one (format v4, values
+     * = D); FC and conv kernels refuse it (their canonical layout is
+     * TFLite's). */
     int32_t tap_major;
 } ks_matrix;
 

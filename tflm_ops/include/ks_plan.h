@@ -54,10 +54,10 @@ typedef struct ks__qepi {
 
 /* Arguments of a sparse row loop (nested_csr / nested_block / row). */
 typedef struct ks__sparse_args_s8 {
-    const int8_t *v;
+    const int8_t *v; /* the dense weights D (format v4) */
     const void *idx;
     const void *p;
-    int32_t L, level, stride, count, rows, partial, pairs;
+    int32_t L, level, stride, count, rows, cols, partial, pairs;
 } ks__sparse_args_s8;
 
 typedef void (*ks__rows_fn_s8)(const ks__sparse_args_s8 *a, const int8_t *x, const int32_t *off,

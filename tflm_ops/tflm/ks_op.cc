@@ -352,9 +352,13 @@ bool PrepareShapes(OpData* data, const TensorView& input,
 }
 
 // Format v3: the dense weights (input kDense) hold level L-1 of the op in
-// TFLite's layout, exactly rows x cols int8.
+// TFLite's layout, exactly rows x cols int8 (v4: also every int8 sparse
+// operator's values).
 bool CheckDenseShape(OpKind kind, const OpOptions& o, const TensorView& t, int64_t count,
                      int32_t L, ErrorMessage* error) {
+  // Format v4: without dense_top an int8 sparse operator's D holds the
+  // values of every level (the densest level's weights).
+  const bool top_only = o.dense_top != 0;
   int64_t want[4] = {o.rows, o.cols, 0, 0};
   int32_t rank = 2;
   const char* layout = "[rows, cols]";
@@ -376,8 +380,13 @@ bool CheckDenseShape(OpKind kind, const OpOptions& o, const TensorView& t, int64
   bool ok = t.num_dims == rank && count == o.rows * o.cols;
   for (int32_t i = 0; ok && i < rank; ++i) ok = t.dims[i] == want[i];
   if (!ok) {
-    ErrorMessage& m = Fail(error, kind).Append("dense weights (input 8) of level ")
-                          .Append(int64_t{L - 1}).Append(" must be [");
+    ErrorMessage& m = Fail(error, kind).Append("dense weights (input 8) of level");
+    if (top_only) {
+      m.Append(" ").Append(int64_t{L - 1});
+    } else {
+      m.Append("s 0..").Append(int64_t{L - 1});
+    }
+    m.Append(" must be [");
     for (int32_t i = 0; i < rank; ++i) m.Append(i ? ", " : "").Append(want[i]);
     m.Append("] ").Append(layout).Append(", got [");
     for (int32_t i = 0; i < t.num_dims && i < 8; ++i) {
@@ -537,7 +546,11 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
         .Append(int64_t{L});
     return false;
   }
-  const int32_t expected_inputs = int8 ? (dense_top ? 9 : 8) : 7;
+  // Format v4: an int8 sparse operator always carries the dense weights D
+  // (input 8) and reads every level's values from it; structured carries D
+  // with dense_top.
+  const bool has_dense = int8 && (dense_top || !structured);
+  const int32_t expected_inputs = int8 ? (has_dense ? 9 : 8) : 7;
   if (num_inputs != expected_inputs || num_outputs != 1) {
     Fail(error, kind).Append("expects ").Append(int64_t{expected_inputs})
         .Append(" inputs and 1 output, got ").Append(int64_t{num_inputs})
@@ -547,9 +560,9 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   const int32_t value_type = int8 ? kTypeInt8 : kTypeFloat32;
   int64_t n_in = 0, n_subnet = 0, n_values = 0, n_indices = 0, n_table = 0;
   int64_t n_bias = 0, n_scale = 0, n_shift = 0, n_out = 0, n_dense = 0;
-  // Structured with dense_top reads every level from the dense tensor: the
-  // values input is absent (-1).
-  const bool values_in_dense = dense_top && structured;
+  // Every level whose values come from the dense tensor: the values input
+  // is absent (-1).
+  const bool values_in_dense = has_dense;
   if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n_in, error) ||
       !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n_subnet, error) ||
       (!values_in_dense &&
@@ -557,11 +570,17 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
       !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n_bias, error) ||
       !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n_scale, error) ||
       (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n_shift, error)) ||
-      (dense_top && !CheckTensor(kind, inputs[kDense], kDense, kTypeInt8, true, &n_dense, error))) {
+      (has_dense && !CheckTensor(kind, inputs[kDense], kDense, kTypeInt8, true, &n_dense, error))) {
     return false;
   }
   if (values_in_dense && inputs[kValues].present) {
-    Fail(error, kind).Append("structured with dense_top reads its values from input 8: input 2 must be -1");
+    Fail(error, kind).Append(structured ? "structured with dense_top" : "an int8 sparse format (version 4)")
+        .Append(" reads its values from input 8: input 2 must be -1");
+    return false;
+  }
+  if (int8 && format == KS_FORMAT_NESTED_BLOCK && (cols & 1) != 0) {
+    Fail(error, kind).Append("int8 nested_block needs an even number of columns, got ").Append(int64_t{cols})
+        .Append(" (version 4 reads a block's two values from input 8; the converter writes nested_csr)");
     return false;
   }
   if (!output.present || output.type != value_type || (n_out = ElementCount(output)) < 0) {
@@ -572,7 +591,7 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
     return false;
   }
-  if (dense_top && !CheckDenseShape(kind, o, inputs[kDense], n_dense, L, error)) return false;
+  if (has_dense && !CheckDenseShape(kind, o, inputs[kDense], n_dense, L, error)) return false;
   ks_matrix& m = data->matrix;
   memset(&m, 0, sizeof(m));
   m.format = format;
@@ -585,6 +604,8 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   m.num_values = static_cast<int32_t>(values_in_dense ? n_dense : n_values);
   m.in_channels = static_cast<int32_t>(o.in_channels);
   m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
+  // TFLite's depthwise filter is tap-major; conv (OHWI) and FC are the
+  // canonical rows.
   m.tap_major = (values_in_dense && kind == OpKind::kDepthwiseConv2D) ? 1 : 0;
   const int32_t* level_table = nullptr;
   if (structured || format == KS_FORMAT_ROW) {
