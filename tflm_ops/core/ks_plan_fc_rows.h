@@ -148,11 +148,13 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
         const ITYPE *ip = (const ITYPE *)idx + b;                              \
         const ITYPE *ie = (const ITYPE *)idx + e;                              \
         const int8_t *vr = v + o * cols;                                       \
-        for (; ip + 2 <= ie; ip += 2) {                                        \
+        for (; ip + 4 <= ie; ip += 4) {                                        \
             KS__FCP_BLK1(ip[0]);                                               \
             KS__FCP_BLK1(ip[1]);                                               \
+            KS__FCP_BLK1(ip[2]);                                               \
+            KS__FCP_BLK1(ip[3]);                                               \
         }                                                                      \
-        if (ip < ie) {                                                         \
+        for (; ip < ie; ++ip) {                                                \
             KS__FCP_BLK1(ip[0]);                                               \
         }                                                                      \
     } while (0)

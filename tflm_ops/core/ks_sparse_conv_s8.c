@@ -186,6 +186,14 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
         }                                                                      \
     } while (0)
 
+/* Hides that vr1 = vr + 1 from GCC, which would otherwise fold it into the
+ * index arithmetic instead of using two register-offset loads. */
+#if defined(__GNUC__) && KS_HAVE_DSP
+#define KS__SPC_OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#define KS__SPC_OPAQUE(p) (void)(p)
+#endif
+
 /* nested_block entries: one address for both columns of a block (four
  * words: columns 2i and 2i+1 of the four pixels), eight SMLABB / SMLABT;
  * the values are D[o][2i], D[o][2i+1] (even widths, format v4). */
@@ -195,9 +203,10 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
         for (; ip != ie; ++ip) {                                               \
             const int32_t bi_ = (int32_t)*ip;                                  \
             const uint32_t *cp_ = col + 4 * bi_;                               \
-            const int8_t *wp_ = vr + 2 * bi_;                                  \
-            const uint32_t w0_ = (uint32_t)(int32_t)wp_[0];                    \
-            const uint32_t w1_ = (uint32_t)(int32_t)wp_[1];                    \
+            /* Two register-offset loads (vr, vr + 1 by 2*bi): no address  \
+             * arithmetic beyond the column's. */                            \
+            const uint32_t w0_ = (uint32_t)(int32_t)vr[2 * bi_];               \
+            const uint32_t w1_ = (uint32_t)(int32_t)vr1[2 * bi_];              \
             uint32_t x01_ = cp_[0];                                            \
             uint32_t x23_ = cp_[1];                                            \
             a0 = (uint32_t)ks__smlabb(w0_, x01_, (int32_t)a0);                 \
@@ -249,6 +258,8 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
             const ITYPE *ip = idx + rng[0];                                    \
             const ITYPE *ie = idx + rng[1];                                    \
             const int8_t *vr = v + o * cols;                                   \
+            const int8_t *vr1 = vr + 1;                                        \
+            KS__SPC_OPAQUE(vr1);                                               \
             if (BLK) {                                                         \
                 KS__SPC_BLOCKS();                                              \
             } else {                                                           \
