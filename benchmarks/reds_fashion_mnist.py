@@ -138,10 +138,10 @@ def main(argv):
     result = markdown_table(header, rows)
     solve_rows = [[f"{len(chosen.solutions)} levels", f"{scoring_seconds:.1f}", f"{chosen.seconds:.2f}",
                    f"{max((s.gap or 0.0) for s in chosen.solutions):.1e}",
-                   f"{sum(s.value for s in chosen.solutions):.4g}", f"{sum(g.value for g in chosen.greedy):.4g}"],
+                   f"{sum(s.value for s in chosen.solutions):.4g}", f"{sum(g.value for g in chosen.greedy if g):.4g}"],
                   [f"{len(ten.solutions)} levels", "", f"{ten.seconds:.2f}",
                    f"{max((s.gap or 0.0) for s in ten.solutions):.1e}",
-                   f"{sum(s.value for s in ten.solutions):.4g}", f"{sum(g.value for g in ten.greedy):.4g}"]]
+                   f"{sum(s.value for s in ten.solutions):.4g}", f"{sum(g.value for g in ten.greedy if g):.4g}"]]
     solve_table = markdown_table(["knapsack", "importance + permutation s", "MILP s (all budgets)",
                                   "worst MILP gap", "Σ value MILP", "Σ value greedy"], solve_rows)
     print("\n" + result + "\n\n" + solve_table)

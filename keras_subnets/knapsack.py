@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -93,6 +94,24 @@ class Problem:
 
 @dataclass
 class Solution:
+    """One level's choice.
+
+    Attributes:
+        items: kept items per group.
+        widths: kept units per group.
+        value: kept importance (the problem's units).
+        costs: cost of every resource at these widths.
+        seconds: solve time.
+        gap: ``(bound - value) / bound``: how far the value can be from the
+            optimum, against the solver's proven upper bound (0 when the
+            solution is provably optimal; None when no bound is known).
+        bound: the solver's upper bound on the value (None for heuristics).
+        method: ``"milp"``, ``"greedy"``, ``"full"`` (the whole network fits
+            the budget), ``"brute_force"``.
+        note: why this solution was chosen over another (e.g. the MILP's
+            solution lost to greedy), else empty.
+    """
+
     items: dict[str, int]
     widths: dict[str, int]
     value: float
@@ -100,6 +119,8 @@ class Solution:
     seconds: float
     gap: float | None = None
     method: str = "milp"
+    bound: float | None = None
+    note: str = ""
 
 
 class InfeasibleBudget(ValueError):
@@ -112,9 +133,34 @@ def _min_items(g: Group) -> int:
     return int(np.searchsorted(np.cumsum(g.sizes), min(g.min_units, g.units)) + 1) if g.min_units > 0 else 0
 
 
+def _fits(problem: Problem, widths: Mapping[str, int], budgets: Mapping[str, float]) -> bool:
+    return all(problem.cost(widths, r) <= b * (1 + 1e-12) + 1e-9 for r, b in budgets.items())
+
+
+def value_scale(problem: Problem) -> float:
+    """The mean value of a reducible item (1 when there is none or all are 0).
+
+    The MILP's objective is divided by it, so item values are of order 1 and
+    HiGHS's absolute tolerances (1e-6) stay far below one item's value:
+    gradient importances of order 1e-14 otherwise make every feasible point
+    look optimal.
+    """
+    values = [g.values for g in problem.groups if not g.fixed and len(g.values)]
+    if not values:
+        return 1.0
+    mean = float(np.mean(np.abs(np.concatenate(values))))
+    return mean if mean > 0 and np.isfinite(mean) else 1.0
+
+
 def solve(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int] | None = None,
           time_limit: float = 60.0) -> Solution:
     """Maximises kept importance within every budget (MILP, HiGHS via scipy).
+
+    When the whole network fits the budgets it is the answer (values are
+    non-negative), with no solve: the densest level keeps every channel.
+    Values are rescaled to a mean item value of 1 for the solve (`value_scale`);
+    the solution reports them in the problem's units, with the gap against
+    the solver's proven bound.
 
     Args:
         problem: groups and cost constraints.
@@ -128,13 +174,24 @@ def solve(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, in
     """
     start = time.perf_counter()
     lower = dict(lower or {})
+    for resource in budgets:
+        if resource not in problem.constraints:
+            raise ValueError(f"unknown resource {resource!r}; the problem has {sorted(problem.constraints)}")
+    full = problem.full_items()
+    if _fits(problem, problem.widths(full), budgets) and all(
+            np.all(g.values >= 0) for g in problem.groups):
+        widths = problem.widths(full)
+        value = problem.value(full)
+        return Solution(full, widths, value, {r: problem.cost(widths, r) for r in problem.constraints},
+                        time.perf_counter() - start, gap=0.0, method="full", bound=value)
+    unit = value_scale(problem)
     index: dict[tuple[str, int], int] = {}
     c, lb, ub, integrality = [], [], [], []
     for g in problem.groups:
         keep = max(_min_items(g), lower.get(g.name, 0))
         for i, v in enumerate(g.values):
             index[(g.name, i)] = len(c)
-            c.append(-v)
+            c.append(-v / unit)
             lb.append(1.0 if i < keep else 0.0)
             ub.append(1.0)
             integrality.append(1)
@@ -171,8 +228,6 @@ def solve(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, in
         return pair_vars[(a, b)]
 
     for resource, budget in budgets.items():
-        if resource not in problem.constraints:
-            raise ValueError(f"unknown resource {resource!r}; the problem has {sorted(problem.constraints)}")
         for terms in problem.constraints[resource]:
             coeffs: dict[int, float] = {}
             constant = 0.0
@@ -214,24 +269,68 @@ def solve(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, in
     items = {g.name: int(round(sum(result.x[index[(g.name, i)]] for i in range(len(g.values)))))
              for g in problem.groups}
     widths = problem.widths(items)
-    return Solution(items, widths, problem.value(items),
-                    {r: problem.cost(widths, r) for r in problem.constraints}, time.perf_counter() - start,
-                    gap=getattr(result, "mip_gap", None))
+    value = problem.value(items)
+    dual = getattr(result, "mip_dual_bound", None)
+    bound = gap = None
+    if dual is not None and np.isfinite(dual):
+        # The objective is minimised, so -dual bounds the scaled value from above; an incumbent
+        # within HiGHS's tolerances of it (or a rounded one) can sit a hair above it.
+        bound = max(-float(dual) * unit, value)
+        gap = (bound - value) / bound if bound > 0 else 0.0
+    return Solution(items, widths, value, {r: problem.cost(widths, r) for r in problem.constraints},
+                    time.perf_counter() - start, gap=gap, bound=bound)
 
 
-def solve_nested(problem: Problem, budgets: Sequence[Mapping[str, float]], time_limit: float = 60.0
-                 ) -> list[Solution]:
+def solve_nested(problem: Problem, budgets: Sequence[Mapping[str, float]], time_limit: float = 60.0,
+                 *, compare_greedy: bool = True, greedy_solutions: list | None = None) -> list[Solution]:
     """REDS's iterative bottom-up knapsack: smallest budget first, each solution kept by the next.
+
+    Every level's MILP solution is checked against `greedy` under the same
+    nesting constraint: should the MILP lose (a time limit, numerical
+    trouble), the greedy solution is used, its ``note`` says so and a
+    warning is issued.
 
     Args:
         budgets: one ``{resource: budget}`` per level, smallest first.
+        time_limit: HiGHS time limit per level.
+        compare_greedy: run the greedy check.
+        greedy_solutions: when a list, receives the greedy solution of every
+            level (None where greedy finds none).
     """
     solutions, lower = [], {}
     for budget in budgets:
         solution = solve(problem, budget, lower, time_limit)
+        if compare_greedy and solution.method != "full":
+            try:
+                heuristic = greedy(problem, budget, lower)
+            except InfeasibleBudget:
+                heuristic = None
+            if greedy_solutions is not None:
+                greedy_solutions.append(heuristic)
+            solution = better_of(solution, heuristic, budget)
+        elif greedy_solutions is not None:
+            greedy_solutions.append(solution if solution.method == "full" else None)
         solutions.append(solution)
         lower = solution.items
     return solutions
+
+
+def better_of(milp_solution: Solution, heuristic: Solution | None, budget: Mapping[str, float]) -> Solution:
+    """The MILP's solution unless ``heuristic`` keeps more value (then flagged and warned about)."""
+    if heuristic is None:
+        return milp_solution
+    tolerance = 1e-9 * max(abs(heuristic.value), abs(milp_solution.value), 1e-300)
+    if heuristic.value <= milp_solution.value + tolerance:
+        return milp_solution
+    note = (f"the MILP solution (value {milp_solution.value:.6g}, gap {milp_solution.gap}) lost to greedy "
+            f"(value {heuristic.value:.6g}) at budget {dict(budget)}; greedy's is used")
+    warnings.warn(f"knapsack: {note}", RuntimeWarning, stacklevel=3)
+    chosen = Solution(dict(heuristic.items), dict(heuristic.widths), heuristic.value, dict(heuristic.costs),
+                      milp_solution.seconds + heuristic.seconds, gap=None, method="greedy",
+                      bound=milp_solution.bound, note=note)
+    if chosen.bound is not None and chosen.bound >= chosen.value:
+        chosen.gap = (chosen.bound - chosen.value) / chosen.bound if chosen.bound > 0 else 0.0
+    return chosen
 
 
 def greedy(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int] | None = None) -> Solution:

@@ -72,3 +72,60 @@ def test_infeasible_budget_says_what_it_costs():
         kn.solve(problem, {"macs": 5.0})
     with pytest.raises(ValueError, match="unknown resource"):
         kn.solve(problem, {"latency": 5.0})
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tiny_values_give_the_same_optimum_and_an_honest_gap(seed):
+    """Gradient importances can be ~1e-14: the solve must not fall inside HiGHS's absolute tolerances."""
+    problem = _random_problem(seed)
+    for g in problem.groups:
+        g.values = g.values * 1e-14
+    full = problem.cost(problem.widths(problem.full_items()), "macs")
+    for fraction in (0.3, 0.55, 0.8):
+        budget = {"macs": fraction * full}
+        exact = kn.brute_force(problem, budget)
+        if exact is None:
+            continue
+        milp = kn.solve(problem, budget)
+        assert milp.value == pytest.approx(exact.value, rel=1e-9)
+        # The bound is the solver's: never below the true optimum, and the gap is measured against it.
+        assert milp.bound >= exact.value * (1 - 1e-9)
+        assert milp.gap == pytest.approx((milp.bound - milp.value) / milp.bound, abs=1e-15)
+        assert 0.0 <= milp.gap < 1e-6
+
+
+def test_a_budget_the_whole_network_fits_keeps_every_item():
+    groups = [kn.Group("a", [1e-15, 0.0, 0.0]), kn.Group("b", [2e-15, 1e-16]), kn.Group("head", np.zeros(2),
+                                                                                        fixed=True)]
+    problem = kn.Problem(groups, {"macs": [[kn.Term(3.0, ("a", "b")), kn.Term(1.0, ("b", "head"))]]})
+    full = problem.cost(problem.widths(problem.full_items()), "macs")
+    solutions = kn.solve_nested(problem, [{"macs": 0.5 * full}, {"macs": full}])
+    assert solutions[-1].items == problem.full_items() and solutions[-1].method == "full"
+    assert solutions[-1].gap == 0.0
+
+
+def test_a_milp_solution_that_loses_to_greedy_is_flagged_and_replaced(monkeypatch):
+    problem = _random_problem(0)
+    full = problem.cost(problem.widths(problem.full_items()), "macs")
+    budgets = [{"macs": 0.6 * full}, {"macs": full}]
+    honest = kn.solve
+
+    def poor(problem, budget, lower=None, time_limit=60.0):
+        # A MILP that stopped early at its first incumbent: the smallest allowed network.
+        solution = honest(problem, budget, lower, time_limit)
+        if solution.method == "full":
+            return solution
+        items = {g.name: max(kn._min_items(g), (lower or {}).get(g.name, 0)) for g in problem.groups}
+        widths = problem.widths(items)
+        return kn.Solution(items, widths, problem.value(items), {r: problem.cost(widths, r)
+                                                                 for r in problem.constraints},
+                           0.0, gap=0.9, bound=solution.bound)
+
+    monkeypatch.setattr(kn, "solve", poor)
+    greedy_solutions = []
+    with pytest.warns(RuntimeWarning, match="lost to greedy"):
+        solutions = kn.solve_nested(problem, budgets, greedy_solutions=greedy_solutions)
+    expected = kn.greedy(problem, budgets[0])
+    assert solutions[0].method == "greedy" and "lost to greedy" in solutions[0].note
+    assert solutions[0].items == expected.items and greedy_solutions[0].items == expected.items
+    assert solutions[1].method == "full"

@@ -23,7 +23,7 @@ class KnapsackPlan:
 
     problem: kn.Problem
     solutions: list[kn.Solution]
-    greedy: list[kn.Solution]
+    greedy: list[kn.Solution | None]
     budgets: list[dict[str, float]]
     sparsities: list[float]
     widths: dict[str, list[int]]
@@ -33,47 +33,67 @@ class KnapsackPlan:
     def seconds(self) -> float:
         return sum(s.seconds for s in self.solutions)
 
+    @property
+    def notes(self) -> list[str]:
+        """Levels whose MILP solution lost to greedy (the greedy one was used), one line each."""
+        return [f"level {k}: {s.note}" for k, s in enumerate(self.solutions) if s.note]
+
     def table(self) -> str:
-        """Per-level widths, costs, value against greedy, solve time and gap."""
+        """Per-level widths, costs, value against greedy (same nesting), solve time and gap.
+
+        ``gap`` is against the solver's proven bound; ``method`` says which
+        solution the level uses (``full``: the whole network fits).
+        """
         names = [g.name for g in self.problem.groups if not g.fixed]
         resource = next(iter(self.budgets[0]))
         full = self.problem.cost(self.problem.widths(self.problem.full_items()), resource)
         lines = ["level  " + f"{resource + ' budget':>14}  " + "  ".join(f"{n:>8}" for n in names)
-                 + "  value(milp)  value(greedy)  solve s   gap"]
+                 + "  value(milp)  value(greedy)  solve s   gap  method"]
         for k, (sol, gre, bud) in enumerate(zip(self.solutions, self.greedy, self.budgets, strict=True)):
             lines.append(f"{k:5d}  {bud[resource] / full:14.1%}  " + "  ".join(f"{sol.widths[n]:8d}" for n in names)
-                         + f"  {sol.value:11.4g}  {gre.value:13.4g}  {sol.seconds:7.2f}  "
-                         + ("-" if sol.gap is None else f"{sol.gap:.1e}"))
+                         + f"  {sol.value:11.4g}  " + ("            -" if gre is None else f"{gre.value:13.4g}")
+                         + f"  {sol.seconds:7.2f}  " + ("    -" if sol.gap is None else f"{sol.gap:.0e}")
+                         + f"  {sol.method}")
+        lines += self.notes
         return "\n".join(lines)
 
 
 def plan(model: keras.Model, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), *, resource: str = "macs",
          importance: Mapping[str, np.ndarray] | None = None, block_size: int = 1, min_units: int = 8,
-         latency_table: Mapping | None = None, time_limit: float = 60.0) -> KnapsackPlan:
+         latency_table: Mapping | None = None, time_limit: float = 60.0, full_network: bool = True) -> KnapsackPlan:
     """Solves the nested knapsack for an importance-sorted model (see `permute_channels`).
 
     Args:
-        fractions: budgets as fractions of the dense model's ``resource``; a
-            1.0 (dense) level is added when missing.
-        importance: per-unit importance; default weight magnitudes.
+        fractions: budgets as fractions of the dense model's ``resource``.
+        importance: per-unit importance; default weight magnitudes. Only
+            ratios matter: the solver works on values scaled to a mean of 1.
+        full_network: the densest level is the whole network (every
+            channel, sparsity 0), added when ``fractions`` has no 1.0;
+            False keeps exactly the given fractions, so the densest level
+            may be a sub-network.
+
+    Returns:
+        The `KnapsackPlan`; each level's solution is the MILP's, or greedy's
+        when the MILP's lost to it (see ``KnapsackPlan.notes``).
     """
     importance = dict(importance) if importance is not None else magnitude_importance(model)
     problem = build_problem(model, importance, min_units=min_units, block_size=block_size,
                             latency_table=latency_table)
-    fractions = sorted(set(float(f) for f in fractions) | {1.0})
+    fractions = set(float(f) for f in fractions)
+    if full_network:
+        fractions |= {1.0}
+    fractions = sorted(fractions)
     budgets = budgets_from_fractions(problem, fractions, resource)
-    solutions = kn.solve_nested(problem, budgets, time_limit=time_limit)
-    greedy_solutions, lower = [], None
-    for budget in budgets:
-        greedy_solutions.append(kn.greedy(problem, budget, lower))
-        lower = greedy_solutions[-1].items
+    greedy_solutions: list = []
+    solutions = kn.solve_nested(problem, budgets, time_limit=time_limit, greedy_solutions=greedy_solutions)
     total = problem.cost(problem.widths(problem.full_items()), "weights")
     sparsities = [1.0 - problem.cost(s.widths, "weights") / total for s in solutions]
     for k in range(1, len(sparsities)):
         if not sparsities[k] < sparsities[k - 1]:
             raise ValueError(f"budgets {fractions[k - 1]} and {fractions[k]} give the same sub-network; "
                              "space the budgets further apart")
-    sparsities[-1] = 0.0
+    if full_network and sparsities[-1] != 0.0:
+        raise AssertionError(f"the densest level keeps {sparsities[-1]:.3f} sparsity; expected the full network")
     reducible = [g.name for g in problem.groups if not g.fixed]
     widths = {name: [s.widths[name] for s in solutions] for name in reducible}
     return KnapsackPlan(problem, solutions, greedy_solutions, budgets, sparsities, widths,

@@ -103,3 +103,33 @@ def test_fit_subnets_end_to_end(data):
     assert model.inner_gradient == 0.25 and list(model.level_weights) == pytest.approx([0.7, 0.3])
     rows = ks.evaluate_levels(model, x_test, y_test, print_table=False)
     assert rows[0]["macs"] < rows[1]["macs"] and rows[0]["macs"] <= 0.5 * rows[1]["macs"] + 1
+
+
+def _mlp():
+    return keras.Sequential([keras.Input((32,)), keras.layers.Dense(256, activation="relu", name="h1"),
+                             keras.layers.Dense(256, activation="relu", name="h2"),
+                             keras.layers.Dense(10, name="out")])
+
+
+@pytest.mark.parametrize("build", [ks.zoo.ds_cnn_s, _mlp])
+def test_densest_level_is_the_full_network_and_importance_scale_does_not_matter(build):
+    """Gradient importances are tiny (~1e-14 on MobileNetV1): the plan must not depend on their scale."""
+    keras.utils.set_random_seed(3)
+    base = build()
+    importance = reds.magnitude_importance(base)
+    plans = [reds.plan(base, (0.3, 0.6), importance={n: v * s for n, v in importance.items()})
+             for s in (1.0, 1e-14)]
+    for chosen in plans:
+        assert chosen.sparsities[-1] == 0.0
+        for name, widths in chosen.widths.items():
+            assert widths[-1] == base.get_layer(name).kernel.shape[-1], name
+        for k, (solution, heuristic) in enumerate(zip(chosen.solutions, chosen.greedy, strict=True)):
+            assert heuristic is None or solution.value >= heuristic.value * (1 - 1e-9), k
+            assert solution.gap is not None and 0.0 <= solution.gap < 1e-6
+    assert plans[0].widths == plans[1].widths
+    assert plans[0].sparsities == pytest.approx(plans[1].sparsities)
+
+
+def test_the_densest_level_can_be_a_subnetwork_when_asked():
+    chosen = reds.plan(_mlp(), (0.3, 0.8), full_network=False)
+    assert len(chosen.solutions) == 2 and chosen.sparsities[-1] > 0.1
