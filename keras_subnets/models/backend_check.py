@@ -57,6 +57,19 @@ def run(out: str) -> None:
         ks.set_level(loaded, k)
         result[f"predict_{k}"] = np.asarray(model.predict(xs, verbose=0))
         result[f"reloaded_{k}"] = np.asarray(loaded.predict(xs, verbose=0))
+    # One more step on one batch: what it logs for each level against that
+    # level's own training-mode forward pass on the batch (scored in numpy by
+    # the test), run before the step.
+    from keras_subnets.levels import level_override
+
+    xb, yb = xs[:16], ys[:16]
+    for k in range(model.num_levels):
+        with level_override(k):
+            result[f"step_logits_{k}"] = np.asarray(keras.ops.convert_to_numpy(model(xb, training=True)))
+    result["step_labels"] = yb
+    logs = model.train_on_batch(xb, yb, return_dict=True)
+    for key, value in logs.items():
+        result[f"step_{key}"] = np.asarray(value)
     result["backend"] = np.asarray(keras.backend.backend())
     np.savez(out, **result)
 

@@ -44,6 +44,17 @@ def _check_one_backend(run: dict) -> None:
     assert not np.allclose(run["predict_0"], run[f"predict_{len(weights) - 1}"])
     for k in range(len(weights)):
         assert f"log_val_level_{k}_accuracy" in run
+        assert f"log_level_{k}_accuracy" in run
+    # One training step's per-level logs against numpy on each level's own
+    # forward pass over the same batch.
+    labels = run["step_labels"]
+    for k in range(len(weights)):
+        logits = run[f"step_logits_{k}"]
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        np.testing.assert_allclose(run[f"step_level_{k}_loss"], -log_p[np.arange(len(labels)), labels].mean(),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(run[f"step_level_{k}_accuracy"], np.mean(logits.argmax(-1) == labels))
 
 
 def test_tensorflow_run_is_self_consistent(tensorflow_run):

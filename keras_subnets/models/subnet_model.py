@@ -13,7 +13,66 @@ from keras import ops
 # total loss tracker.
 from keras.src.losses.loss import unscale_loss_for_distribution
 
+# Keras' container of the compiled metrics; each level gets its own copy.
+from keras.src.trainers.compile_utils import CompileMetrics, MetricsList
+
 from keras_subnets import levels as levels_lib
+
+
+def _level_clone(metrics: MetricsList | None, level: int) -> MetricsList | None:
+    if metrics is None:
+        return None
+    clones = []
+    for metric in metrics.metrics:
+        clone = type(metric).from_config(metric.get_config())
+        # Named as logged, so that callbacks in mode="auto" find the metric
+        # (and its direction) under the name they monitor.
+        parts = ["level", str(level), metrics.output_name, metric.name]
+        clone.name = "_".join(part for part in parts if part)
+        clones.append(clone)
+    return MetricsList(clones)
+
+
+class _LevelMetrics(CompileMetrics):
+    """What ``fit`` logs for one level: its loss and compiled metrics.
+
+    The metrics are cloned from the model's built `CompileMetrics`, so every
+    level resolves ``"accuracy"`` and per-output metrics as the model does;
+    they are logged as ``level_<k>_loss`` and ``level_<k>_<metric>``.
+
+    Args:
+        level: the level measured.
+        loss_tracker: the level's loss `keras.metrics.Mean`.
+        source: the model's built compiled metrics, or ``None``.
+    """
+
+    def __init__(self, level: int, loss_tracker: keras.metrics.Mean, source: CompileMetrics | None):
+        super().__init__(None if source is None else source._user_metrics,
+                         None if source is None else source._user_weighted_metrics,
+                         output_names=None if source is None else source.output_names)
+        self.name = f"level_{level}_metrics"
+        self.loss_tracker = loss_tracker
+        flat = [] if source is None else source._flat_metrics
+        weighted = [] if source is None else source._flat_weighted_metrics
+        self._flat_metrics = [_level_clone(m, level) for m in flat]
+        self._flat_weighted_metrics = [_level_clone(m, level) for m in weighted]
+        self._resolved_output_names = None if source is None else source._resolved_output_names
+        self.built = True
+
+    @property
+    def metrics(self) -> list:
+        return [self.loss_tracker, *super().metrics]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._flat_metrics or self._flat_weighted_metrics:
+            super().update_state(y_true, y_pred, sample_weight)
+
+    def reset_state(self):
+        self.loss_tracker.reset_state()
+        super().reset_state()
+
+    def result(self) -> dict:
+        return {self.loss_tracker.name: self.loss_tracker.result(), **super().result()}
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
@@ -57,6 +116,12 @@ class SubnetModel(keras.Model):
             compiled metric, so that callbacks (``EarlyStopping``,
             ``ModelCheckpoint(save_best_only=True)``, ...) can monitor any
             level. Costs one validation pass per level.
+
+    Training logs: ``fit`` logs ``level_<k>_loss`` and ``level_<k>_<metric>``
+    for every compiled metric, measured on each step's batch before the
+    optimizer step, as ``loss`` and the compiled metrics are. With
+    ``sandwich``, only the sparsest and the densest level (trained on every
+    batch) are logged.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -121,6 +186,8 @@ class SubnetModel(keras.Model):
         self.level_loss_trackers = [
             keras.metrics.Mean(name=f"level_{k}_loss") for k in range(len(self.levels))
         ]
+        for tracker in self.level_loss_trackers:
+            tracker._direction = "down"  # for callbacks in mode="auto"
         self._sandwich_seed = keras.random.SeedGenerator(1337)
         # The mask schedule's step lives in the model so that .keras files and
         # checkpoints carry it and a resumed fit continues the schedule.
@@ -133,17 +200,52 @@ class SubnetModel(keras.Model):
     def num_levels(self) -> int:
         return len(self.levels)
 
-    # Per-level losses exist only while fit() trains; evaluate() (also the
-    # validation pass inside fit) must return the same list as for a plain
-    # model. The JAX trainer collects its metric state from `metrics` before
-    # the step runs, so membership follows fit/evaluate calls, not tracing.
+    def _logged_levels(self) -> list[int]:
+        # A sandwich step trains the middle levels drawn at random; only the
+        # sparsest and the densest are measured on every batch.
+        if self.sandwich is None:
+            return list(range(self.num_levels))
+        return [0, self.num_levels - 1]
+
+    def _level_metrics(self, y=None, y_pred=None) -> list[_LevelMetrics]:
+        """What ``fit`` logs for each level (its loss, its compiled metrics).
+
+        Cloned from the model's compiled metrics once those are built
+        (building them from ``y``/``y_pred`` if given), and again after a new
+        ``compile``. The JAX trainer must find them built before its first
+        step, hence the call from `_symbolic_build`.
+        """
+        source = getattr(self, "_compile_metrics", None)
+        if source is not None and not source.built:
+            if y is None:
+                source = None
+            else:
+                source.build(y, y_pred)
+        if getattr(self, "_level_metrics_source", False) is not source:
+            # Not tracked as sub-layers: they belong to the compiled state,
+            # like the model's own CompileMetrics, and are never saved.
+            found = [_LevelMetrics(k, tracker, source) for k, tracker in enumerate(self.level_loss_trackers)]
+            object.__setattr__(self, "_level_compile_metrics", found)
+            object.__setattr__(self, "_level_metrics_source", source)
+        return self._level_compile_metrics
+
+    def _symbolic_build(self, *args, **kwargs):
+        super()._symbolic_build(*args, **kwargs)
+        self._level_metrics()
+
+    # Per-level losses and metrics exist only while fit() trains; evaluate()
+    # (also the validation pass inside fit) must return the same list as for
+    # a plain model. The JAX trainer collects its metric state from `metrics`
+    # before the step runs, so membership follows fit/evaluate calls, not
+    # tracing.
     @property
     def metrics(self):
         found = super().metrics
         trackers = list(getattr(self, "level_loss_trackers", ()))
         plain = [m for m in found if m not in trackers]
         if getattr(self, "_fitting", 0) and not getattr(self, "_evaluating", 0):
-            return plain + trackers
+            level_metrics = self._level_metrics()
+            plain.extend(level_metrics[k] for k in self._logged_levels())
         return plain
 
     def fit(self, *args, **kwargs):
@@ -193,8 +295,8 @@ class SubnetModel(keras.Model):
 
     def reset_metrics(self):
         super().reset_metrics()
-        for tracker in self.level_loss_trackers:
-            tracker.reset_state()
+        for metrics in self._level_metrics():
+            metrics.reset_state()
 
     def subnet_layers(self) -> list:
         """Every layer of the model that holds per-level state."""
@@ -235,8 +337,14 @@ class SubnetModel(keras.Model):
         if not training:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         top = self.num_levels - 1
+        level_metrics = self._level_metrics(y, y_pred)
+
+        def measure(k, loss_k, y_k):
+            level_metrics[k].loss_tracker.update_state(unscale_loss_for_distribution(loss_k))
+            level_metrics[k].update_state(y, ops.stop_gradient(y_k), sample_weight)
+
         dense_loss = super().compute_loss(x, y, y_pred, sample_weight, training=True)
-        self.level_loss_trackers[top].update_state(unscale_loss_for_distribution(dense_loss))
+        measure(top, dense_loss, y_pred)
         teacher = ops.stop_gradient(y_pred)
         weights = self.level_weights
         if self.sandwich is None:
@@ -245,13 +353,13 @@ class SubnetModel(keras.Model):
                 with levels_lib.level_override(k):
                     y_k = self(x, training=True)
                 loss_k = self._level_loss(x, y, y_k, teacher, sample_weight, k)
-                self.level_loss_trackers[k].update_state(unscale_loss_for_distribution(loss_k))
+                measure(k, loss_k, y_k)
                 total = total + weights[k] * loss_k
             return total
         with levels_lib.level_override(0):
             y_0 = self(x, training=True)
         loss_0 = self._level_loss(x, y, y_0, teacher, sample_weight, 0)
-        self.level_loss_trackers[0].update_state(unscale_loss_for_distribution(loss_0))
+        measure(0, loss_0, y_0)
         total = weights[top] * dense_loss + weights[0] * loss_0
         weight_sum = weights[top] + weights[0]
         weight_table = ops.convert_to_tensor(weights, dtype="float32")

@@ -70,7 +70,7 @@ def test_validation_logs_every_level_and_callbacks_can_monitor_one():
     assert ks.get_level(model) == 1
     keys = {f"val_level_{k}_{m}" for k in range(3) for m in ("loss", "accuracy")}
     assert keys <= set(history)
-    assert "val_level_0_loss" in history and "level_0_accuracy" not in history
+    assert {"val_level_0_loss", "level_0_accuracy"} <= set(history)
     # The last epoch's logged values are what evaluate() gives at each level now.
     for k in range(3):
         with ks.level(model, k):
@@ -83,6 +83,49 @@ def test_validation_logs_every_level_and_callbacks_can_monitor_one():
     quiet.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     logged = quiet.fit(x, y, epochs=1, verbose=0, validation_data=(xv, yv)).history
     assert not any(key.startswith("val_level_") for key in logged)
+
+
+def _softmax_cross_entropy(logits, y):
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), y].mean())
+
+
+def test_fit_logs_every_compiled_metric_of_every_level(tmp_path):
+    model = _mlp()
+    top2 = keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy", top2])
+    x, y = _data(48)
+    # The oracle: each level run on its own on the batch, scored in numpy,
+    # before the one optimizer step the logs are measured in.
+    expected = {}
+    for k in range(3):
+        with level_override(k):
+            logits = keras.ops.convert_to_numpy(model(x, training=True))
+        expected[f"level_{k}_loss"] = _softmax_cross_entropy(logits, y)
+        expected[f"level_{k}_accuracy"] = float(np.mean(logits.argmax(-1) == y))
+        best2 = np.argsort(logits, axis=-1)[:, -2:]
+        expected[f"level_{k}_top2"] = float(np.mean([label in row for label, row in zip(y, best2, strict=True)]))
+    assert expected["level_0_accuracy"] != expected["level_2_accuracy"]
+    history = model.fit(x, y, batch_size=48, epochs=1, shuffle=False, verbose=0).history
+    for key, value in expected.items():
+        assert history[key][0] == pytest.approx(value, rel=1e-5), key
+    assert history["accuracy"] == history["level_2_accuracy"]
+    # Any level can be monitored; evaluate() stays a plain model's.
+    best = tmp_path / "best.keras"
+    callbacks = [keras.callbacks.ModelCheckpoint(best, monitor="level_0_accuracy", save_best_only=True),
+                 keras.callbacks.EarlyStopping(monitor="level_0_loss", patience=1),
+                 keras.callbacks.EarlyStopping(monitor="level_1_accuracy", patience=1)]
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=callbacks)
+    assert best.exists()
+    assert model.evaluate(x, y, verbose=0, return_dict=True).keys() == {"loss", "accuracy", "top2"}
+    # A new compile gives every level the new metrics.
+    xent = keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="xent")
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[xent])
+    logged = model.fit(x, y, batch_size=48, epochs=1, verbose=0).history
+    assert {"level_0_xent", "level_2_xent"} <= set(logged) and "level_0_accuracy" not in logged
+    assert logged["level_0_xent"] == pytest.approx(logged["level_0_loss"], rel=1e-5)
 
 
 def test_summary_separates_level_tables_from_weights_and_lists_levels():
@@ -184,6 +227,8 @@ def test_sandwich_and_distillation_train():
     history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert history.history["level_0_loss"][-1] > 0 and history.history["level_4_loss"][-1] > 0
+    # The middle levels are drawn at random: they are not logged as if measured.
+    assert "level_2_loss" not in history.history
 
 
 def test_sandwich_draws_varying_middle_levels_and_weights_them():
