@@ -4,14 +4,16 @@ Train every level in one ``model.fit``, switch levels at run time, and
 deploy all of them in one TFLite Micro flatbuffer.
 """
 
-from keras_subnets import callbacks, datasets, layers, lcs, schedules, zoo  # noqa: F401
+from keras_subnets import callbacks, datasets, layers, lcs, registry, schedules, zoo  # noqa: F401
 from keras_subnets.calibration import recalibrate_batch_norm
 from keras_subnets.callbacks import MaskScheduler, RecalibrateBatchNorm
 from keras_subnets.evaluation import evaluate_levels, format_table, level_costs
 from keras_subnets.layers import (
     SubnetBatchNormalization,
+    SubnetConv1D,
     SubnetConv2D,
     SubnetDense,
+    SubnetDepthwiseConv1D,
     SubnetDepthwiseConv2D,
 )
 from keras_subnets.models import SubnetModel
@@ -44,8 +46,10 @@ __all__ = [
     "MaskScheduler",
     "RecalibrateBatchNorm",
     "SubnetBatchNormalization",
+    "SubnetConv1D",
     "SubnetConv2D",
     "SubnetDense",
+    "SubnetDepthwiseConv1D",
     "SubnetDepthwiseConv2D",
     "SubnetModel",
     "callbacks",
@@ -58,6 +62,7 @@ __all__ = [
     "level",
     "level_costs",
     "nest",
+    "registry",
     "num_levels",
     "profile",
     "recalibrate_batch_norm",

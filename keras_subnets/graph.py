@@ -12,21 +12,17 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-WEIGHT_LAYERS = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+from keras_subnets import registry
+
+# Both read from the registry (the one list of supported layers).
+WEIGHT_LAYERS = registry.WEIGHT_CLASSES
 
 # Layers whose output channel c depends only on input channel c.
-CHANNELWISE = (
-    keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU,
-    keras.layers.Softmax, keras.layers.Dropout, keras.layers.SpatialDropout2D,
-    keras.layers.GaussianNoise, keras.layers.GaussianDropout, keras.layers.MaxPooling2D,
-    keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling2D,
-    keras.layers.GlobalMaxPooling2D, keras.layers.ZeroPadding2D, keras.layers.Identity,
-    keras.layers.BatchNormalization,
-)
+CHANNELWISE = registry.CHANNELWISE
 
 
 def is_depthwise(layer) -> bool:
-    return isinstance(layer, keras.layers.DepthwiseConv2D)
+    return registry.is_depthwise(layer)
 
 
 def _producer(tensor):
@@ -54,6 +50,19 @@ def trace_source(layer, what: str = "structured levels") -> tuple[object | None,
             return op, tile, passed
         if isinstance(op, keras.layers.Flatten):
             tile *= int(np.prod(op.input.shape[1:-1]))
+        elif registry.split_lookup(op) is not None:
+            raise ValueError(
+                f"{what}: layer '{op.name}' ({type(op).__name__}) is {registry.split_lookup(op).reason}; "
+                "replace it by its two parts first with keras_subnets.registry.expand_split_layers(model) "
+                "(nest() and reds.fit_subnets() do)"
+            )
+        elif not isinstance(op, CHANNELWISE) and op.weights and not isinstance(op, keras.Model):
+            raise ValueError(
+                f"{what}: layer '{op.name}' ({type(op).__name__}) between '{layer.name}' and the layer "
+                "feeding it has weights but no sub-network version, so its channels cannot be followed; "
+                "keep it dense with nest(..., keep_dense=[...]) and use mask kind 'unstructured', 'row' "
+                "or 'block' for this model"
+            )
         elif not isinstance(op, CHANNELWISE):
             raise ValueError(
                 f"{what}: layer '{op.name}' ({type(op).__name__}) between '{layer.name}' and the layer "

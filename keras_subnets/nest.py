@@ -8,30 +8,13 @@ import keras
 
 from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
-from keras_subnets import structured
-from keras_subnets.layers import (
-    SubnetBatchNormalization,
-    SubnetConv2D,
-    SubnetDense,
-    SubnetDepthwiseConv2D,
-    SubnetLayerMixin,
-)
+from keras_subnets import registry, structured
+from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
 from keras_subnets.models import SubnetModel
-
-# Order matters: DepthwiseConv2D is not a Conv2D subclass, but check exact
-# supported bases before anything more general.
-_WEIGHT_LAYERS = (
-    (keras.layers.DepthwiseConv2D, SubnetDepthwiseConv2D),
-    (keras.layers.Conv2D, SubnetConv2D),
-    (keras.layers.Dense, SubnetDense),
-)
 
 
 def _subnet_class(layer):
-    for base, subnet in _WEIGHT_LAYERS:
-        if type(layer) is base:
-            return subnet
-    return None
+    return registry.subnet_class(layer)
 
 
 def tfmot_prunable_layers(model: keras.Model) -> list[str]:
@@ -64,6 +47,7 @@ def nest(
     *,
     widths: Mapping[str, Sequence[int]] | None = None,
     layers: Iterable[str] | None = None,
+    keep_dense: Iterable[str | type] | None = None,
     layer_levels: Mapping[str, Sequence[float]] | None = None,
     keep_row_max: bool = True,
     shared_bn_affine: bool = False,
@@ -71,11 +55,15 @@ def nest(
 ) -> SubnetModel:
     """Clones ``model`` into a `SubnetModel` holding nested levels.
 
-    Supported layers (`Dense`, `Conv2D`, `DepthwiseConv2D`,
-    `BatchNormalization`) are swapped for their sub-network versions with the
-    trained weights kept, like tfmot's ``prune_low_magnitude``; masks are
-    computed from the weight magnitudes at once (a `MaskScheduler` callback
-    can grow them gradually instead). Weight-free layers pass through.
+    Supported layers (`keras_subnets.registry`: `Dense`, `Conv1D`, `Conv2D`,
+    `DepthwiseConv1D`, `DepthwiseConv2D`, `BatchNormalization`; a
+    `SeparableConv1D`/`SeparableConv2D` becomes its depthwise and pointwise
+    parts, ``<name>_depthwise`` and ``<name>_pointwise``) are swapped for
+    their sub-network versions with the trained weights kept, like tfmot's
+    ``prune_low_magnitude``; masks are computed from the weight magnitudes at
+    once (a `MaskScheduler` callback can grow them gradually instead).
+    Weight-free layers pass through. A layer with weights but no sub-network
+    version (LSTM, attention, ...) is refused unless ``keep_dense`` names it.
 
     Args:
         model: a built Sequential or Functional model.
@@ -91,6 +79,13 @@ def nest(
             Default: all supported layers. tfmot's ``prune_low_magnitude``
             leaves ``DepthwiseConv2D`` dense; leave them out here too to
             compare like with like (docs/benchmarks.md).
+        keep_dense: layer names or layer classes kept dense in every level:
+            they stay plain Keras layers (a builtin TFLite operator after
+            conversion) and cost the same at every level. Any layer with
+            weights may be named, including those without a sub-network
+            version (``LSTM``, ``GRU``, ``MultiHeadAttention``, ...). A
+            supported layer followed by a BatchNorm behaves as one left out
+            of ``layers``. A split layer's name keeps both parts dense.
         layer_levels: per-layer sparsity overrides, ``{name: [per level]}``.
         keep_row_max: keep each unit's largest weight in every level.
         shared_bn_affine: share BatchNorm's gamma/beta across levels (the
@@ -123,17 +118,31 @@ def nest(
     for name, v in layer_levels.items():
         if len(v) != len(levels):
             raise ValueError(f"layer_levels['{name}'] has {len(v)} entries for {len(levels)} levels")
+    parts = registry.split_names(model)
     names = {la.name for la in model._flatten_layers(include_self=False)}
-    missing = (set(selected or ()) | set(layer_levels) | set(widths or {})) - names
+    names |= {part for split in parts.values() for part in split}
+    kept_names, kept_classes = _keep_dense_policy(keep_dense)
+    missing = (set(selected or ()) | set(layer_levels) | set(widths or {}) | kept_names) - names
     if missing:
         raise ValueError(f"no layer named {sorted(missing)} in model '{model.name}'")
+    model = registry.expand_split_layers(model)
+    if selected is not None:
+        selected = _with_parts(selected, parts)
+    kept_names = _with_parts(kept_names, parts)
+    layer_levels = {part: v for name, v in layer_levels.items() for part in parts.get(name, [name])}
+
+    def kept_explicitly(layer) -> bool:
+        return layer.name in kept_names or isinstance(layer, kept_classes)
+
+    def kept(layer) -> bool:
+        return kept_explicitly(layer) or (selected is not None and layer.name not in selected)
 
     pairs = []
 
     def clone(layer):
         config = layer.get_config()
         subnet_cls = _subnet_class(layer)
-        if subnet_cls is not None and (selected is None or layer.name in selected):
+        if subnet_cls is not None and not kept(layer):
             config.pop("quantization_config", None)
             new = subnet_cls.from_config({
                 **config,
@@ -143,22 +152,19 @@ def nest(
                 "keep_row_max": keep_row_max,
             })
         elif subnet_cls is not None and kind != "structured" and _feeds_batch_norm(layer):
-            # Left out of `layers` but followed by a BatchNorm, whose statistics still differ per
-            # level: a sub-network layer with every unit in every level, so the converter folds
-            # that per-level BatchNorm into one level-switching operator.
+            # Kept dense but followed by a BatchNorm, whose statistics still differ per level: a
+            # sub-network layer with every unit in every level, so the converter folds that
+            # per-level BatchNorm into one level-switching operator.
             config.pop("quantization_config", None)
             new = subnet_cls.from_config({**config, "levels": levels, "mask_kind": "structured",
                                           "level_widths": None, "keep_row_max": keep_row_max})
-        elif type(layer) is keras.layers.BatchNormalization:
+        elif type(layer) is registry.BATCH_NORM[0] and not kept_explicitly(layer):
             new = SubnetBatchNormalization.from_config(
                 {**config, "levels": levels, "shared_affine": shared_bn_affine}
             )
-        elif layer.weights and subnet_cls is None and not isinstance(layer, keras.Model):
-            raise ValueError(
-                f"layer '{layer.name}' ({type(layer).__name__}) has weights but no "
-                "sub-network version; supported: Dense, Conv2D, DepthwiseConv2D, "
-                "BatchNormalization. Remove it or ask for support"
-            )
+        elif (layer.weights and subnet_cls is None and not isinstance(layer, keras.Model)
+              and type(layer) is not registry.BATCH_NORM[0] and not kept(layer)):
+            raise ValueError(registry.unsupported_reason(layer))
         else:
             new = layer.__class__.from_config(config)
         pairs.append((layer, new))
@@ -169,7 +175,7 @@ def nest(
         chosen = "" if selected is None else f" among layers={sorted(selected)}"
         raise ValueError(
             f"model '{model.name}' has no layer to nest{chosen}: nest() gives sub-networks to "
-            "Dense, Conv2D and DepthwiseConv2D layers, and found none"
+            f"{registry.supported_names()} layers, and found none"
         )
     for old, new in pairs:
         if isinstance(new, SubnetBatchNormalization):
@@ -194,3 +200,24 @@ def nest(
     if kind == "structured":
         structured.plan_structured(result, levels, widths)
     return result
+
+
+def _keep_dense_policy(keep_dense) -> tuple[set[str], tuple[type, ...]]:
+    if keep_dense is None:
+        return set(), ()
+    if isinstance(keep_dense, (str, type)):
+        keep_dense = [keep_dense]
+    names, classes = set(), []
+    for item in keep_dense:
+        if isinstance(item, str):
+            names.add(item)
+        elif isinstance(item, type) and issubclass(item, keras.layers.Layer):
+            classes.append(item)
+        else:
+            raise ValueError(f"keep_dense: expected layer names or Keras layer classes, got {item!r}")
+    return names, tuple(classes)
+
+
+def _with_parts(names: Iterable[str], parts: Mapping[str, Sequence[str]]) -> set[str]:
+    """Names with every split layer's name replaced by its parts' names."""
+    return {part for name in names for part in parts.get(name, [name])}

@@ -127,13 +127,131 @@ def test_structured_rejects_residual_adds_by_name():
 
 
 @pytest.mark.parametrize("layer, message", [
-    (keras.layers.Conv1D(3, 2, name="c1d"), "c1d"),
-    (keras.layers.LayerNormalization(name="ln"), "ln"),
+    (keras.layers.LSTM(3, return_sequences=True, name="lstm"), r"'lstm' \(LSTM\).*recurrent.*keep_dense=\['lstm'\]"),
+    (keras.layers.LayerNormalization(name="ln"), r"'ln' \(LayerNormalization\).*keep_dense=\['ln'\]"),
+    (keras.layers.Conv1DTranspose(3, 2, name="ct"), r"'ct' \(Conv1DTranspose\).*keep_dense=\['ct'\]"),
 ])
-def test_unsupported_weight_layers_are_named(layer, message):
+def test_unsupported_weight_layers_are_named_with_keep_dense_as_remedy(layer, message):
     base = keras.Sequential([keras.Input((8, 4)), layer, keras.layers.Flatten(), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match=message):
         ks.nest(base, LEVELS)
+
+
+@pytest.mark.parametrize("keep", [["lstm"], [keras.layers.LSTM]])
+def test_keep_dense_keeps_a_recurrent_layer_dense_at_every_level(keep, tmp_path):
+    inputs = keras.Input((12, 5))
+    x = keras.layers.Conv1D(8, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = keras.layers.LSTM(6, name="lstm")(x)
+    outputs = keras.layers.Dense(3, name="head")(x)
+    base = keras.Model(inputs, outputs)
+    model = ks.nest(base, LEVELS, keep_dense=keep)
+    lstm = model.get_layer("lstm")
+    assert type(lstm) is keras.layers.LSTM
+    for old, new in zip(base.get_layer("lstm").get_weights(), lstm.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    x_in = np.random.default_rng(0).normal(size=(4, 12, 5)).astype("float32")
+    np.testing.assert_allclose(model.predict(x_in, verbose=0), base.predict(x_in, verbose=0), atol=1e-5)
+    costs = [ks.level_costs(model, k) for k in range(len(LEVELS))]
+    assert costs[0]["macs"] < costs[-1]["macs"]
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    before = [w.copy() for w in lstm.get_weights()]
+    model.fit(x_in, np.arange(4) % 3, epochs=1, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, lstm.get_weights(), strict=True))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for k in range(len(LEVELS)):
+        with ks.level(model, k), ks.level(loaded, k):
+            np.testing.assert_array_equal(loaded.predict(x_in, verbose=0), model.predict(x_in, verbose=0))
+
+
+def test_keep_dense_on_a_supported_layer_and_bad_policies():
+    model = ks.nest(_cnn(), LEVELS, keep_dense=["head"])
+    assert type(model.get_layer("head")) is keras.layers.Dense
+    assert type(model.get_layer("pw")).__name__ == "SubnetConv2D"
+    model = ks.nest(_cnn(), LEVELS, keep_dense=[keras.layers.DepthwiseConv2D])
+    dw = model.get_layer("dw")  # feeds a per-level BatchNorm: every unit in every level, foldable
+    assert dw.mask_kind == "structured" and dw.level_widths == [dw._units] * len(LEVELS)
+    with pytest.raises(ValueError, match=r"no layer named \['nope'\]"):
+        ks.nest(_cnn(), LEVELS, keep_dense=["nope"])
+    with pytest.raises(ValueError, match="keep_dense: expected layer names or Keras layer classes"):
+        ks.nest(_cnn(), LEVELS, keep_dense=[3])
+
+
+def test_structured_refuses_a_kept_recurrent_layer_by_name():
+    inputs = keras.Input((12, 5))
+    x = keras.layers.Conv1D(8, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.GRU(6, name="gru")(x)
+    outputs = keras.layers.Dense(3, name="head")(keras.layers.Dense(8, name="mid")(x))
+    with pytest.raises(ValueError, match=r"'gru' \(GRU\).*no sub-network version.*keep_dense.*'unstructured'"):
+        ks.nest(keras.Model(inputs, outputs), LEVELS, kind="structured", keep_dense=["gru"])
+
+
+def _one_d_model():
+    layers = keras.layers
+    inputs = keras.Input((24, 3))
+    x = layers.Conv1D(8, 3, strides=2, padding="same", name="conv")(inputs)
+    x = layers.BatchNormalization(name="conv_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.DepthwiseConv1D(3, padding="same", name="dw")(x)
+    x = layers.BatchNormalization(name="dw_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.MaxPooling1D(2)(x)
+    x = layers.SeparableConv1D(12, 3, padding="same", activation="relu", name="sep1d")(x)
+    x = layers.AveragePooling1D(2)(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    outputs = layers.Dense(4, name="head")(x)
+    return keras.Model(inputs, outputs)
+
+
+def _separable_model():
+    layers = keras.layers
+    inputs = keras.Input((10, 10, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = layers.SeparableConv2D(16, 3, depth_multiplier=2, padding="same", name="sep")(x)
+    x = layers.BatchNormalization(name="sep_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.GlobalMaxPooling2D()(x)
+    outputs = layers.Dense(4, name="head")(x)
+    return keras.Model(inputs, outputs)
+
+
+_NEW_LAYER_CASES = [
+    pytest.param(build, shape, kind, marks=() if (build, kind) in fast else pytest.mark.slow)
+    for fast in [{(_one_d_model, "structured"), (_separable_model, "block")}]
+    for build, shape in [(_one_d_model, (24, 3)), (_separable_model, (10, 10, 3))]
+    for kind in ["unstructured", "row", "block", "structured"]
+]
+
+
+@pytest.mark.parametrize("build, shape, kind", _NEW_LAYER_CASES)
+def test_new_layer_types_nest_train_and_save_exactly(build, shape, kind, tmp_path):
+    base = build()
+    x = np.random.default_rng(2).normal(size=(8, *shape)).astype("float32")
+    model = ks.nest(base, LEVELS, kind=kind)
+    # Full width reproduces Keras's own layers (SeparableConv split into depthwise + pointwise).
+    np.testing.assert_allclose(model.predict(x, verbose=0), base.predict(x, verbose=0), rtol=1e-4, atol=1e-4)
+    names = {type(la).__name__ for la in model.layers}
+    assert "SeparableConv2D" not in names and "SeparableConv1D" not in names
+    costs = [ks.level_costs(model, k)["macs"] for k in range(len(LEVELS))]
+    assert costs[0] < costs[1] < costs[2]
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, np.arange(8) % 4, epochs=1, batch_size=4, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for k in range(len(LEVELS)):
+        with ks.level(model, k), ks.level(loaded, k):
+            np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_split_layer_name_selects_both_parts():
+    model = ks.nest(_separable_model(), LEVELS, keep_dense=["sep"], layer_levels={"stem": [0.9, 0.5, 0.0]})
+    assert type(model.get_layer("sep_depthwise")) is keras.layers.DepthwiseConv2D
+    assert model.get_layer("sep_pointwise").mask_kind == "structured"  # feeds a per-level BatchNorm
+    model = ks.nest(_separable_model(), LEVELS, layers=["sep"])
+    assert type(model.get_layer("stem")) is keras.layers.Conv2D
+    assert model.get_layer("sep_depthwise").mask_kind == "unstructured"
 
 
 def test_bad_arguments():

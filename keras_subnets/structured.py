@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from keras_subnets import graph
+from keras_subnets import graph, registry
 from keras_subnets import masks as masks_lib
-from keras_subnets.layers import SubnetDepthwiseConv2D, SubnetLayerMixin
+from keras_subnets.layers import SubnetLayerMixin
 
 
 @dataclass
@@ -65,15 +65,8 @@ def plan_structured(
     nodes = []
     for layer in layers:
         source, tile = _trace_source(layer)
-        kernel_shape = tuple(layer.kernel.shape)
-        if isinstance(layer, SubnetDepthwiseConv2D):
-            taps = kernel_shape[0] * kernel_shape[1]
-            in_channels = kernel_shape[2]
-        else:
-            in_channels = int(np.prod(kernel_shape[:-1])) // (
-                kernel_shape[0] * kernel_shape[1] if len(kernel_shape) == 4 else 1
-            )
-            taps = kernel_shape[0] * kernel_shape[1] if len(kernel_shape) == 4 else 1
+        spec = registry.lookup(layer, exact=False)
+        taps, in_channels = spec.taps(layer.kernel.shape), spec.in_channels(layer.kernel.shape)
         if source is not None and source not in layers:
             raise ValueError(
                 f"structured levels: layer '{layer.name}' is fed by '{source.name}', "
@@ -88,7 +81,7 @@ def plan_structured(
             name = n.layer.name
             if level is not None and name in explicit:
                 widths[name] = int(explicit[name][level])
-            elif isinstance(n.layer, SubnetDepthwiseConv2D):
+            elif registry.is_depthwise(n.layer):
                 upstream = widths[n.source.name] if n.source is not None else n.in_channels
                 widths[name] = upstream * n.layer.depth_multiplier
             elif id(n.layer) not in sources:
@@ -100,7 +93,7 @@ def plan_structured(
     def kept_weights(widths: Mapping[str, int]) -> int:
         total = 0
         for n in nodes:
-            if isinstance(n.layer, SubnetDepthwiseConv2D):
+            if registry.is_depthwise(n.layer):
                 total += widths[n.layer.name] * n.taps
                 continue
             inputs = n.in_channels if n.source is None else widths[n.source.name] * n.tile
@@ -122,7 +115,7 @@ def plan_structured(
     plan = {n.layer.name: [per_level[k][n.layer.name] for k in range(len(sparsities))]
             for n in nodes}
     for n in nodes:
-        if isinstance(n.layer, SubnetDepthwiseConv2D) and n.layer.name in explicit:
+        if registry.is_depthwise(n.layer) and n.layer.name in explicit:
             upstream = plan[n.source.name] if n.source is not None else None
             expected = [w * n.layer.depth_multiplier for w in upstream] if upstream else None
             if expected is not None and plan[n.layer.name] != expected:

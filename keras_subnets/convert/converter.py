@@ -13,17 +13,16 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from keras_subnets import registry
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.convert import formats, options, quantization
 from keras_subnets.convert.export import FoldedLayer, fold_plan, plain_model
 from keras_subnets.evaluation import level_costs
-from keras_subnets.layers import SubnetDepthwiseConv2D, SubnetLayerMixin
+from keras_subnets.layers import SubnetLayerMixin
 
 METADATA_NAME = "keras_subnets.levels"
 SUBNET_INPUT = "subnet"
 _WEIGHT_OPS = {"CONV_2D": "conv_2d", "DEPTHWISE_CONV_2D": "depthwise_conv_2d", "FULLY_CONNECTED": "fully_connected"}
-_KERAS_OPS = {keras.layers.Conv2D: "conv_2d", keras.layers.DepthwiseConv2D: "depthwise_conv_2d",
-              keras.layers.Dense: "fully_connected"}
 
 
 class ConversionError(ValueError):
@@ -31,20 +30,11 @@ class ConversionError(ValueError):
 
 
 def _op_kind(layer) -> str | None:
-    for cls, kind in _KERAS_OPS.items():
-        if isinstance(layer, cls):
-            return kind
-    return None
+    return registry.operator(layer)
 
 
 def _tflite_weight_shape(layer) -> tuple[int, ...]:
-    kshape = tuple(int(d) for d in layer.kernel.shape)
-    kind = _op_kind(layer)
-    if kind == "conv_2d":
-        return (kshape[3], kshape[0], kshape[1], kshape[2])
-    if kind == "depthwise_conv_2d":
-        return (1, kshape[0], kshape[1], kshape[2] * kshape[3])
-    return (kshape[1], kshape[0])
+    return registry.lookup(layer, exact=False).tflite_weight_shape(layer.kernel.shape)
 
 
 def _representative(data, input_shape, count: int) -> list[np.ndarray]:
@@ -174,7 +164,7 @@ class _OpPlan:
 
 
 def _input_levels(layer, level_rows: np.ndarray) -> np.ndarray:
-    if isinstance(layer, SubnetDepthwiseConv2D):
+    if registry.is_depthwise(layer):
         return keras.ops.convert_to_numpy(layer.unit_level)[:: layer.depth_multiplier]
     cin = int(layer.kernel.shape[-2])
     return level_rows[0, :cin]
@@ -185,7 +175,7 @@ def _geometry(tfl, op, kind: str, layer) -> dict:
     geo = {"kernel_h": 1, "kernel_w": 1, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1,
            "padding": 1, "depth_multiplier": 0}
     if kind != "fully_connected":
-        kh, kw = (int(d) for d in layer.kernel.shape[:2])
+        kh, kw = registry.lookup(layer, exact=False).window(layer.kernel.shape)
         geo.update(kernel_h=kh, kernel_w=kw, stride_h=int(opts.strideH), stride_w=int(opts.strideW),
                    dilation_h=int(opts.dilationHFactor), dilation_w=int(opts.dilationWFactor),
                    padding=int(opts.padding))
@@ -252,7 +242,7 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
     elif fmt == "row":
         nested = formats.encode_row(values, level_rows, sparse_levels)
     else:
-        depthwise = isinstance(layer, SubnetDepthwiseConv2D)
+        depthwise = registry.is_depthwise(layer)
         nested = formats.encode_structured(values, out_w, in_w, cin, layer.depth_multiplier if depthwise else 0)
     nested.num_levels = L
     nested.dense_top = dense_top

@@ -7,19 +7,12 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from keras_subnets import registry
 from keras_subnets.convert.pooling import as_average_pool
-from keras_subnets.layers import (
-    SubnetBatchNormalization,
-    SubnetConv2D,
-    SubnetDense,
-    SubnetDepthwiseConv2D,
-    SubnetLayerMixin,
-)
+from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
 
 _PLAIN = {
-    SubnetDense: keras.layers.Dense,
-    SubnetConv2D: keras.layers.Conv2D,
-    SubnetDepthwiseConv2D: keras.layers.DepthwiseConv2D,
+    **{spec.subnet_class: spec.keras_class for spec in registry.WEIGHT_LAYERS},
     SubnetBatchNormalization: keras.layers.BatchNormalization,
 }
 _SUBNET_KEYS = ("levels", "mask_kind", "level_widths", "keep_row_max", "shared_affine")
@@ -101,8 +94,8 @@ def fold_plan(model: keras.Model) -> list[FoldedLayer]:
                 tables += [_np(v) for v in (la.gamma, la.beta) if v is not None]
             if any(not np.array_equal(t, np.broadcast_to(t[-1], t.shape)) for t in tables):
                 raise ValueError(
-                    f"layer '{la.name}': a per-level BatchNorm must directly follow a Dense/Conv2D/"
-                    "DepthwiseConv2D layer (and be its only consumer) to be folded into the "
+                    f"layer '{la.name}': a per-level BatchNorm must directly follow a sub-network weight "
+                    "layer (and be its only consumer) to be folded into the "
                     "level-switching operator; move it, or share its statistics across levels"
                 )
     return plan
@@ -199,19 +192,24 @@ def sliced_model(model: keras.Model, level: int) -> keras.Model:
             return
         if layer.mask_kind != "structured":
             raise ValueError(f"layer '{layer.name}' is '{layer.mask_kind}'; only structured levels can be sliced")
-        if isinstance(layer, SubnetDense):
+        if "units" in config:
             config["units"] = width(layer)
-        elif isinstance(layer, SubnetConv2D):
+        elif "filters" in config:
             config["filters"] = width(layer)
 
     def sliced(old, level):
+        spec = registry.lookup(old, exact=False)
         kernel, active, w = _np(old.kernel), _np(old.kernel_level) <= level, width(old)
-        if isinstance(old, SubnetDepthwiseConv2D):
-            weights = [kernel[:, :, :w // old.depth_multiplier, :]]
-        elif isinstance(old, SubnetConv2D):
-            weights = [kernel[:, :, :int(np.sum(active[0, 0, :, 0])), :w]]
+        if spec.depthwise:
+            weights = [np.take(kernel, np.arange(w // old.depth_multiplier), axis=spec.input_axis)]
+        elif spec.operator == "fully_connected":
+            weights = [kernel[active[:, 0]][:, :w]]  # after a Flatten the active inputs interleave
         else:
-            weights = [kernel[active[:, 0]][:, :w]]
+            # A convolution's active input channels are a prefix: count those of the first filter.
+            first = np.take(active, 0, axis=spec.output_axis)
+            inputs = int(np.sum(first.any(axis=tuple(a for a in range(first.ndim) if a != spec.input_axis))))
+            weights = [np.take(np.take(kernel, np.arange(inputs), axis=spec.input_axis), np.arange(w),
+                               axis=spec.output_axis)]
         if old.use_bias:
             weights.append(_np(old.bias)[:w])
         return weights

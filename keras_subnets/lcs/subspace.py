@@ -8,22 +8,13 @@ from collections.abc import Iterator
 import keras
 import numpy as np
 
-from keras_subnets import graph
+from keras_subnets import graph, registry
 from keras_subnets.lcs import coordinates as alpha_lib
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, band_edges
-from keras_subnets.lcs.lcs_conv2d import LcsConv2D
-from keras_subnets.lcs.lcs_dense import LcsDense
-from keras_subnets.lcs.lcs_depthwise_conv2d import LcsDepthwiseConv2D
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.lcs.subspace_model import SubspaceModel
 
 NORMS = ("group", "instance", "batch_per_level")
-
-_WEIGHT_LAYERS = (
-    (keras.layers.DepthwiseConv2D, LcsDepthwiseConv2D),
-    (keras.layers.Conv2D, LcsConv2D),
-    (keras.layers.Dense, LcsDense),
-)
 
 # Normalisation layers subspace() cannot carry over: their statistics or
 # affine terms would be shared by every α with no replacement defined here.
@@ -36,10 +27,7 @@ _OTHER_NORMS = tuple(
 
 
 def _lcs_class(layer):
-    for base, lcs in _WEIGHT_LAYERS:
-        if type(layer) is base:
-            return lcs
-    return None
+    return registry.lcs_class(layer)
 
 
 def _groups(channels: int, wanted: int) -> int:
@@ -62,7 +50,7 @@ def _structured_flags(model: keras.Model) -> dict[str, dict]:
         source, tile = sources[layer.name]
         sliced_inputs = source is not None and flags[source.name]["structured_outputs"]
         # A depthwise layer's channels follow its input's; a classifier keeps every class.
-        outputs = sliced_inputs if isinstance(layer, keras.layers.DepthwiseConv2D) else id(layer) in feeding
+        outputs = sliced_inputs if registry.is_depthwise(layer) else id(layer) in feeding
         flags[layer.name] = {"structured_inputs": bool(sliced_inputs), "structured_outputs": bool(outputs),
                              "input_tile": int(tile)}
     return flags
@@ -86,7 +74,8 @@ def subspace(
     """Clones ``model`` into a `SubspaceModel` that trains an LCS subspace.
 
     `Dense`, `Conv2D` and `DepthwiseConv2D` become `LcsDense`, `LcsConv2D`,
-    `LcsDepthwiseConv2D` with their weights kept (the α = 0 endpoint of a
+    `LcsDepthwiseConv2D` (the registry's LCS classes; a `SeparableConv2D`
+    becomes its depthwise and pointwise parts) with their weights kept (the α = 0 endpoint of a
     line); `BatchNormalization` is replaced according to ``norm``.
     Weight-free layers pass through.
 
@@ -154,6 +143,7 @@ def subspace(
         raise ValueError(f"subspace(): geometric α bands need the smallest trained α in (0, 1), got {low} "
                          f"(kind={kind!r}); use alpha_bands='linear'")
     edges = band_edges(int(alpha_bins), alpha_bands, low)
+    model = registry.expand_split_layers(model)
     flags = _structured_flags(model) if kind == "structured" else {}
     lcs_options = {"compression": kind, "variant": variant, "min_bits": min_bits, "max_bits": max_bits,
                    "regularization": regularization}
@@ -168,10 +158,11 @@ def subspace(
         elif type(layer) is keras.layers.BatchNormalization:
             new = _replace_batch_norm(layer, config, norm, groups, edges)
         elif layer.weights and not isinstance(layer, (keras.Model, keras.layers.GroupNormalization)):
+            supported = [spec.name for spec in registry.WEIGHT_LAYERS if spec.lcs_class is not None]
             raise ValueError(
                 f"layer '{layer.name}' ({type(layer).__name__}) has weights but no LCS "
-                "version; supported: Dense, Conv2D, DepthwiseConv2D, BatchNormalization, "
-                "GroupNormalization"
+                f"version; supported: {', '.join(supported)}, BatchNormalization, GroupNormalization "
+                "(nest() gives sub-networks to more layer types)"
             )
         else:
             new = layer.__class__.from_config(config)

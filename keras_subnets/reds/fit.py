@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from keras_subnets import knapsack as kn
+from keras_subnets import registry
 from keras_subnets.callbacks import RecalibrateBatchNorm
 from keras_subnets.models import SubnetModel
 from keras_subnets.nest import nest
@@ -153,8 +154,10 @@ def fit_subnets(
     Returns:
         The trained `SubnetModel` (``kind="structured"``) and its `KnapsackPlan`.
     """
-    work = keras.models.clone_model(model)
-    work.set_weights(model.get_weights())
+    work = registry.expand_split_layers(model)  # SeparableConv2D: depthwise and pointwise units
+    if work is model:
+        work = keras.models.clone_model(model)
+        work.set_weights(model.get_weights())
     work.compile(optimizer="sgd", loss=loss)
     scores = unit_importance(work, x, y, batches=importance_batches, batch_size=batch_size, loss=keras.losses.get(loss))
     permute_channels(work, scores)

@@ -6,19 +6,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_subnets import graph
+from keras_subnets import graph, registry
 
 
 def _per_unit(layer, wg: np.ndarray) -> np.ndarray:
-    # Output units are the last kernel axis (Dense, Conv2D) or the channel axis of depthwise kernels.
-    if graph.is_depthwise(layer):
-        return wg.sum(axis=(0, 1)).reshape(-1)
-    return wg.reshape(-1, wg.shape[-1]).sum(axis=0)
+    # Output units are the last kernel axis, or input channel x multiplier for depthwise kernels.
+    units = registry.lookup(layer, exact=False).unit_axis_view(wg)
+    return units.reshape(-1, units.shape[-1]).sum(axis=0)
 
 
 def unit_importance(model: keras.Model, x, y, *, batches: int = 100, batch_size: int = 128,
                     loss=None) -> dict[str, np.ndarray]:
-    """Importance of every output unit of every Dense / Conv2D / DepthwiseConv2D layer.
+    """Importance of every output unit of every weight layer of the registry.
 
     Args:
         model: a Keras model (plain or with sub-network layers at their active level).
@@ -32,7 +31,7 @@ def unit_importance(model: keras.Model, x, y, *, batches: int = 100, batch_size:
     """
     layers = [la for la in model._flatten_layers(include_self=False) if isinstance(la, graph.WEIGHT_LAYERS)]
     if not layers:
-        raise ValueError(f"model '{model.name}' has no Dense/Conv2D/DepthwiseConv2D layer to score")
+        raise ValueError(f"model '{model.name}' has no {registry.supported_names()} layer to score")
     x = np.asarray(x)
     y = np.asarray(y)
     if len(x) == 0:

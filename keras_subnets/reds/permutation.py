@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_subnets import graph
+from keras_subnets import graph, registry
 
 
 def _np(v) -> np.ndarray:
@@ -51,7 +51,7 @@ def permute_channels(model: keras.Model, importance: dict[str, np.ndarray]) -> d
             weights.append(_np(producer.bias)[perm])
         _assign(producer, weights)
         for dw in g.depthwise:
-            weights = [_np(dw.kernel)[:, :, perm, :]]
+            weights = [np.take(_np(dw.kernel), perm, axis=registry.lookup(dw, exact=False).input_axis)]
             if dw.use_bias:
                 weights.append(_np(dw.bias)[perm])
             _assign(dw, weights)
@@ -64,8 +64,9 @@ def permute_channels(model: keras.Model, importance: dict[str, np.ndarray]) -> d
         for consumer in g.consumers:
             _, tile = inputs_of[consumer.name]
             kernel = _np(consumer.kernel)
-            if isinstance(consumer, keras.layers.Conv2D):
-                consumer.kernel.assign(kernel[:, :, perm, :])
+            spec = registry.lookup(consumer, exact=False)
+            if spec.operator != "fully_connected":
+                consumer.kernel.assign(np.take(kernel, perm, axis=spec.input_axis))
             else:
                 channels = len(perm)
                 rows = (np.arange(tile)[:, None] * channels + perm[None, :]).reshape(-1)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import keras
 import numpy as np
 
-from keras_subnets import graph
+from keras_subnets import graph, registry
 from keras_subnets import knapsack as kn
 from keras_subnets.reds.permutation import group_scores
 
@@ -20,8 +20,7 @@ def _positions(layer) -> int:
 
 
 def _taps(layer) -> int:
-    kernel = tuple(int(d) for d in layer.kernel.shape)
-    return kernel[0] * kernel[1] if len(kernel) == 4 else 1
+    return registry.lookup(layer, exact=False).taps(layer.kernel.shape)
 
 
 def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, min_units: int = 8,
