@@ -37,12 +37,12 @@ import numpy as np
 from absl import app, flags
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tflm_ops" / "cortex_m"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import ks_dense_image as di  # noqa: E402
-import ks_kernel_image as ki  # noqa: E402
 import report  # noqa: E402
+
+from keras_subnets.firmware import dense_image as di  # noqa: E402
+from keras_subnets.firmware import kernel_image as ki  # noqa: E402
 
 kb = ki.kb
 

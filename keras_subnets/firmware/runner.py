@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -41,11 +40,9 @@ _EXIT_MEANINGS = {2: "AllocateTensors failed", 3: "registering the operators fai
 
 
 def _run_qemu_module():
-    if str(CORTEX_M_DIR) not in sys.path:
-        sys.path.insert(0, str(CORTEX_M_DIR))
-    import run_qemu  # noqa: PLC0415  (tflm_ops/cortex_m is not a package)
+    from keras_subnets.firmware import qemu  # noqa: PLC0415  (runs only when a firmware is run)
 
-    return run_qemu
+    return qemu
 
 
 class FirmwareError(RuntimeError):

@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tflm_ops" / "cortex_m"))
-sys.path.insert(0, str(ROOT / "tests" / "tflm_ops"))
 
 _missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm", "gcc", "make") if shutil.which(t) is None]
 pytestmark = pytest.mark.skipif(bool(_missing), reason=f"needs {', '.join(_missing)}")
 
 if not _missing:
-    import ks_kernel_image as ki
-    import ks_ops_binding as kb
+    from keras_subnets.firmware import core_binding as kb
+    from keras_subnets.firmware import kernel_image as ki
 
 
 def _cases():

@@ -7,11 +7,9 @@ Skipped only when arm-none-eabi-gcc or qemu-system-arm is not installed.
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import re
 import shutil
-import sys
 
 import pytest
 
@@ -30,15 +28,7 @@ BASELINE_REF_FC_256 = {"m4": 474_863, "m7": 477_138}
 CPUS = ["m4", "m7"]
 
 
-def _load_runner():
-    spec = importlib.util.spec_from_file_location("ks_run_qemu", HARNESS / "run_qemu.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["ks_run_qemu"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-rq = _load_runner()
+from keras_subnets.firmware import qemu as rq  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=CPUS)

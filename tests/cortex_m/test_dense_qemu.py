@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tflm_ops" / "cortex_m"))
+from keras_subnets.firmware import dense_image as di
 
-import ks_dense_image as di  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 _TFLM_ROOT = Path(os.environ.get("TFLM_ROOT", ROOT.parent / "shared" / "tflm" / "tflite-micro"))
 CMSIS_NN = _TFLM_ROOT / "tensorflow" / "lite" / "micro" / "tools" / "make" / "downloads" / "cmsis_nn"
@@ -72,14 +70,14 @@ def _layers():
 
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory):
-    import run_qemu as rq
+    from keras_subnets.firmware import qemu as rq
 
     return rq.build_plugin(tmp_path_factory.mktemp("plugin") / "ks_icount.so")
 
 
 @pytest.mark.parametrize("cpu", ["m4", pytest.param("m7", marks=pytest.mark.slow)])
 def test_cmsis_nn_build_equals_portable_and_reference(cpu, plugin, tmp_path):
-    import run_qemu as rq
+    from keras_subnets.firmware import qemu as rq
 
     layers = _layers()
     img = di.build_image(layers, (*di.KERNELS, "ks_dense_plan"), cpu, tmp_path, cmsis_nn_root=str(CMSIS_NN))

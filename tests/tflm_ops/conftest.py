@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ks_ops_binding as kb  # noqa: E402
+from keras_subnets.firmware import core_binding as kb
 
 
 @pytest.fixture(scope="session", params=["plain_c", "dsp_emulated"])

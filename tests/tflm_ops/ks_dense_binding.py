@@ -1,20 +1,17 @@
 """ctypes binding of the dense int8 kernels (tflm_ops/include/ks_dense.h) in
 libks_ops.so.  The numpy oracle (a transcription of TFLM's
 reference_integer_ops) lives with the Cortex-M images that also use it,
-tflm_ops/cortex_m/ks_dense_image.py.
+keras_subnets/firmware/dense_image.py.
 """
 
 from __future__ import annotations
 
 import ctypes
-import sys
-from pathlib import Path
 
 import numpy as np
-from ks_ops_binding import ConvGeometry, KsConvParams, KsDims, _dims, _ptr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tflm_ops" / "cortex_m"))
-from ks_dense_image import (  # noqa: E402, F401
+from keras_subnets.firmware.core_binding import ConvGeometry, KsConvParams, KsDims, _dims, _ptr
+from keras_subnets.firmware.dense_image import (  # noqa: F401
     DenseQuant,
     ref_conv,
     ref_depthwise_conv,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ks_ops_binding as kb
 import numpy as np
+
+from keras_subnets.firmware import core_binding as kb
 
 
 def random_levels(rng, num_levels: int, shape, keep_prob=None) -> np.ndarray:

@@ -8,9 +8,10 @@ import ctypes
 import os
 
 import ks_dense_binding as kd
-import ks_ops_binding as kb
 import numpy as np
 import pytest
+
+from keras_subnets.firmware import core_binding as kb
 
 SINGLE = os.environ.get("KS_SINGLE_ROUNDING", "0") == "1"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1

@@ -13,11 +13,12 @@ from __future__ import annotations
 import functools
 import zlib
 
-import ks_ops_binding as kb
 import nested_masks
 import numpy as np
 import pytest
 import tflm_oracle as to
+
+from keras_subnets.firmware import core_binding as kb
 
 FORMATS = ["nested_csr", "nested_block", "row", "structured"]
 

@@ -9,10 +9,11 @@ import math
 import shutil
 import subprocess
 
-import ks_ops_binding as kb
 import nested_masks
 import numpy as np
 import pytest
+
+from keras_subnets.firmware import core_binding as kb
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import ctypes
 
 import ks_dense_binding as kd
-import ks_ops_binding as kb
 import nested_masks
 import numpy as np
 import pytest
+
+from keras_subnets.firmware import core_binding as kb
 
 FORMATS = ["nested_csr", "nested_block", "row", "structured"]
 PLAN_BYTES = 8192  # > sizeof(ks_plan) on any host; the plan writes only its own size

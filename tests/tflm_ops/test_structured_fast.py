@@ -9,10 +9,11 @@ clamp), tap-major and canonical depthwise weights."""
 
 from __future__ import annotations
 
-import ks_ops_binding as kb
 import nested_masks
 import numpy as np
 import pytest
+
+from keras_subnets.firmware import core_binding as kb
 
 INT32_MIN = -(2**31)
 

@@ -28,7 +28,7 @@ int main(void)
             .values = c->values,
             .num_values = c->num_values,
             .indices = c->indices,
-            .num_indices = c->num_values,
+            .num_indices = c->num_indices,
             .counts = c->counts,
             .num_table = c->num_levels,
         };

@@ -1,8 +1,10 @@
 """Test vectors for apps/core_fc_row.c: ks_fully_connected_s8 on KS_FORMAT_ROW.
 
-A ROW matrix stores, for every output row, n_max = counts[L-1] (value, column)
+A ROW matrix stores, for every output row, n_max = counts[L-1] column
 entries; level k uses the first counts[k] of them, and the entries that level
-k adds are sorted by column.  The expected output of level k is the dense
+k adds are sorted by column.  Format v4: an int8 matrix's values are the
+layer's dense weights D (rows x cols, zeros outside the stored entries); an
+entry reads D at its column.  The expected output of level k is the dense
 TFLM-style FC with every weight outside the level set to zero.
 """
 
@@ -58,10 +60,14 @@ def make_case(rng: random.Random, i: int, case) -> tuple[list[str], str]:
             act_min=amin,
             act_max=amax,
         )
+    top = [0] * (rows * cols)  # D: the stored entries at their columns
+    for o in range(rows):
+        for j in range(n_max):
+            top[o * cols + indices[o * n_max + j]] = values[o * n_max + j]
     p = f"c{i}_"
     itype = "uint8_t" if cols <= 256 else "uint16_t"
     parts = [
-        c_array(p + "values", "int8_t", values),
+        c_array(p + "values", "int8_t", top),
         c_array(p + "indices", itype, indices),
         c_array(p + "counts", "int32_t", counts),
         c_array(p + "bias", "int32_t", bias),
@@ -72,7 +78,7 @@ def make_case(rng: random.Random, i: int, case) -> tuple[list[str], str]:
     ]
     row = (
         f'    {{"{name}", {rows}, {cols}, {n_levels}, {per_level}, {nb}, {ioff}, {ooff}, {amin}, '
-        f"{amax}, {p}values, {rows * n_max}, {p}indices, {p}counts, {p}bias, {p}mult, {p}shift, "
+        f"{amax}, {p}values, {rows * cols}, {p}indices, {rows * n_max}, {p}counts, {p}bias, {p}mult, {p}shift, "
         f"{p}input, {p}expected}},"
     )
     return parts, row
@@ -92,6 +98,7 @@ def main() -> None:
         "    const int8_t *values;\n"
         "    int32_t num_values;\n"
         "    const void *indices;\n"
+        "    int32_t num_indices;\n"
         "    const int32_t *counts, *bias, *multiplier;\n"
         "    const int8_t *shift;\n"
         "    const int8_t *input;\n"

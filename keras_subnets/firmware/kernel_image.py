@@ -3,7 +3,7 @@
 Used by tests/cortex_m/test_core_kernels_qemu.py (correctness of every
 kernel, format, dtype and level on M4 / M7) and benchmarks/kernels.py
 (instruction counts).  Expected outputs come from the same core built for the
-host with gcc (tests/tflm_ops/ks_ops_binding.py); int8 must match bit for
+host with gcc (keras_subnets/firmware/core_binding.py); int8 must match bit for
 bit, float32 within a relative 1e-5.
 
 A `Case` is one layer in one format; the image calls it at each of its
@@ -19,19 +19,16 @@ the i-th call (in `Image.calls` order).
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-CM = Path(__file__).resolve().parent
-ROOT = CM.parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "tflm_ops"))
-sys.path.insert(0, str(CM))
+from keras_subnets.firmware import core_binding as kb
+from keras_subnets.firmware import qemu as rq
 
-import ks_ops_binding as kb  # noqa: E402
-import run_qemu as rq  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+CM = ROOT / "tflm_ops" / "cortex_m"
 
 ARCH = {
     "m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
@@ -132,7 +129,7 @@ class Image:
     cpu: str
     calls: list = field(default_factory=list)
     scratch: int = 0
-    dense_calls: list = field(default_factory=list)  # ks_dense_image.Call, region "d"
+    dense_calls: list = field(default_factory=list)  # dense_image.Call, region "d"
 
 
 def _c_arr(name, a, ctype):
@@ -277,8 +274,8 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
 
 
 def _numpy_oracle(case: Case, Wk: np.ndarray, params, level: int, x: np.ndarray) -> np.ndarray:
-    """Level ``level`` of an int8 case by ks_dense_image's numpy oracle (TFLM reference_integer_ops)."""
-    import ks_dense_image as di  # noqa: PLC0415  (ks_dense_image imports nothing from here)
+    """Level ``level`` of an int8 case by dense_image's numpy oracle (TFLM reference_integer_ops)."""
+    from keras_subnets.firmware import dense_image as di  # noqa: PLC0415
 
     def row(a):
         a = np.asarray(a)
@@ -333,7 +330,7 @@ def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extr
     """Write <workdir>/<name>.c for `cases`, compile it with the core for `cpu`.
     `extra_c` is appended to main() before the checks' summary (free-form
     regions, e.g. switch-level measurements).  `dense` = (layers, kernels,
-    cmsis_nn_root or None) adds ks_dense_image's dense calls (region "d",
+    cmsis_nn_root or None) adds dense_image's dense calls (region "d",
     `Image.dense_calls`) to the same image, linked with the core built by
     tflm_ops/cortex_m/Makefile (-DKS_CMSIS_NN and CMSIS-NN with a root)."""
     workdir = Path(workdir)
@@ -355,7 +352,7 @@ def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extr
         '  printf("failures %d\\n", g_fail);\n  return g_fail;\n}\n',
     ]
     if dense is not None:
-        import ks_dense_image as di
+        from keras_subnets.firmware import dense_image as di  # noqa: PLC0415
 
         layers, kernels, nn_root = dense
         dimg = di.Image(img.elf, cpu)

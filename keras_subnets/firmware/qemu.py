@@ -2,14 +2,14 @@
 
 Library use::
 
-    from run_qemu import build_images, run_image
+    from keras_subnets.firmware.qemu import build_images, run_image
     elfs = build_images("m4", build_dir)                 # make -C tflm_ops/cortex_m
     res = run_image(elfs["fc_ref"], cpu="m4", plugin=elfs.plugin)
     res.exit_code, res.stdout, res.regions["ref_fc"]     # -> 0, "...", [474xxx, ...]
 
 Command line::
 
-    python tflm_ops/cortex_m/run_qemu.py --cpu m4 build/m4/fc_ref.elf [--json]
+    python -m keras_subnets.firmware.qemu --cpu m4 tflm_ops/cortex_m/build/m4/fc_ref.elf [--json]
 
 `regions` maps every KS_BENCH region name to the list of instruction counts of
 its executions, in order.  A count is the number of guest instructions
@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 
-HERE = pathlib.Path(__file__).resolve().parent
+HERE = pathlib.Path(__file__).resolve().parents[2] / "tflm_ops" / "cortex_m"  # the Cortex-M build files
 MACHINES = {"m4": "mps2-an386", "m7": "mps2-an500"}
 CROSS_GCC = "arm-none-eabi-gcc"
 # Instructions of marker code between the two plugin events (ks_bench.h).

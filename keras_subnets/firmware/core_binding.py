@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-TFLM_OPS_DIR = Path(__file__).resolve().parents[2] / "tflm_ops"
+TFLM_OPS_DIR = Path(__file__).resolve().parents[2] / "tflm_ops"  # a source checkout
 
 KS_OK, KS_ERR_ARG, KS_ERR_FORMAT, KS_ERR_LEVEL, KS_ERR_UNSUPPORTED = 0, 1, 2, 3, 4
 FORMATS = {"nested_csr": 1, "nested_block": 2, "row": 3, "structured": 4}

@@ -20,7 +20,7 @@ region, as a TFLM Prepare would.
 
     layers = [random_layer("fc", "fc", (1, 256), (1, 256), None, rng), ...]
     img = build_image(layers, ("ks_dense", "cmsis_nn"), "m4", workdir, cmsis_nn_root=...)
-    res = run_qemu.run_image(img.elf, cpu="m4", plugin=plugin)
+    res = qemu.run_image(img.elf, cpu="m4", plugin=plugin)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-CM = Path(__file__).resolve().parent
+CM = Path(__file__).resolve().parents[2] / "tflm_ops" / "cortex_m"
 CORE = CM.parent / "core"
 INCLUDE = CM.parent / "include"
 ARCH = {
