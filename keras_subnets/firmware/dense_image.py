@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_subnets.firmware.core_binding import ConvGeometry
+
 CM = Path(__file__).resolve().parents[2] / "tflm_ops" / "cortex_m"
 CORE = CM.parent / "core"
 INCLUDE = CM.parent / "include"
@@ -63,17 +65,8 @@ PORTABLE_RENAMES = (
 )
 
 
-@dataclass
-class Geometry:
-    kernel_h: int
-    kernel_w: int
-    stride_h: int = 1
-    stride_w: int = 1
-    dilation_h: int = 1
-    dilation_w: int = 1
-    pad_h: int = 0
-    pad_w: int = 0
-    depth_multiplier: int = 0
+# A dense layer's geometry is the core's (ks_conv_params).
+Geometry = ConvGeometry
 
 
 @dataclass
