@@ -171,6 +171,86 @@ def _structured_widths(layer, alphas: list[float]) -> tuple[list[int], np.ndarra
     return widths, np.tile(masks_lib.prefix_levels(channels, in_widths), layer.input_tile)
 
 
+def _exportable_kind(model: keras.Model, layers: list, values: list[float]) -> str:
+    """The model's one compression kind, if its α points can become nested levels; else a clear error."""
+    kinds = {(la.compression, la.variant) for la in layers}
+    if len(kinds) != 1:
+        raise ValueError(f"model '{model.name}' mixes LCS layers of kinds {sorted(kinds)}")
+    kind, variant = kinds.pop()
+    if variant == "line":
+        raise ValueError(
+            f"model '{model.name}' is an LCS+L line: the top-k of w(α) moves with α, so its "
+            "levels are not nested and cannot share one set of weights; export each α with "
+            "keras_subnets.lcs.materialize() (storage_cost() reports the price)"
+        )
+    if kind == "bits":
+        raise ValueError(
+            f"model '{model.name}' compresses by bit width: the int8 kernels gain no speed from "
+            "fewer bits and different bit widths share no integers; export each α with "
+            "keras_subnets.lcs.materialize()"
+        )
+    if kind == "unstructured" and values[0] <= 0.0:
+        raise ValueError("alphas[0] = 0 keeps no weight in an unstructured subspace; use α > 0")
+    trained_from = getattr(model, "alpha_min", None)
+    if kind == "unstructured" and trained_from is not None and values[0] < trained_from - 1e-9:
+        raise ValueError(
+            f"alphas[0] = {values[0]:g} lies below alpha_min = {trained_from:g}, the most compressed α "
+            f"model '{model.name}' was trained at: that network was never trained; export α >= "
+            f"{trained_from:g} or train with a smaller alpha_min"
+        )
+    return kind
+
+
+def _level_plans(layers: list, kind: str, values: list[float]) -> tuple[dict, list[float]]:
+    """Per layer the level of each weight (unstructured) or unit widths (structured), and each level's sparsity."""
+    if kind == "unstructured":
+        # The ranking the layer's top-k reads: a frozen order, or |w|.
+        plans = {id(la): {"assignment": _unstructured_assignment(_np(la.ranking()), values)} for la in layers}
+        kept = np.array([sum(keep_count_numpy(a, int(np.prod(la.kernel.shape))) for la in layers)
+                         for a in values], np.float64)
+    else:
+        plans = {}
+        kept = np.zeros(len(values))
+        for la in layers:
+            widths, inputs = _structured_widths(la, values)
+            plans[id(la)] = {"widths": widths, "inputs": inputs}
+            for k in range(len(values)):
+                kept[k] += int(np.sum(_structured_mask(la, widths[k], None if inputs is None else inputs <= k)))
+    total = sum(int(np.prod(la.kernel.shape)) for la in layers)
+    sparsities = [float(1.0 - c / total) for c in kept]
+    for k in range(1, len(values)):
+        if not sparsities[k] < sparsities[k - 1]:
+            raise ValueError(
+                f"alphas[{k - 1}] = {values[k - 1]} and alphas[{k}] = {values[k]} give the same network "
+                f"({kept[k]:.0f} weights); choose α further apart"
+            )
+    return plans, sparsities
+
+
+def _copy_levels(pairs: list, plans: dict, kind: str, values: list[float]) -> None:
+    """Weights, level assignments and each α's BatchNorm band from the LCS layers into their clones."""
+    for old, new in pairs:
+        if isinstance(old, LcsLayerMixin):
+            new.kernel.assign(old.kernel)
+            if old.use_bias:
+                new.bias.assign(old.bias)
+            plan = plans[id(old)]
+            if kind == "unstructured":
+                new.kernel_level.assign(plan["assignment"])
+            else:
+                new.set_structured_levels(plan["widths"], plan["inputs"])
+        elif isinstance(old, LcsBatchNormalization):
+            bands = [alpha_bin(a, old.edges) for a in values]
+            for name in ("gamma", "beta", "moving_mean", "moving_variance"):
+                source = getattr(old, name, None)
+                if source is None:
+                    continue
+                table = _np(source)
+                getattr(new, name).assign(table if table.ndim == 1 else table[bands])
+        elif old.weights:
+            new.set_weights(old.get_weights())
+
+
 def export_levels(model: keras.Model, alphas: Sequence[float], calibration_data=None) -> SubnetModel:
     """Maps α points of an LCS+P model onto the nested levels of a `SubnetModel`.
 
@@ -208,53 +288,8 @@ def export_levels(model: keras.Model, alphas: Sequence[float], calibration_data=
     """
     layers = _lcs_layers(model)
     values = _check_alphas(alphas)
-    kinds = {(la.compression, la.variant) for la in layers}
-    if len(kinds) != 1:
-        raise ValueError(f"model '{model.name}' mixes LCS layers of kinds {sorted(kinds)}")
-    kind, variant = kinds.pop()
-    if variant == "line":
-        raise ValueError(
-            f"model '{model.name}' is an LCS+L line: the top-k of w(α) moves with α, so its "
-            "levels are not nested and cannot share one set of weights; export each α with "
-            "keras_subnets.lcs.materialize() (storage_cost() reports the price)"
-        )
-    if kind == "bits":
-        raise ValueError(
-            f"model '{model.name}' compresses by bit width: the int8 kernels gain no speed from "
-            "fewer bits and different bit widths share no integers; export each α with "
-            "keras_subnets.lcs.materialize()"
-        )
-    if kind == "unstructured" and values[0] <= 0.0:
-        raise ValueError("alphas[0] = 0 keeps no weight in an unstructured subspace; use α > 0")
-    trained_from = getattr(model, "alpha_min", None)
-    if kind == "unstructured" and trained_from is not None and values[0] < trained_from - 1e-9:
-        raise ValueError(
-            f"alphas[0] = {values[0]:g} lies below alpha_min = {trained_from:g}, the most compressed α "
-            f"model '{model.name}' was trained at: that network was never trained; export α >= "
-            f"{trained_from:g} or train with a smaller alpha_min"
-        )
-
-    if kind == "unstructured":
-        # The ranking the layer's top-k reads: a frozen order, or |w|.
-        plans = {id(la): {"assignment": _unstructured_assignment(_np(la.ranking()), values)} for la in layers}
-        kept = np.array([sum(keep_count_numpy(a, int(np.prod(la.kernel.shape))) for la in layers)
-                         for a in values], np.float64)
-    else:
-        plans = {}
-        kept = np.zeros(len(values))
-        for la in layers:
-            widths, inputs = _structured_widths(la, values)
-            plans[id(la)] = {"widths": widths, "inputs": inputs}
-            for k in range(len(values)):
-                kept[k] += int(np.sum(_structured_mask(la, widths[k], None if inputs is None else inputs <= k)))
-    total = sum(int(np.prod(la.kernel.shape)) for la in layers)
-    sparsities = [float(1.0 - c / total) for c in kept]
-    for k in range(1, len(values)):
-        if not sparsities[k] < sparsities[k - 1]:
-            raise ValueError(
-                f"alphas[{k - 1}] = {values[k - 1]} and alphas[{k}] = {values[k]} give the same network "
-                f"({kept[k]:.0f} weights); choose α further apart"
-            )
+    kind = _exportable_kind(model, layers, values)
+    plans, sparsities = _level_plans(layers, kind, values)
     mask_kind = "structured" if kind == "structured" else "unstructured"
 
     def replace(layer, config):
@@ -270,26 +305,7 @@ def export_levels(model: keras.Model, alphas: Sequence[float], calibration_data=
         return None
 
     cloned, pairs = _clone(model, "_levels", replace)
-    for old, new in pairs:
-        if isinstance(old, LcsLayerMixin):
-            new.kernel.assign(old.kernel)
-            if old.use_bias:
-                new.bias.assign(old.bias)
-            plan = plans[id(old)]
-            if kind == "unstructured":
-                new.kernel_level.assign(plan["assignment"])
-            else:
-                new.set_structured_levels(plan["widths"], plan["inputs"])
-        elif isinstance(old, LcsBatchNormalization):
-            bands = [alpha_bin(a, old.edges) for a in values]
-            for name in ("gamma", "beta", "moving_mean", "moving_variance"):
-                source = getattr(old, name, None)
-                if source is None:
-                    continue
-                table = _np(source)
-                getattr(new, name).assign(table if table.ndim == 1 else table[bands])
-        elif old.weights:
-            new.set_weights(old.get_weights())
+    _copy_levels(pairs, plans, kind, values)
     exported = SubnetModel(inputs=cloned.input, outputs=cloned.output, name=f"{model.name}_levels",
                            levels=sparsities)
     if calibration_data is not None:
