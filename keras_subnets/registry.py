@@ -193,9 +193,9 @@ WEIGHT_LAYERS: tuple[WeightLayer, ...] = (
     WeightLayer(keras.layers.Conv2D, SubnetConv2D, "keras_subnets.lcs.lcs_conv2d.LcsConv2D", "conv_2d", "HWIO"),
     WeightLayer(keras.layers.DepthwiseConv2D, SubnetDepthwiseConv2D,
                 "keras_subnets.lcs.lcs_depthwise_conv2d.LcsDepthwiseConv2D", "depthwise_conv_2d", "HWIM"),
-    WeightLayer(keras.layers.Conv1D, SubnetConv1D, None, "conv_2d", "WIO"),
+    WeightLayer(keras.layers.Conv1D, SubnetConv1D, "keras_subnets.lcs.lcs_conv1d.LcsConv1D", "conv_2d", "WIO"),
     WeightLayer(keras.layers.DepthwiseConv1D, SubnetDepthwiseConv1D,
-                None, "depthwise_conv_2d", "WIM"),
+                "keras_subnets.lcs.lcs_depthwise_conv1d.LcsDepthwiseConv1D", "depthwise_conv_2d", "WIM"),
 )
 
 SPLIT_LAYERS: tuple[SplitLayer, ...] = (

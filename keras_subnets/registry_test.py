@@ -81,7 +81,8 @@ def test_lookup_is_exact_for_nest_and_follows_subclasses_for_the_graph():
     assert registry.lookup(MyConv, exact=False).name == "Conv2D"
     assert registry.subnet_class(L.Conv1D(2, 2)).__name__ == "SubnetConv1D"
     assert registry.lcs_class(L.Dense(2)).__name__ == "LcsDense"
-    assert registry.lcs_class(L.Conv1D(2, 2)) is None
+    assert registry.lcs_class(L.Conv1D(2, 2)).__name__ == "LcsConv1D"
+    assert registry.lcs_class(L.LSTM(2)) is None
     assert registry.is_depthwise(SubnetDepthwiseConv1D(3, levels=[0.0]))
     assert not registry.is_depthwise(L.Conv1D(2, 2))
     assert registry.operator(L.LSTM(2)) is None

@@ -17,8 +17,10 @@ from keras_subnets.lcs.coordinates import (
 )
 from keras_subnets.lcs.export import export_levels, materialize, storage_cost
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, band_edges
+from keras_subnets.lcs.lcs_conv1d import LcsConv1D
 from keras_subnets.lcs.lcs_conv2d import LcsConv2D
 from keras_subnets.lcs.lcs_dense import LcsDense
+from keras_subnets.lcs.lcs_depthwise_conv1d import LcsDepthwiseConv1D
 from keras_subnets.lcs.lcs_depthwise_conv2d import LcsDepthwiseConv2D
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.lcs.subspace import alpha, get_alpha, set_alpha, subspace
@@ -26,8 +28,10 @@ from keras_subnets.lcs.subspace_model import SubspaceModel
 
 __all__ = [
     "LcsBatchNormalization",
+    "LcsConv1D",
     "LcsConv2D",
     "LcsDense",
+    "LcsDepthwiseConv1D",
     "LcsDepthwiseConv2D",
     "LcsLayerMixin",
     "SubspaceModel",

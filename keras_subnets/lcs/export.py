@@ -37,25 +37,17 @@ import numpy as np
 
 from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
-from keras_subnets.layers import (
-    SubnetBatchNormalization,
-    SubnetConv2D,
-    SubnetDense,
-    SubnetDepthwiseConv2D,
-)
+from keras_subnets import registry
+from keras_subnets.layers import SubnetBatchNormalization
 from keras_subnets.lcs import coordinates
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, alpha_bin
-from keras_subnets.lcs.lcs_conv2d import LcsConv2D
-from keras_subnets.lcs.lcs_dense import LcsDense
-from keras_subnets.lcs.lcs_depthwise_conv2d import LcsDepthwiseConv2D
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin, keep_count_numpy, prefix_width_numpy
 from keras_subnets.models import SubnetModel
 
 _LCS_KEYS = ("compression", "variant", "min_bits", "max_bits", "regularization", "structured_inputs",
              "structured_outputs", "input_tile")
-_TO_SUBNET = {LcsDense: SubnetDense, LcsConv2D: SubnetConv2D, LcsDepthwiseConv2D: SubnetDepthwiseConv2D}
-_TO_PLAIN = {LcsDense: keras.layers.Dense, LcsConv2D: keras.layers.Conv2D,
-             LcsDepthwiseConv2D: keras.layers.DepthwiseConv2D}
+_TO_SUBNET = {spec.lcs(): spec.subnet_class for spec in registry.WEIGHT_LAYERS if spec.lcs_class}
+_TO_PLAIN = {spec.lcs(): spec.keras_class for spec in registry.WEIGHT_LAYERS if spec.lcs_class}
 
 
 def _np(value) -> np.ndarray:
@@ -156,8 +148,8 @@ def _unstructured_assignment(kernel: np.ndarray, alphas: list[float]) -> np.ndar
 def _structured_widths(layer, alphas: list[float]) -> tuple[list[int], np.ndarray | None]:
     """Per level: units kept, and the first level of each input channel (None = all inputs)."""
     fractions = [float(coordinates.width_fraction(a)) for a in alphas]
-    if isinstance(layer, LcsDepthwiseConv2D):
-        channels = int(layer.kernel.shape[2])
+    if registry.is_depthwise(layer):
+        channels = int(layer.kernel.shape[-2])
         widths = [prefix_width_numpy(f, channels) if layer.structured_inputs else channels for f in fractions]
         inputs = masks_lib.prefix_levels(channels, widths) if layer.structured_inputs else None
         return [w * layer.depth_multiplier for w in widths], inputs
@@ -319,8 +311,8 @@ def _structured_mask(layer, width: int, inputs_on: np.ndarray | None) -> np.ndar
     """Kernel-shaped mask of a structured level: ``width`` units, ``inputs_on`` inputs."""
     shape = tuple(layer.kernel.shape)
     units = np.arange(layer._units) < width
-    if isinstance(layer, LcsDepthwiseConv2D):
-        return np.broadcast_to(units.reshape(shape[2], shape[3]), shape)
+    if registry.is_depthwise(layer):
+        return np.broadcast_to(units.reshape(shape[-2], shape[-1]), shape)
     inputs = np.ones(shape[-2], bool) if inputs_on is None else inputs_on
     return np.broadcast_to(inputs[:, None] & units[None, :], shape)
 

@@ -73,9 +73,10 @@ def subspace(
 ) -> SubspaceModel:
     """Clones ``model`` into a `SubspaceModel` that trains an LCS subspace.
 
-    `Dense`, `Conv2D` and `DepthwiseConv2D` become `LcsDense`, `LcsConv2D`,
-    `LcsDepthwiseConv2D` (the registry's LCS classes; a `SeparableConv2D`
-    becomes its depthwise and pointwise parts) with their weights kept (the α = 0 endpoint of a
+    `Dense`, `Conv1D`, `Conv2D`, `DepthwiseConv1D` and `DepthwiseConv2D`
+    become their LCS versions (`keras_subnets.registry`; a `SeparableConv1D`
+    or `SeparableConv2D` becomes its depthwise and pointwise parts) with their
+    weights kept (the α = 0 endpoint of a
     line); `BatchNormalization` is replaced according to ``norm``.
     Weight-free layers pass through.
 
