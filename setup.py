@@ -16,6 +16,9 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["keras_subnets", "keras_subnets.*"]),
+    # The console script's launcher: outside the package so that --help does
+    # not import Keras and TensorFlow (see keras_subnets_cli.py).
+    py_modules=["keras_subnets_cli"],
     install_requires=[
         # Versions known to work together (tested in CI).
         "tensorflow==2.21.0",
@@ -42,7 +45,7 @@ setup(
             "tensorflow-model-optimization==0.8.1",
         ],
     },
-    entry_points={"console_scripts": ["keras-subnets=keras_subnets.cli:run"]},
+    entry_points={"console_scripts": ["keras-subnets=keras_subnets_cli:run"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Framework :: Keras",

@@ -13,11 +13,21 @@ Commands:
         whole-model instructions per Invoke() at every level on real TFLM + CMSIS-NN under QEMU.
 
 `keras-subnets COMMAND --help` describes one command and its flags.
+
+This module imports only absl and the standard library at module level: the
+console script (``keras_subnets_cli``) loads it without the package so that
+``--help`` answers without importing TensorFlow. TensorFlow's C++ log lines
+(oneDNN notices, "failed call to cuInit", ...) are hidden unless
+``--verbosity`` is given.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import sys
+import tempfile
 
 from absl import app, flags
 
@@ -258,6 +268,7 @@ def command_help(command: str) -> str:
             short = f"-{flag.short_name}, " if flag.short_name else ""
             default = "" if flag.default in (None, False, "") else f" (default: {flag.default_as_str})"
             lines.append(f"  {short}--{name}: {flag.help}{default}")
+    lines += ["", VERBOSITY_HELP + "."]
     return "\n".join(lines)
 
 
@@ -287,13 +298,75 @@ def _main(argv: list[str]) -> int:
         raise
 
 
+VERBOSITY_HELP = ("--verbosity N (-v N): absl's log level; also shows TensorFlow's C++ log lines, "
+                  "hidden by default")
+
+
 def overall_help() -> str:
     """The --help text of the tool: every command with its one-line purpose."""
     width = max(len(name) for name in COMMANDS)
     lines = ["usage: keras-subnets COMMAND [ARGS] [--flags]", "", "commands:"]
     lines += [f"  {name:<{width}}  {HELP[name][1].split('. ')[0].rstrip('.')}." for name in COMMANDS]
-    lines += ["", "keras-subnets COMMAND --help describes one command and its flags."]
+    lines += ["", "keras-subnets COMMAND --help describes one command and its flags.", VERBOSITY_HELP + "."]
     return "\n".join(lines)
+
+
+# A line of TensorFlow's C++ logging (absl / TSL format) or absl's notice that
+# logging is not initialised yet; both bypass TF_CPP_MIN_LOG_LEVEL while
+# TensorFlow is being imported.
+_CPP_LOG_LINE = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] "
+                           r"|WARNING: All log messages before absl::InitializeLog\(\) is called)")
+
+
+def wants_cpp_logs(argv: list[str]) -> bool:
+    """Whether the command line asks for TensorFlow's C++ log lines."""
+    return any(arg in ("-v", "--v", "--verbosity") or arg.startswith(("--verbosity=", "--v=", "-v="))
+               for arg in argv[1:])
+
+
+@contextlib.contextmanager
+def _without_cpp_log_lines():
+    """Drops C++ log lines written to file descriptor 2 inside the block.
+
+    Everything else written there (a Python warning, an import error) is
+    written to stderr when the block ends.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if not _CPP_LOG_LINE.match(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def quiet_tensorflow(argv: list[str]) -> None:
+    """Imports TensorFlow (and the package) without its C++ log lines.
+
+    ``TF_CPP_MIN_LOG_LEVEL=2`` (unless the environment sets it) hides the
+    notices TensorFlow logs while it runs; the lines it writes while loading
+    and first listing its devices ignore that variable, so they are filtered
+    out here. With ``--verbosity`` nothing is hidden.
+    """
+    if wants_cpp_logs(argv):
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    with _without_cpp_log_lines():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+        import keras_subnets  # noqa: F401  (Keras' backend, JAX or PyTorch ones included)
 
 
 def run() -> None:
@@ -306,6 +379,8 @@ def run() -> None:
     if asks_help and (len(argv) == 2 or argv[1] not in HELP):
         print(overall_help())
         sys.exit(0)
+    if len(argv) >= 2 and argv[1] in COMMANDS:
+        quiet_tensorflow(argv)
     app.run(_main)
 
 

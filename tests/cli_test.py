@@ -1,6 +1,7 @@
 """The command-line tools on a data slice: demo (the README's main job) and convert."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +13,21 @@ from keras_subnets.convert import read_levels
 ROOT = Path(__file__).resolve().parents[1]
 # The console script's own entry point, run from this tree: the installed
 # `keras-subnets` script would import whichever checkout was pip-installed.
-CLI = [sys.executable, "-m", "keras_subnets.cli"]
+CLI = [sys.executable, "-m", "keras_subnets_cli"]
 
 
-def _run(*args, timeout=600):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+def _run(*args, timeout=600, env=None):
+    # No TF_CPP_MIN_LOG_LEVEL: the tool itself must keep TensorFlow quiet.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"} if env is None else env
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def _cpp_log_lines(text: str) -> list[str]:
+    # TensorFlow's C++ logging ("I0000 00:00:1796.. 123 cudart_stub.cc:31] ..."),
+    # written independently of the tool's own filter.
+    return [line for line in text.splitlines()
+            if re.match(r"[IWEF]\d{4} \S+\s+\d+ \S+\.cc:\d+\]", line) or "absl::InitializeLog" in line
+            or "oneDNN" in line or "cuInit" in line]
 
 
 def test_help_lists_every_command_and_exits_0():
@@ -31,6 +41,41 @@ def test_help_lists_every_command_and_exits_0():
     done = _run("convert", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: keras-subnets convert")
     assert "--quantize" in done.stdout and "--budgets" not in done.stdout
+
+
+def test_help_does_not_import_tensorflow():
+    # What the console script runs, in a fresh interpreter; then which heavy
+    # modules it loaded.
+    probe = (
+        "import sys, time\n"
+        "start = time.perf_counter()\n"
+        "import keras_subnets_cli\n"
+        "for argv in (['keras-subnets', '--help'], ['keras-subnets', 'convert', '--help']):\n"
+        "    sys.argv = argv\n"
+        "    try:\n"
+        "        keras_subnets_cli.run()\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code == 0, done.code\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'jax', 'torch', 'numpy', 'keras_subnets')\n"
+        "               if m in sys.modules)\n"
+        "print('HEAVY', heavy, time.perf_counter() - start)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: keras-subnets convert" in done.stdout
+    report = next(line for line in done.stdout.splitlines() if line.startswith("HEAVY"))
+    assert report.split(" [")[1].startswith("]"), report
+    assert "keras_subnets" not in report.split("]")[0]
+
+
+def test_commands_print_no_tensorflow_cpp_log_lines_unless_asked(tmp_path):
+    missing = str(tmp_path / "missing.tflite")
+    done = _run("inspect", missing)
+    # TensorFlow is imported (the package needs it) but says nothing.
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"keras-subnets inspect: cannot read '{missing}': No such file or directory"]
+    done = _run("inspect", missing, "--verbosity=0")
+    assert done.returncode == 1 and _cpp_log_lines(done.stderr), done.stderr[-2000:]
 
 
 def test_demo_prints_the_per_level_table(tmp_path):
@@ -50,7 +95,11 @@ def test_demo_prints_the_per_level_table(tmp_path):
     tflite = tmp_path / "demo.tflite"
     done = _run("convert", str(out), "-o", str(tflite), "--quantize=int8", f"--data={calibration}")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "calibrating level 3 (4/4)" in done.stderr
+    # stderr is a pipe here, as in a log file: one line per level, no \\r.
+    progress = [line for line in done.stderr.splitlines() if "calibrating level" in line]
+    assert progress == [f"keras-subnets convert: calibrating level {k} ({k + 1}/4)" for k in range(4)]
+    assert "\r" not in done.stderr
+    assert not _cpp_log_lines(done.stderr), done.stderr[-2000:]
     assert read_levels(tflite.read_bytes())["quantize"] == "int8"
     assert [line.split()[1] for line in done.stdout.splitlines() if line.strip().startswith("level")] == [
         "0:", "1:", "2:", "3:"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from keras_subnets.convert import formats, options, quantization
 from keras_subnets.convert.export import FoldedLayer, fold_plan, plain_model
 from keras_subnets.evaluation import level_costs
 from keras_subnets.layers import SubnetLayerMixin
+from keras_subnets.progress import ProgressLine
 
 METADATA_NAME = "keras_subnets.levels"
 SUBNET_INPUT = "subnet"
@@ -388,7 +388,8 @@ def convert(
             ``"float32"``.
         accuracy: measured accuracy per level, stored in the level table.
         num_calibration_samples: samples used for calibration.
-        progress: print a progress line to stderr.
+        progress: report each level built on stderr (updated in place on a
+            terminal, one line per level otherwise).
         dense_top: whether each operator's densest level runs the dense
             kernels from its own weight tensor (format v3, int8 only):
             ``None`` lets the cost model choose per operator
@@ -431,13 +432,14 @@ def convert(
         if int8 else None
     levels_to_build = range(L) if int8 else [L - 1]
     converted = []
+    line = ProgressLine() if progress else None
     for n, k in enumerate(levels_to_build, start=1):
-        if progress:
-            print(f"\rkeras-subnets convert: {'calibrating' if int8 else 'building'} level {k} "
-                  f"({n}/{len(levels_to_build)})", end="", file=sys.stderr, flush=True)
+        if line:
+            line.update(f"keras-subnets convert: {'calibrating' if int8 else 'building'} level {k} "
+                        f"({n}/{len(levels_to_build)})")
         converted.append(fb.load(_tf_convert(plain_model(model, k), samples)))
-    if progress:
-        print(file=sys.stderr)
+    if line:
+        line.done()
     _check_same_graph(converted)
     if int8:
         _union_ranges(converted)
