@@ -134,8 +134,11 @@ void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t
         /* An odd last row pairs with itself; only its first result is kept. */
         const int32_t o1 = o + 1 < ow ? o + 1 : o;
         const ks__rqf f0 = ks__rqf_make(bias != NULL ? bias[o] : 0, q->multiplier[qbase + o], q->shift[qbase + o]);
-        const ks__rqf f1 =
-            ks__rqf_make(bias != NULL ? bias[o1] : 0, q->multiplier[qbase + o1], q->shift[qbase + o1]);
+        /* An odd last row needs no second requantizer (one FC output: the
+         * per-call cost). */
+        const ks__rqf f1 = o1 != o ? ks__rqf_make(bias != NULL ? bias[o1] : 0, q->multiplier[qbase + o1],
+                                                  q->shift[qbase + o1])
+                                   : f0;
         const int8_t *r0 = v + o * cols;
         const int8_t *r1 = v + o1 * cols;
         const int8_t *xp = x;
