@@ -45,19 +45,7 @@ static inline ks_status ks__plan_sparse(ks_plan *p, const ks_matrix *w, const ks
     p->w = *w;
     p->q = *q;
     p->num_levels = w->num_levels;
-    p->epi = ks__qepi_make(q, 0);
     return KS_OK;
-}
-
-/* The plan's epilogue for `level`. */
-static inline ks__qepi ks__plan_epi(const ks_plan *p, int32_t level)
-{
-    ks__qepi e = p->epi;
-    const int32_t base = p->qbase[level];
-    e.bias = e.bias != NULL ? e.bias + base : NULL;
-    e.mult += base;
-    e.shift += base;
-    return e;
 }
 
 #endif /* KS_PLAN_INTERNAL_H */

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: a whole KS_* operator (tflm/ks_op.cc) as the TFLM glue
  * drives it — PrepareOp on fuzzed options and input tensors, then
- * SetDenseShifts and EvalOp at every level — including format v3's option
+ * FinishOp and EvalOp at every level — including format v3's option
  * dense_top and its dense tensor (input 8), the tap-major structured
  * depthwise values and the ks_dense_* kernels; format v4's int8 sparse
  * operators, whose values are always that dense tensor.
@@ -123,7 +123,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   OpData* data = static_cast<OpData*>(arena.Alloc(sizeof(OpData)));
   memset(data, 0, sizeof(*data));
   data->kind = kind;
-  data->scratch_index = -1;
   OpOptions& o = data->options;
   o.version = KS_FORMAT_VERSION;
   o.format = s.Range(1, 4);
@@ -462,15 +461,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (!keras_subnets::PrepareOp(data, views, num_inputs, 1, out.view, &error)) return 0;
   // A dilation Prepare accepts spaces real taps (none on a one-tap axis).
   if ((o.kernel_h == 1 && o.dilation_h != 1) || (o.kernel_w == 1 && o.dilation_w != 1)) abort();
-  if (data->dense_shift_count > 0) {
-    int32_t* shifts = static_cast<int32_t*>(arena.Alloc(static_cast<size_t>(data->dense_shift_count) * 4));
-    if (!keras_subnets::SetDenseShifts(data, shifts, &error)) return 0;
-  }
-  void* scratch = data->scratch_bytes > 0 ? arena.Alloc(static_cast<size_t>(data->scratch_bytes)) : nullptr;
-  for (int32_t level = -1; level <= o.levels; ++level) {
+  // As the TFLM glue: the persistent block FinishOp fills is all Eval reads;
+  // the Prepare-time data is wiped first so Eval cannot lean on it.
+  keras_subnets::OpRuntime rt = {};
+  void* persistent = arena.Alloc(keras_subnets::PersistentBytes(*data));
+  if (!keras_subnets::FinishOp(data, persistent, &rt, &error)) return 0;
+  const int64_t levels = o.levels;
+  memset(static_cast<void*>(data), 0xA5, sizeof(*data));
+  void* scratch = rt.scratch_bytes > 0 ? arena.Alloc(static_cast<size_t>(rt.scratch_bytes)) : nullptr;
+  for (int32_t level = -1; level <= levels; ++level) {
     *subnet = level;
-    const bool ok = keras_subnets::EvalOp(*data, views, num_inputs, out.view, scratch, &error);
-    const bool in_range = level >= 0 && level < o.levels;
+    const bool ok = keras_subnets::EvalOp(rt, views, num_inputs, out.view, scratch, &error);
+    const bool in_range = level >= 0 && level < levels;
     if (ok != in_range) abort();  // Prepare accepted it: every level in range must run, no other
   }
   return 0;

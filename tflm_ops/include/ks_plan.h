@@ -82,10 +82,8 @@ typedef struct ks_plan {
     ks_dims out;
     int32_t qbase[KS_MAX_LEVELS];  /* first table entry of each level */
     int32_t count[KS_MAX_LEVELS];  /* row format: entries per row */
-    ks__rows_fn_s8 rows_fn;        /* sparse row loop chosen at Prepare */
     ks__plan_fn fc_fn;             /* fully connected: its own row loop */
     ks__sparse_args_s8 rows_args;  /* its arguments, level fields patched per run */
-    ks__qepi epi;                  /* epilogue constants, tables at base 0 */
     /* Dense: TFLite-layout weights, int32-shift requantization. */
     const int8_t *weights;
     ks_dense_quant dq;
@@ -94,7 +92,7 @@ typedef struct ks_plan {
     /* CMSIS-NN build: CMSIS-NN's argument structs, built at Prepare (raw
      * storage, so this header needs no CMSIS-NN include). */
     union {
-        int32_t words[48];
+        int32_t words[36]; /* 120 bytes on 32-bit Arm, 136 on LP64 hosts */
         void *align_ptr;
         int64_t align_64;
     } nn;

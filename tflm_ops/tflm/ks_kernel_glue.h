@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ks_op.h"
 
@@ -38,67 +39,76 @@ struct KernelGlue {
   using Node = typename Api::Node;
   using Status = typename Api::Status;
 
+  // Init keeps only the small OpRuntime (and where the options are); Prepare
+  // parses them into an OpData on the stack, and what Eval reads goes into
+  // one persistent block sized by PersistentBytes.
   static void* Init(Context* context, const char* buffer, size_t length) {
-    void* raw = Api::AllocatePersistentBuffer(context, sizeof(OpData));
+    void* raw = Api::AllocatePersistentBuffer(context, sizeof(OpRuntime));
     if (raw == nullptr) return nullptr;  // Prepare reports it
-    OpData* data = static_cast<OpData*>(raw);
-    InitOp(kKind, reinterpret_cast<const uint8_t*>(buffer), length, data);
-    return data;
+    OpRuntime* rt = static_cast<OpRuntime*>(raw);
+    memset(rt, 0, sizeof(*rt));
+    rt->kind = kKind;
+    rt->scratch_index = -1;
+    rt->options = reinterpret_cast<const uint8_t*>(buffer);
+    rt->options_length = length;
+    return rt;
   }
 
   static Status Prepare(Context* context, Node* node) {
-    OpData* data = static_cast<OpData*>(node->user_data);
+    OpRuntime* rt = static_cast<OpRuntime*>(node->user_data);
     ErrorMessage error;
-    if (data == nullptr) {
+    if (rt == nullptr) {
       error.Append(OpName(kKind)).Append(": no persistent memory for the operator data");
       Api::Report(context, error.c_str());
       return Api::kError;
     }
+    rt->prepared = false;
+    OpData data;
+    InitOp(kKind, rt->options, rt->options_length, &data);
     TensorView inputs[kMaxInputs];
     TensorView output;
-    const int32_t num_inputs = GatherInputs(context, node, inputs);
+    const int32_t num_inputs = GatherInputs(context, node, inputs, kMaxInputs);
     const int32_t num_outputs = OutputView(context, node, &output);
-    if (!PrepareOp(data, inputs, num_inputs, num_outputs, output, &error)) {
+    if (!PrepareOp(&data, inputs, num_inputs, num_outputs, output, &error)) {
       Api::Report(context, error.c_str());
       return Api::kError;
     }
-    if (data->dense_shift_count > 0) {
-      // CMSIS-NN takes int32 shift arrays: widened once, kept for Eval.
-      void* shifts = Api::AllocatePersistentBuffer(
-          context, sizeof(int32_t) * static_cast<size_t>(data->dense_shift_count));
-      if (!SetDenseShifts(data, static_cast<int32_t*>(shifts), &error)) {
-        Api::Report(context, error.c_str());
-        return Api::kError;
-      }
+    void* persistent = Api::AllocatePersistentBuffer(context, PersistentBytes(data));
+    if (!FinishOp(&data, persistent, rt, &error)) {
+      Api::Report(context, error.c_str());
+      return Api::kError;
     }
-    data->scratch_index = -1;
-    if (data->scratch_bytes > 0 &&
+    if (rt->scratch_bytes > 0 &&
         !Api::RequestScratchBufferInArena(
-            context, static_cast<size_t>(data->scratch_bytes), &data->scratch_index)) {
+            context, static_cast<size_t>(rt->scratch_bytes), &rt->scratch_index)) {
+      rt->prepared = false;
       error.Append(OpName(kKind)).Append(": cannot reserve ")
-          .Append(int64_t{data->scratch_bytes}).Append(" scratch bytes in the arena");
+          .Append(int64_t{rt->scratch_bytes}).Append(" scratch bytes in the arena");
       Api::Report(context, error.c_str());
       return Api::kError;
     }
     return Api::kOk;
   }
 
+  // Eval looks up only what it reads: the input, the subnet and the output.
   static Status Eval(Context* context, Node* node) {
-    const OpData* data = static_cast<const OpData*>(node->user_data);
-    ErrorMessage error;
-    if (data == nullptr) {
+    const OpRuntime* rt = static_cast<const OpRuntime*>(node->user_data);
+    if (rt == nullptr) {
+      ErrorMessage error;
       error.Append(OpName(kKind)).Append(": operator data missing");
       Api::Report(context, error.c_str());
       return Api::kError;
     }
-    TensorView inputs[kMaxInputs];
+    TensorView inputs[kSubnet + 1];
     TensorView output;
-    const int32_t num_inputs = GatherInputs(context, node, inputs);
+    const int32_t n = GatherInputs(context, node, inputs, kSubnet + 1);
+    const int32_t num_inputs = n < kSubnet + 1 ? n : kSubnet + 1;
     OutputView(context, node, &output);
-    void* scratch = data->scratch_bytes > 0
-                        ? Api::GetScratchBuffer(context, data->scratch_index)
+    void* scratch = rt->scratch_bytes > 0
+                        ? Api::GetScratchBuffer(context, rt->scratch_index)
                         : nullptr;
-    if (!EvalOp(*data, inputs, num_inputs, output, scratch, &error)) {
+    ErrorMessage error;
+    if (!EvalOp(*rt, inputs, num_inputs, output, scratch, &error)) {
       Api::Report(context, error.c_str());
       return Api::kError;
     }
@@ -121,11 +131,11 @@ struct KernelGlue {
     return v;
   }
 
-  // Views of at most kMaxInputs inputs; returns the node's input count so
-  // Prepare can refuse a node with too many.
-  static int32_t GatherInputs(const Context* context, const Node* node, TensorView* views) {
+  // Views of the first `count` inputs; returns the node's input count so
+  // Prepare can refuse a node with too many (Eval: at most `count`).
+  static int32_t GatherInputs(const Context* context, const Node* node, TensorView* views, int32_t count) {
     const int32_t n = node->inputs != nullptr ? node->inputs->size : 0;
-    for (int32_t i = 0; i < kMaxInputs; ++i) {
+    for (int32_t i = 0; i < count; ++i) {
       views[i] = i < n ? View(context, node->inputs->data[i])
                        : View(context, -1);
     }

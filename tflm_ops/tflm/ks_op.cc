@@ -399,7 +399,7 @@ bool CheckDenseShape(OpKind kind, const OpOptions& o, const TensorView& t, int64
 }
 
 // Format v3: level L-1's requantization for ks_dense_* (its rows of the
-// bias / multiplier tables in place; shifts widened later, SetDenseShifts).
+// bias / multiplier tables in place; shifts widened later, FinishOp).
 // `w` describes all L levels and its tables passed
 // ks_validate_quant_params_matrix.
 void PrepareDenseQuant(OpData* data, const ks_matrix& w) {
@@ -468,7 +468,6 @@ ErrorMessage& ErrorMessage::Append(int64_t value) {
 void InitOp(OpKind kind, const uint8_t* buffer, size_t length, OpData* data) {
   memset(data, 0, sizeof(*data));
   data->kind = kind;
-  data->scratch_index = -1;
   OpOptions& o = data->options;
   const FlexbufferMap map(buffer, length);
   if (!map.Ok()) {
@@ -754,6 +753,8 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
   return true;
 }
 
+namespace {
+
 bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error) {
   if (data->dense_shift_count == 0) return true;
   if (shifts == nullptr || data->dense_shift_source == nullptr) {
@@ -818,10 +819,65 @@ bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error) {
   return true;
 }
 
-bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
+}  // namespace
+
+// Persistent layout: [sparse plan | float32 state] [dense plan] [int32 shifts].
+size_t PersistentBytes(const OpData& data) {
+  size_t n = data.options.int8 != 0 ? sizeof(ks_plan) : sizeof(FloatState);
+  if (data.dense_top) n += sizeof(ks_plan) + sizeof(int32_t) * static_cast<size_t>(data.dense_shift_count);
+  return n;
+}
+
+bool FinishOp(OpData* data, void* persistent, OpRuntime* rt, ErrorMessage* error) {
+  const uint8_t* options = rt->options;
+  const size_t options_length = rt->options_length;
+  memset(rt, 0, sizeof(*rt));
+  rt->kind = data->kind;
+  rt->scratch_index = -1;
+  rt->options = options;
+  rt->options_length = options_length;
+  if (persistent == nullptr) {
+    Fail(error, data->kind).Append("no persistent memory for the operator's ").Append(int64_t(PersistentBytes(*data)))
+        .Append(" bytes of plans");
+    return false;
+  }
+  uint8_t* mem = static_cast<uint8_t*>(persistent);
+  const bool int8 = data->options.int8 != 0;
+  uint8_t* dense_plan = mem + (int8 ? sizeof(ks_plan) : sizeof(FloatState));
+  if (data->dense_top) {
+    int32_t* shifts = reinterpret_cast<int32_t*>(dense_plan + sizeof(ks_plan));
+    if (!SetDenseShifts(data, shifts, error)) return false;
+    memcpy(dense_plan, &data->dense_plan, sizeof(ks_plan));
+    rt->dense_plan = reinterpret_cast<const ks_plan*>(dense_plan);
+  }
+  if (!data->prepared) {
+    Fail(error, data->kind).Append("FinishOp without a successful Prepare");
+    return false;
+  }
+  if (int8) {
+    memcpy(mem, &data->plan, sizeof(ks_plan));
+    rt->plan = reinterpret_cast<const ks_plan*>(mem);
+  } else {
+    FloatState* f = reinterpret_cast<FloatState*>(mem);
+    f->matrix = data->matrix;
+    f->fparams = data->fparams;
+    f->conv = data->conv;
+    f->in_dims = data->in_dims;
+    f->out_dims = data->out_dims;
+    f->batches = data->batches;
+    rt->f32 = f;
+  }
+  rt->int8 = int8;
+  rt->levels = static_cast<int32_t>(data->options.levels);
+  rt->scratch_bytes = data->scratch_bytes;
+  rt->prepared = true;
+  return true;
+}
+
+bool EvalOp(const OpRuntime& rt, const TensorView* inputs, int32_t num_inputs,
             const TensorView& output, void* scratch, ErrorMessage* error) {
-  const OpKind kind = data.kind;
-  if (!data.prepared || num_inputs <= kSubnet) {
+  const OpKind kind = rt.kind;
+  if (!rt.prepared || num_inputs <= kSubnet) {
     Fail(error, kind).Append("invoked without a successful Prepare");
     return false;
   }
@@ -831,24 +887,23 @@ bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
     return false;
   }
   const int32_t level = *static_cast<const int32_t*>(subnet.data);
-  const int32_t L = static_cast<int32_t>(data.options.levels);
+  const int32_t L = rt.levels;
   if (level < 0 || level >= L) {
     Fail(error, kind).Append("level ").Append(int64_t{level})
         .Append(" is out of range: the 'subnet' input must be in [0, ").Append(int64_t{L})
         .Append(")");
     return false;
   }
-  if (data.scratch_bytes > 0 && scratch == nullptr) {
+  if (rt.scratch_bytes > 0 && scratch == nullptr) {
     Fail(error, kind).Append("scratch buffer missing");
     return false;
   }
   const void* in = inputs[kInput].data;
   void* out = output.data;
-  const ks_matrix* w = &data.matrix;
   ks_status s = KS_ERR_ARG;
-  if (data.options.int8 != 0) {
-    const bool dense = data.dense_top && level == L - 1;
-    s = ks_run_s8(dense ? &data.dense_plan : &data.plan, dense ? 0 : level, static_cast<const int8_t*>(in),
+  if (rt.int8) {
+    const bool dense = rt.dense_plan != nullptr && level == L - 1;
+    s = ks_run_s8(dense ? rt.dense_plan : rt.plan, dense ? 0 : level, static_cast<const int8_t*>(in),
                   static_cast<int8_t*>(out), scratch);
     if (s != KS_OK) {
       Fail(error, kind).Append(dense ? "dense kernel" : "kernel").Append(" failed with ").Append(StatusName(s))
@@ -857,6 +912,8 @@ bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
     }
     return true;
   }
+  const FloatState& data = *rt.f32;
+  const ks_matrix* w = &data.matrix;
   // float32 (no dense_top, no plans).
   switch (kind) {
     case OpKind::kFullyConnected:

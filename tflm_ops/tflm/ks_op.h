@@ -113,7 +113,9 @@ struct OpOptions {
   double act_max_f;
 };
 
-// Persistent per-operator state (one per node, allocated by the binding).
+// What Prepare works on (a binding keeps it on the stack for the duration of
+// Prepare: only `OpRuntime` and what FinishOp places in persistent memory
+// stay in the arena, docs/format.md §7).
 struct OpData {
   OpKind kind;
   // Set by Init when the options are unusable, reported by Prepare (Init has
@@ -134,20 +136,48 @@ struct OpData {
   int32_t batches;        // fully connected
   // Format v3, option dense_top: level L-1 runs ks_dense_* on `dense`
   // (TFLite's layout) with `dense_quant`, whose shifts are int32 copies of
-  // level L-1's int8 shifts in a persistent buffer of `dense_shift_count`
-  // entries that the binding allocates after PrepareOp (SetDenseShifts).
+  // level L-1's int8 shifts in persistent memory (FinishOp).
   bool dense_top;
   const int8_t* dense;
   ks_dense_quant dense_quant;
   int32_t dense_shift_count;
   const int8_t* dense_shift_source;  // level L-1's int8 shifts in the file
-  // int8: the calls prepared once (ks_plan.h); Eval runs `plan` for levels
-  // the matrix holds and `dense_plan` (made by SetDenseShifts) for level L-1
-  // of a dense_top operator.  float32 calls the unplanned kernels.
+  // int8: the calls prepared once (ks_plan.h): `plan` for the levels the
+  // matrix holds, `dense_plan` (made by FinishOp) for level L-1 of a
+  // dense_top operator.  FinishOp copies them into persistent memory.
   ks_plan plan;
   ks_plan dense_plan;
   int32_t scratch_bytes;  // 0: no scratch buffer (max of the sparse and dense kernels')
+};
+
+// float32 operators run the unplanned kernels on these (persistent memory).
+struct FloatState {
+  ks_matrix matrix;
+  ks_float_params fparams;
+  ks_conv_params conv;
+  ks_dims in_dims;
+  ks_dims out_dims;
+  int32_t batches;
+};
+
+// Persistent per-operator state, all Eval reads (one per node, allocated by
+// the binding at Init).  `plan`, `dense_plan` and `f32` point into the
+// persistent block FinishOp fills: an int8 operator keeps one plan, or two
+// with dense_top, instead of every Prepare-time view.
+struct OpRuntime {
+  OpKind kind;
+  bool prepared;
+  bool int8;
+  int32_t levels;
+  int32_t scratch_bytes;  // 0: no scratch buffer
   int scratch_index;      // from RequestScratchBufferInArena (int, as TFLM)
+  const ks_plan* plan;
+  const ks_plan* dense_plan;  // nullptr without dense_top
+  const FloatState* f32;
+  // The custom options (in the flatbuffer, which outlives the interpreter):
+  // Init records them, Prepare parses them into its OpData.
+  const uint8_t* options;
+  size_t options_length;
 };
 
 // Init: parses the custom options into `data` (never fails; a problem is
@@ -162,15 +192,21 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
                int32_t num_outputs, const TensorView& output,
                ErrorMessage* error);
 
-// After a successful PrepareOp with data->dense_shift_count > 0: `shifts`
-// is persistent memory for that many int32 (the binding allocates it, e.g.
-// with AllocatePersistentBuffer); fills it and points the dense kernel's
-// requantization at it.  Returns false (with a message) for nullptr.
-bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error);
+// Bytes of persistent memory FinishOp needs after a successful PrepareOp:
+// the plan(s) (or the float32 state) and the dense kernel's int32 shifts.
+size_t PersistentBytes(const OpData& data);
+
+// After a successful PrepareOp: `persistent` holds PersistentBytes(*data)
+// bytes, 8-byte aligned (the binding allocates it, e.g. with
+// AllocatePersistentBuffer).  Widens the dense shifts there, prepares the
+// dense kernel, copies what Eval reads there and fills `rt`.  Returns false
+// (with a message) for nullptr or a refused dense kernel.
+bool FinishOp(OpData* data, void* persistent, OpRuntime* rt, ErrorMessage* error);
 
 // Eval: reads the level from inputs[kSubnet] and runs the kernel core.
-// `scratch` must hold `data.scratch_bytes` bytes (nullptr when 0).
-bool EvalOp(const OpData& data, const TensorView* inputs, int32_t num_inputs,
+// Only inputs[kInput] and inputs[kSubnet] are read (`num_inputs` >= 2).
+// `scratch` must hold `rt.scratch_bytes` bytes (nullptr when 0).
+bool EvalOp(const OpRuntime& rt, const TensorView* inputs, int32_t num_inputs,
             const TensorView& output, void* scratch, ErrorMessage* error);
 
 }  // namespace keras_subnets
