@@ -37,6 +37,20 @@ def _tflite_weight_shape(layer) -> tuple[int, ...]:
     return registry.lookup(layer, exact=False).tflite_weight_shape(layer.kernel.shape)
 
 
+def _tf_failure(model: keras.Model, level: int, err: Exception) -> str:
+    """TensorFlow's converter error, naming the kept-dense layers it may have failed on."""
+    first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+    message = f"TensorFlow's converter failed on level {level}: {first[:400]}"
+    kept = [la for la in model._flatten_layers(include_self=False)
+            if la.weights and not isinstance(la, keras.Model) and registry.lookup(la, exact=False) is None
+            and not isinstance(la, keras.layers.BatchNormalization)]
+    if kept:
+        names = ", ".join(f"'{la.name}' ({type(la).__name__})" for la in kept)
+        message += (f". Layers kept dense without a sub-network version: {names}; TensorFlow must lower them "
+                    "to builtin TFLite operators (a recurrent layer needs unroll=True and a fixed batch size)")
+    return message
+
+
 def _representative(data, input_shape, count: int) -> list[np.ndarray]:
     """Up to ``count`` single-sample float32 arrays shaped like the model input."""
     if data is None:
@@ -437,7 +451,12 @@ def convert(
         if line:
             line.update(f"keras-subnets convert: {'calibrating' if int8 else 'building'} level {k} "
                         f"({n}/{len(levels_to_build)})")
-        converted.append(fb.load(_tf_convert(plain_model(model, k), samples)))
+        try:
+            converted.append(fb.load(_tf_convert(plain_model(model, k), samples)))
+        except ConversionError:
+            raise
+        except Exception as err:
+            raise ConversionError(_tf_failure(model, k, err)) from err
     if line:
         line.done()
     _check_same_graph(converted)

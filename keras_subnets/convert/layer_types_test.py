@@ -106,3 +106,13 @@ def test_every_level_on_the_ks_kernels_matches_densify(name, kind):
         keras_out = model.predict(x, verbose=0)
     np.testing.assert_allclose(tflm.run_levels(float_blob, x, levels=[len(LEVELS) - 1])[len(LEVELS) - 1],
                                keras_out, rtol=1e-4, atol=1e-4)
+
+
+def test_a_kept_layer_tensorflow_cannot_lower_is_named_in_the_conversion_error():
+    inputs = keras.Input((12, 5))
+    x = L.Conv1D(8, 3, padding="causal", name="conv")(inputs)
+    x = L.LSTM(6, name="lstm")(x)
+    model = ks.nest(keras.Model(inputs, L.Dense(3, name="head")(x)), LEVELS, keep_dense=["lstm"])
+    with pytest.raises(ks.convert.ConversionError,
+                       match=r"TensorFlow's converter failed on level 2.*'lstm' \(LSTM\).*unroll=True"):
+        convert(model, quantize="float32", progress=False)

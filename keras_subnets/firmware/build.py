@@ -62,6 +62,8 @@ BUILTIN_KERNELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "CONV_2D": ("AddConv2D", ("conv", "conv_common")),
     "DEPTHWISE_CONV_2D": ("AddDepthwiseConv2D", ("depthwise_conv", "depthwise_conv_common")),
     "DEQUANTIZE": ("AddDequantize", ("dequantize", "dequantize_common")),
+    # 1-D layers: TensorFlow wraps their 2-D operator in EXPAND_DIMS / RESHAPE.
+    "EXPAND_DIMS": ("AddExpandDims", ("expand_dims",)),
     "FULLY_CONNECTED": ("AddFullyConnected", ("fully_connected", "fully_connected_common")),
     "HARD_SWISH": ("AddHardSwish", ("hard_swish", "hard_swish_common")),
     "LEAKY_RELU": ("AddLeakyRelu", ("leaky_relu", "leaky_relu_common")),
@@ -71,6 +73,7 @@ BUILTIN_KERNELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "MUL": ("AddMul", ("mul", "mul_common")),
     "PAD": ("AddPad", ("pad", "pad_common")),
     "QUANTIZE": ("AddQuantize", ("quantize", "quantize_common")),
+    "REDUCE_MAX": ("AddReduceMax", ("reduce", "reduce_common")),  # global max pooling
     "RELU": ("AddRelu", ("activations", "activations_common")),
     "RELU6": ("AddRelu6", ("activations", "activations_common")),
     "RESHAPE": ("AddReshape", ("reshape", "reshape_common")),
