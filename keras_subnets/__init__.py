@@ -18,6 +18,7 @@ from keras_subnets.layers import (
 )
 from keras_subnets.models import SubnetModel
 from keras_subnets.nest import nest, tfmot_prunable_layers
+from keras_subnets.saving import load_model
 from keras_subnets.selection import get_level, level, num_levels, set_level
 
 __version__ = "0.1.0"
@@ -61,6 +62,7 @@ __all__ = [
     "layers",
     "level",
     "level_costs",
+    "load_model",
     "nest",
     "registry",
     "num_levels",

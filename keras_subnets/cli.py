@@ -163,16 +163,17 @@ def _knapsack(path: str) -> int:
     import json
     import os
 
-    import keras
-
     from keras_subnets import reds
     from keras_subnets.convert import plain_model
     from keras_subnets.models import SubnetModel
+    from keras_subnets.saving import load_model
 
     # Checked before the model loads and the importance is scored (seconds).
     fractions = _budget_fractions(FLAGS.budgets)
     try:
-        model = keras.models.load_model(path)
+        model = load_model(path)
+    except ValueError:  # already names the file
+        raise
     except Exception as err:
         raise ValueError(f"cannot load '{path}' as a Keras model: {err}") from None
     if isinstance(model, SubnetModel):

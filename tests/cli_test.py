@@ -105,6 +105,10 @@ def test_demo_prints_the_per_level_table(tmp_path):
         "0:", "1:", "2:", "3:"]
     done = _run("convert", str(tmp_path / "missing.keras"), "-o", str(tflite), "--quantize=float32")
     assert done.returncode == 1 and "missing.keras" in done.stderr
+    text = tmp_path / "notes.keras"
+    text.write_text("not a model\n")
+    done = _run("convert", str(text), "-o", str(tflite), "--quantize=float32")
+    assert done.returncode == 1 and f"'{text}' is not a .keras zip file" in done.stderr
     done = _run("convert", str(out), "-o", str(tflite), "--data=/nonexistent.npy")
     assert done.returncode == 1 and "/nonexistent.npy" in done.stderr
 

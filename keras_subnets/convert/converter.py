@@ -552,8 +552,12 @@ def describe_operators(tflite: bytes) -> list[dict]:
 
 def convert_file(path: str | os.PathLike, output: str | os.PathLike, **kwargs) -> bytes:
     """Loads a ``.keras`` file, converts it, writes ``output``."""
+    from keras_subnets.saving import load_model
+
     try:
-        model = keras.models.load_model(path)
+        model = load_model(path)
+    except ValueError as err:  # already names the file
+        raise ConversionError(str(err)) from None
     except Exception as err:
         raise ConversionError(f"cannot load '{path}' as a Keras model: {err}") from None
     data = convert(model, **kwargs)
