@@ -140,6 +140,8 @@ def nest(
     pairs = []
 
     def clone(layer):
+        if not isinstance(layer, keras.layers.Layer):
+            return layer  # a stateless Keras operation on symbolic tensors (x + 3.0, ops.relu6)
         config = layer.get_config()
         subnet_cls = _subnet_class(layer)
         if subnet_cls is not None and not kept(layer):

@@ -116,13 +116,31 @@ def test_structured_explicit_widths():
     assert model.get_layer("pw").level_widths == [3, 6, 12]
 
 
-def test_structured_rejects_residual_adds_by_name():
+def test_structured_ties_the_members_of_a_residual_add():
     inputs = keras.Input((6, 6, 4))
-    a = keras.layers.Conv2D(4, 1)(inputs)
-    b = keras.layers.Conv2D(4, 1)(a)
+    a = keras.layers.Conv2D(8, 1, name="a")(inputs)
+    b = keras.layers.Conv2D(8, 1, name="b")(a)
     x = keras.layers.Add(name="residual")([a, b])
     outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
-    with pytest.raises(ValueError, match="residual"):
+    model = ks.nest(keras.Model(inputs, outputs), LEVELS, kind="structured")
+    widths = model.get_layer("a").level_widths
+    assert widths == model.get_layer("b").level_widths and widths[0] < widths[-1] == 8
+
+
+@pytest.mark.parametrize("misaligned", [True, False])
+def test_structured_refuses_what_it_cannot_follow_by_name(misaligned):
+    inputs = keras.Input((6, 6, 4))
+    a = keras.layers.Conv2D(2, 1)(inputs)
+    c = keras.layers.Conv2D(2, 1)(inputs)
+    b = keras.layers.Conv2D(4, 1)(inputs)
+    if misaligned:
+        x = keras.layers.Add(name="merge")([keras.layers.Concatenate()([a, c]), b])
+        message = "'merge' .*do not line up"
+    else:
+        x = keras.layers.Reshape((6, 6, 4), name="reshape")(b)
+        message = "'reshape' .*mixes or reorders channels"
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+    with pytest.raises(ValueError, match=message):
         ks.nest(keras.Model(inputs, outputs), LEVELS, kind="structured")
 
 

@@ -1,38 +1,32 @@
 """Unit-prefix planning for ``structured`` levels over a functional graph.
 
-A structured level keeps the leading units of every layer. Whether an input
-channel of a layer is active depends on the layer upstream of it, so widths
-are planned over the graph: depthwise layers follow their input's width,
-classifier layers keep all of their units, and the remaining layers share one
-width multiplier per level, chosen so that the level removes the requested
-fraction of kernel weights.
+A structured level keeps the leading units of every channel group
+(`graph.trace_channels`: a layer's units, and every layer tied to them by
+residual adds or gates). Depthwise layers follow their input's channels,
+groups that reach the model output (classifiers) keep every unit, and the
+remaining groups share one width multiplier per level, chosen so that the
+level removes the requested fraction of kernel weights. A consumer of a
+concatenation reads each member's prefix at the member's offset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from keras_subnets import graph, registry
+from keras_subnets import graph
 from keras_subnets import masks as masks_lib
 from keras_subnets.layers import SubnetLayerMixin
 
 
-@dataclass
-class _Node:
-    layer: SubnetLayerMixin
-    source: SubnetLayerMixin | None  # upstream weight layer, None = model input
-    tile: int  # >1 when a Flatten spreads each channel over `tile` positions
-    in_channels: int
-    taps: int  # weights per (output unit, input channel) pair
+def _is_structured(layer) -> bool:
+    return isinstance(layer, SubnetLayerMixin) and layer.mask_kind == "structured"
 
 
-def _trace_source(layer) -> tuple[SubnetLayerMixin | None, int]:
-    source, tile, _ = graph.trace_source(layer)
-    return source, tile
+def _taps(layer) -> int:
+    return int(np.prod([int(d) for d in layer.kernel.shape[:-2]]))
 
 
 def plan_structured(
@@ -47,60 +41,83 @@ def plan_structured(
             ``mask_kind="structured"``.
         sparsities: model-wide per-level sparsity targets (fraction of kernel
             weights removed), sparsest first.
-        explicit: per-layer widths given by the user; these layers are not
-            scaled by the planner.
+        explicit: per-layer widths given by the user (a layer's width is its
+            whole channel group's: layers tied by a residual add share it);
+            these groups are not scaled by the planner.
 
     Returns:
-        The applied widths, ``{layer name: [width per level]}``.
+        The applied widths, ``{layer name: [width per level]}`` (a depthwise
+        layer's: its active channels).
     """
     explicit = dict(explicit or {})
-    layers = [la for la in model._flatten_layers(include_self=False)
-              if isinstance(la, SubnetLayerMixin) and la.mask_kind == "structured"]
+    layers = [la for la in model._flatten_layers(include_self=False) if _is_structured(la)]
     unknown = set(explicit) - {la.name for la in layers}
     if unknown:
         raise ValueError(f"widths given for unknown or non-structured layers: {sorted(unknown)}")
+    levels = len(sparsities)
     for name, given in explicit.items():
-        if len(given) != len(sparsities):
-            raise ValueError(f"widths['{name}'] has {len(given)} entries for {len(sparsities)} levels")
-    nodes = []
+        if len(given) != levels:
+            raise ValueError(f"widths['{name}'] has {len(given)} entries for {levels} levels")
+    channels = graph.trace_channels(model, what="structured levels", reducible=_is_structured)
     for layer in layers:
-        source, tile = _trace_source(layer)
-        spec = registry.lookup(layer, exact=False)
-        taps, in_channels = spec.taps(layer.kernel.shape), spec.in_channels(layer.kernel.shape)
-        if source is not None and source not in layers:
+        for s in channels.inputs[layer.name].segments:
+            producers = s.group.producers
+            if producers and not all(_is_structured(p) for p in producers):
+                other = next(p for p in producers if not _is_structured(p))
+                raise ValueError(
+                    f"structured levels: layer '{layer.name}' is fed by '{other.name}', "
+                    "which is not structured; nest the whole model with kind='structured'"
+                )
+    # Explicit widths per group.
+    given: dict[str, list[int]] = {}
+    for name, widths in explicit.items():
+        layer = model.get_layer(name)
+        segments = (channels.inputs[name] if graph.is_depthwise(layer) else channels.outputs[name]).segments
+        if len(segments) != 1:
+            raise ValueError(f"structured levels: widths['{name}']: depthwise layer '{name}' reads "
+                             f"{len(segments)} concatenated groups; give the widths of their producers")
+        s = segments[0]
+        per_group = [int(w) // s.repeat for w in widths]
+        if [w * s.repeat for w in per_group] != [int(w) for w in widths]:
+            raise ValueError(f"structured levels: depthwise layer '{name}' must keep a multiple of its "
+                             f"depth multiplier {s.repeat}, got {list(widths)}")
+        g = s.group
+        if g.name in given and given[g.name] != per_group:
             raise ValueError(
-                f"structured levels: layer '{layer.name}' is fed by '{source.name}', "
-                "which is not structured; nest the whole model with kind='structured'"
-            )
-        nodes.append(_Node(layer, source, tile, in_channels, taps))
-    sources = {id(n.source) for n in nodes if n.source is not None}
+                f"structured levels: widths['{name}'] = {list(widths)} disagrees with {given[g.name]} given "
+                f"for the same channel group '{g.name}' (channels tied by {_tie_note(g)})")
+        if g.fixed and per_group != [g.size] * levels:
+            if graph.is_depthwise(layer) and g.producers:
+                raise ValueError(
+                    f"structured levels: depthwise layer '{name}' must keep the width of its input layer "
+                    f"'{g.producers[0].name}' ({[g.size * s.repeat] * levels}), got {list(widths)}")
+            raise ValueError(f"structured levels: widths['{name}']: channel group '{g.name}' keeps every "
+                             f"channel ({'; '.join(g.fixed_reasons)})")
+        given[g.name] = per_group
 
-    def widths_for(multiplier: float, level: int | None = None) -> dict[str, int]:
-        widths: dict[str, int] = {}
-        for n in nodes:
-            name = n.layer.name
-            if level is not None and name in explicit:
-                widths[name] = int(explicit[name][level])
-            elif registry.is_depthwise(n.layer):
-                upstream = widths[n.source.name] if n.source is not None else n.in_channels
-                widths[name] = upstream * n.layer.depth_multiplier
-            elif id(n.layer) not in sources:
-                widths[name] = n.layer._units  # a classifier keeps every class
+    def widths_for(multiplier: float, level: int | None) -> dict[str, int]:
+        out = {}
+        for g in channels.groups:
+            if level is not None and g.name in given:
+                out[g.name] = given[g.name][level]
+            elif g.fixed:
+                out[g.name] = g.size
             else:
-                widths[name] = max(1, int(round(multiplier * n.layer._units)))
-        return widths
+                out[g.name] = max(1, int(round(multiplier * g.size)))
+        return out
 
     def kept_weights(widths: Mapping[str, int]) -> int:
         total = 0
-        for n in nodes:
-            if registry.is_depthwise(n.layer):
-                total += widths[n.layer.name] * n.taps
-                continue
-            inputs = n.in_channels if n.source is None else widths[n.source.name] * n.tile
-            total += widths[n.layer.name] * inputs * n.taps
+        for layer in channels.layers:
+            source = channels.inputs[layer.name]
+            reads = sum(widths[s.group.name] * s.repeat for s in source.segments) * source.tile
+            if graph.is_depthwise(layer):
+                total += reads * _taps(layer)
+            else:
+                total += reads * widths[channels.outputs[layer.name].segments[0].group.name] * _taps(layer)
         return total
 
-    dense_total = kept_weights(widths_for(1.0))
+    dense_total = kept_weights(widths_for(1.0, None))
     per_level = []
     for k, s in enumerate(sparsities):
         target = (1.0 - s) * dense_total
@@ -112,22 +129,21 @@ def plan_structured(
             else:
                 hi = mid
         per_level.append(widths_for(hi, k))
-    plan = {n.layer.name: [per_level[k][n.layer.name] for k in range(len(sparsities))]
-            for n in nodes}
-    for n in nodes:
-        if registry.is_depthwise(n.layer) and n.layer.name in explicit:
-            upstream = plan[n.source.name] if n.source is not None else None
-            expected = [w * n.layer.depth_multiplier for w in upstream] if upstream else None
-            if expected is not None and plan[n.layer.name] != expected:
-                raise ValueError(
-                    f"structured levels: depthwise layer '{n.layer.name}' must keep the "
-                    f"width of its input layer '{n.source.name}' ({expected}), got "
-                    f"{plan[n.layer.name]}"
-                )
-    unit_levels: dict[str, np.ndarray] = {}
-    for n in nodes:
-        name = n.layer.name
-        input_levels = None if n.source is None else np.tile(unit_levels[n.source.name], n.tile)
-        n.layer.set_structured_levels(plan[name], input_levels)
-        unit_levels[name] = masks_lib.prefix_levels(n.layer._units, plan[name])
+    unit_levels = {}
+    for g in channels.groups:
+        try:
+            unit_levels[g.name] = masks_lib.prefix_levels(g.size, [w[g.name] for w in per_level])
+        except ValueError as err:
+            raise ValueError(f"structured levels: channel group '{g.name}': {err}") from None
+    plan = {}
+    for layer in layers:
+        inputs = channels.inputs[layer.name].levels(unit_levels)
+        outputs = channels.outputs[layer.name].levels(unit_levels)
+        widths = [int(np.sum(outputs <= k)) for k in range(levels)]
+        layer.set_structured_levels(widths, inputs, unit_levels=outputs)
+        plan[layer.name] = widths
     return plan
+
+
+def _tie_note(group: graph.Tied) -> str:
+    return "residual adds or gates: " + ", ".join(p.name for p in group.producers)

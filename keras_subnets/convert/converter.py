@@ -198,10 +198,46 @@ def _geometry(tfl, op, kind: str, layer) -> dict:
     return geo
 
 
+def _check_nothing_else_folded(tfl, op, folded: FoldedLayer, level: int) -> None:
+    """Refuses an operator whose bias TensorFlow changed beyond the layer's and its BatchNorm's.
+
+    TensorFlow's converter also folds a constant added after the layer into
+    its bias (``hard_sigmoid(x) = relu6(x + 3) / 6`` as a layer's activation,
+    or right after a layer feeding nothing else); the KS operator computes its
+    levels from the Keras layer, so the constant would be lost.
+    """
+    sg = tfl.subgraphs[0]
+    if len(op.inputs) < 3 or int(op.inputs[2]) < 0:
+        return
+    tensor = sg.tensors[int(op.inputs[2])]
+    data = fb.tensor_data(tfl, tensor)
+    if data is None:
+        return
+    got = data.astype(np.float64).reshape(-1)
+    step = 0.0
+    params = fb.quant_params(tensor)
+    if params is not None and tensor.type != fb.TensorType.FLOAT32:
+        scales = np.broadcast_to(params[0].astype(np.float64), got.shape)
+        got = got * scales
+        step = scales
+    _, expected = folded.level_affine(level)
+    if got.shape != expected.shape:
+        return
+    worst = np.abs(got - expected) - (2 * step + 1e-3 * (1 + np.abs(expected)))
+    if np.any(worst > 0):
+        unit = int(np.argmax(worst))
+        raise ConversionError(
+            f"layer '{folded.layer.name}': TensorFlow's converter folded an operation after the layer into its "
+            f"bias (unit {unit}: {got[unit]:.4g} instead of {expected[unit]:.4g}), e.g. the '+ 3' of a "
+            "hard_sigmoid / hard_swish activation; the level-switching operator cannot carry it. Apply that "
+            "activation to a tensor that other layers also read, or use 'sigmoid'")
+
+
 def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = None) -> _OpPlan:
     layer, sg = folded.layer, tfl.subgraphs[0]
     kind = _op_kind(layer)
     L = layer.num_levels
+    _check_nothing_else_folded(tfl, op, folded, L - 1)
     kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel), np.float64)
     rows = layer._kernel_to_rows(kernel)
     level_rows = layer._kernel_to_rows(np.asarray(keras.ops.convert_to_numpy(layer.kernel_level)))
@@ -232,7 +268,13 @@ def _plan_op(tfl, op, folded: FoldedLayer, int8: bool, dense_top: bool | None = 
     cin = int(layer.kernel.shape[-2])
     if fmt == "structured":
         unit_levels = np.asarray(keras.ops.convert_to_numpy(layer.unit_level))
-        out_w, in_w = formats.structured_widths(unit_levels, _input_levels(layer, level_rows), L)
+        try:
+            out_w, in_w = formats.structured_widths(unit_levels, _input_levels(layer, level_rows), L)
+        except ValueError:
+            # After a Concatenate a level's active channels are each member's prefix at its offset,
+            # not one prefix: the nested sparse format holds any nested mask.
+            fmt = "nested_csr"
+    if fmt == "structured":
         full_width = out_w[-1] == rows.shape[0] and in_w[-1] == cin
         allowed = int8 and full_width
         chosen = choose_dense_top(fmt, kind, opts, int8, L, full_width=full_width)

@@ -117,6 +117,8 @@ def _level_clone(model: keras.Model, level: int, suffix: str, resize, layer_weig
     pairs = []
 
     def clone(layer):
+        if not isinstance(layer, keras.layers.Layer):
+            return layer  # a stateless Keras operation on symbolic tensors (x + 3.0)
         plain_cls = _PLAIN.get(type(layer))
         config = layer.get_config()
         if plain_cls is None:

@@ -132,7 +132,8 @@ class SubnetLayerMixin(NamedVariablesMixin):
         self.kernel_level.assign(self._rows_to_kernel(assignment))
 
     def set_structured_levels(
-        self, widths: Sequence[int], input_levels: np.ndarray | None = None
+        self, widths: Sequence[int], input_levels: np.ndarray | None = None,
+        unit_levels: np.ndarray | None = None,
     ) -> None:
         """Sets a ``structured`` layer's nested unit prefixes.
 
@@ -141,11 +142,22 @@ class SubnetLayerMixin(NamedVariablesMixin):
             input_levels: first level of each input channel (from the
                 upstream layer); a weight is active only when both its input
                 and its output unit are. ``None`` = every input always active.
+            unit_levels: first level of each output unit, when the active
+                units are not the leading ones (a depthwise layer after a
+                concatenation: each member's prefix at its offset); must keep
+                ``widths[k]`` units at level ``k``.
         """
-        try:
-            unit_levels = masks_lib.prefix_levels(self._units, widths)
-        except ValueError as err:
-            raise ValueError(f"layer '{self.name}': {err}") from None
+        if unit_levels is None:
+            try:
+                unit_levels = masks_lib.prefix_levels(self._units, widths)
+            except ValueError as err:
+                raise ValueError(f"layer '{self.name}': {err}") from None
+        else:
+            unit_levels = np.asarray(unit_levels, np.int32)
+            counts = [int(np.sum(unit_levels <= k)) for k in range(self.num_levels)]
+            if unit_levels.shape != (self._units,) or counts != [int(w) for w in widths]:
+                raise ValueError(f"layer '{self.name}': unit levels keep {counts} units, widths say "
+                                 f"{list(widths)}")
         self.level_widths = [int(w) for w in widths]
         rows = np.broadcast_to(unit_levels[:, None], self._rows_shape()).copy()
         if input_levels is not None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import keras
 import numpy as np
 
-from keras_subnets import graph, registry
+from keras_subnets import graph
 from keras_subnets import knapsack as kn
 from keras_subnets.reds.permutation import group_scores
 
@@ -20,13 +20,23 @@ def _positions(layer) -> int:
 
 
 def _taps(layer) -> int:
-    return registry.lookup(layer, exact=False).taps(layer.kernel.shape)
+    # Kernel axes before the input-channel axis are the window (none for Dense).
+    return int(np.prod([int(d) for d in layer.kernel.shape[:-2]]))
+
+
+def _in_positions(layer) -> int:
+    shape = layer.input.shape
+    return int(np.prod([int(d) for d in shape[1:-1]])) if len(shape) > 2 else 1
 
 
 def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, min_units: int = 8,
                   block_size: int = 1, bytes_per_weight: int = 1,
                   latency_table: Mapping[str, Mapping[str, float]] | None = None) -> kn.Problem:
     """Knapsack items and costs of a model's structured sub-networks.
+
+    One knapsack group per channel group of `graph.trace_channels`: channels
+    tied by residual adds and gates are one item each; a consumer of a
+    concatenation pays for each member's width separately.
 
     Args:
         model: a functional Keras model (importance-sorted: see `permute_channels`).
@@ -39,57 +49,47 @@ def build_problem(model: keras.Model, importance: Mapping[str, np.ndarray], *, m
 
     Resources: ``macs`` (multiply-accumulates per sample), ``bytes`` (kernel
     weights and biases), ``weights`` (kernel weights), ``activations`` (per
-    layer, input plus output activation bytes: the peak is the largest),
+    layer, input plus output activation values: the peak is the largest),
     ``latency``.
     """
-    groups, inputs_of = graph.channel_groups(model, what="REDS knapsack")
-    scores = group_scores(groups, dict(importance))
+    channels = graph.trace_channels(model, what="REDS knapsack")
+    scores = group_scores(channels, dict(importance))
     kn_groups = []
-    for g in groups:
+    for g in channels.groups:
         values = scores[g.name]
-        fixed = not g.consumers  # a classifier keeps every output
         n = len(values)
         starts = list(range(0, n, block_size))
         sizes = np.array([min(block_size, n - s) for s in starts])
         block_values = np.array([values[s:s + block_size].sum() for s in starts])
-        kn_groups.append(kn.Group(g.name, block_values, sizes, min_units=min(min_units, n), fixed=fixed))
-    model_input = model.inputs[0]
-    in_channels = int(model_input.shape[-1])
-    kn_groups.append(kn.Group("input", np.zeros(in_channels), fixed=True, min_units=0))
+        kn_groups.append(kn.Group(g.name, block_values, sizes, min_units=min(min_units, n), fixed=g.fixed))
     macs, params, latency, activations, weights = [], [], [], [], []
-    input_positions = int(np.prod([int(d) for d in model_input.shape[1:-1]]))
-    for g in groups:
-        for layer in [g.producer, *g.depthwise]:
-            pos, taps = _positions(layer), _taps(layer)
-            if graph.is_depthwise(layer):
-                width_terms = (g.name,)
-                layer_macs = [kn.Term(pos * taps, width_terms)]
-                layer_params = [kn.Term(taps * bytes_per_weight + (4 if layer.use_bias else 0), width_terms)]
-                weights.append(kn.Term(taps, width_terms))
-                in_terms = (g.name,)
-                in_positions = _positions(layer) if layer.input is None else int(
-                    np.prod([int(d) for d in layer.input.shape[1:-1]]))
-            else:
-                upstream, tile = inputs_of[layer.name]
-                in_name = upstream.name
-                layer_macs = [kn.Term(pos * taps * tile, (in_name, g.name))]
-                layer_params = [kn.Term(taps * tile * bytes_per_weight, (in_name, g.name))]
-                weights.append(kn.Term(taps * tile, (in_name, g.name)))
-                if layer.use_bias:
-                    layer_params.append(kn.Term(4, (g.name,)))
-                in_terms = (in_name,)
-                in_shape = layer.input.shape
-                in_positions = int(np.prod([int(d) for d in in_shape[1:-1]])) if len(in_shape) > 2 else 1
-                in_positions = in_positions if in_name != "input" else input_positions
-            macs += layer_macs
-            params += layer_params
-            activations.append([kn.Term(in_positions, in_terms), kn.Term(pos, (g.name,))])
-            if latency_table is not None:
-                if layer.name not in latency_table:
-                    raise ValueError(f"latency table has no entry for layer '{layer.name}'")
-                entry = latency_table[layer.name]
-                latency += [kn.Term(t.coeff * float(entry.get("per_mac", 0.0)), t.groups) for t in layer_macs]
-                latency.append(kn.Term(pos * float(entry.get("per_output", 0.0)), (g.name,)))
+    for layer in channels.layers:
+        pos, taps = _positions(layer), _taps(layer)
+        source = channels.inputs[layer.name]
+        # Channels read per position of the input: (coefficient, groups) terms, one per segment.
+        if graph.is_depthwise(layer):
+            layer_macs = [kn.Term(pos * taps * s.repeat, (s.group.name,)) for s in source.segments]
+            layer_weights = [kn.Term(taps * s.repeat, (s.group.name,)) for s in source.segments]
+            bias = [kn.Term(4 * s.repeat, (s.group.name,)) for s in source.segments] if layer.use_bias else []
+            out_terms = [kn.Term(pos * s.repeat, (s.group.name,)) for s in source.segments]
+        else:
+            out = channels.outputs[layer.name].segments[0].group.name
+            layer_macs = [kn.Term(pos * taps * source.tile * s.repeat, (s.group.name, out))
+                          for s in source.segments]
+            layer_weights = [kn.Term(taps * source.tile * s.repeat, (s.group.name, out)) for s in source.segments]
+            bias = [kn.Term(4, (out,))] if layer.use_bias else []
+            out_terms = [kn.Term(pos, (out,))]
+        macs += layer_macs
+        weights += layer_weights
+        params += [kn.Term(t.coeff * bytes_per_weight, t.groups) for t in layer_weights] + bias
+        in_terms = [kn.Term(_in_positions(layer) * source.tile * s.repeat, (s.group.name,)) for s in source.segments]
+        activations.append(in_terms + out_terms)
+        if latency_table is not None:
+            if layer.name not in latency_table:
+                raise ValueError(f"latency table has no entry for layer '{layer.name}'")
+            entry = latency_table[layer.name]
+            latency += [kn.Term(t.coeff * float(entry.get("per_mac", 0.0)), t.groups) for t in layer_macs]
+            latency += [kn.Term(t.coeff * float(entry.get("per_output", 0.0)), t.groups) for t in out_terms]
     constraints = {"macs": [macs], "bytes": [params], "activations": activations, "weights": [weights]}
     if latency_table is not None:
         constraints["latency"] = [latency]
