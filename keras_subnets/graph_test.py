@@ -178,8 +178,8 @@ def _converted(build):
 @pytest.mark.parametrize("build", [resnet_tiny, inception_tiny,
                                    pytest.param(mobilenet_v2_tiny, marks=pytest.mark.slow),
                                    pytest.param(squeeze_excite_tiny, marks=pytest.mark.slow)])
-def test_converted_levels_match_keras_and_the_ks_kernels_are_bit_exact(build, converted):
-    model, float_file, int8_file = converted[build.__name__]
+def test_converted_levels_match_keras_and_the_ks_kernels_are_bit_exact(build):
+    model, float_file, int8_file = _converted(build)
     x = _x(3, seed=7)
     for k in range(len(LEVELS)):
         with ks.level(model, k):
