@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_subnets import levels as levels_lib
 from keras_subnets.layers import SubnetBatchNormalization
+from keras_subnets.model_layers import model_layers
 from keras_subnets.selection import num_levels
 
 
@@ -25,7 +26,7 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
         max_batches: at most this many batches per level.
         levels: the levels to recalibrate (default all).
     """
-    bns = [la for la in model._flatten_layers(include_self=False) if isinstance(la, SubnetBatchNormalization)]
+    bns = model_layers(model, SubnetBatchNormalization)
     if not bns:
         return
     x = np.asarray(x)

@@ -9,11 +9,12 @@ import keras
 import numpy as np
 
 from keras_subnets.layers import SubnetLayerMixin
+from keras_subnets.model_layers import model_layers
 from keras_subnets.selection import get_level, num_levels, set_level
 
 
 def _weight_layers(model: keras.Model) -> list:
-    return [la for la in model._flatten_layers(include_self=False) if la.weights]
+    return model_layers(model, lambda la: bool(la.weights))
 
 
 def level_costs(model: keras.Model, level: int) -> dict:

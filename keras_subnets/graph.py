@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from keras_subnets import registry
+from keras_subnets.model_layers import model_layers
 
 # Both read from the registry (the one list of supported layers).
 WEIGHT_LAYERS = registry.WEIGHT_CLASSES
@@ -232,7 +233,7 @@ def trace_channels(model: keras.Model, what: str = "structured levels", reducibl
     Raises:
         ValueError: naming the layer whose channels cannot be followed.
     """
-    weight_layers = [la for la in model._flatten_layers(include_self=False) if isinstance(la, WEIGHT_LAYERS)]
+    weight_layers = model_layers(model, WEIGHT_LAYERS)
     memo: dict[int, ChannelMap] = {}
     own: dict[int, Tied] = {}
     created: list[Tied] = []

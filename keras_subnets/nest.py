@@ -10,6 +10,7 @@ from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
 from keras_subnets import registry, structured
 from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
+from keras_subnets.model_layers import model_layers
 from keras_subnets.models import SubnetModel
 
 
@@ -31,7 +32,7 @@ def tfmot_prunable_layers(model: keras.Model) -> list[str]:
     Returns:
         Layer names in model order.
     """
-    return [la.name for la in model._flatten_layers(include_self=False)
+    return [la.name for la in model_layers(model)
             if type(la) in (keras.layers.Conv2D, keras.layers.Dense)]
 
 
@@ -109,7 +110,7 @@ def nest(
             "nest() needs a built Sequential or Functional model with known inputs; "
             "give the model a keras.Input (or call it once) first"
         )
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model_layers(model):
         if isinstance(layer, (SubnetLayerMixin, SubnetBatchNormalization)):
             raise ValueError(f"layer '{layer.name}' is already a sub-network layer")
     selected = None if layers is None else set(layers)
@@ -119,7 +120,7 @@ def nest(
         if len(v) != len(levels):
             raise ValueError(f"layer_levels['{name}'] has {len(v)} entries for {len(levels)} levels")
     parts = registry.split_names(model)
-    names = {la.name for la in model._flatten_layers(include_self=False)}
+    names = {la.name for la in model_layers(model)}
     names |= {part for split in parts.values() for part in split}
     kept_names, kept_classes = _keep_dense_policy(keep_dense)
     missing = (set(selected or ()) | set(layer_levels) | set(widths or {}) | kept_names) - names

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 import keras
 
+from keras_subnets.model_layers import model_layers
+
 
 def _level_holders(model: keras.Model) -> list:
-    holders = [la for la in model._flatten_layers(include_self=False) if hasattr(la, "active_level")]
+    holders = model_layers(model, lambda la: hasattr(la, "active_level"))
     if not holders:
         raise ValueError(
             f"model '{model.name}' holds no sub-network layer; convert it with "

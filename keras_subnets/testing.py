@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_subnets import levels as levels_lib
+from keras_subnets.model_layers import model_layers
 
 
 def assert_matches_masked_keras(layer, plain_cls, plain_config: dict, x: np.ndarray) -> None:
@@ -88,7 +89,7 @@ def vary_batch_norm_per_level(model, seed: int = 0, spread: float = 0.2) -> int:
 
     rng = np.random.default_rng(seed)
     changed = 0
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model_layers(model):
         if not isinstance(layer, SubnetBatchNormalization):
             continue
         mean = keras.ops.convert_to_numpy(layer.moving_mean)

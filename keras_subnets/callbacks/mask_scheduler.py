@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from keras_subnets.layers import SubnetLayerMixin
+from keras_subnets.model_layers import model_layers
 from keras_subnets.schedules import schedule_value
 
 
@@ -38,8 +39,7 @@ class MaskScheduler(keras.callbacks.Callback):
         self._step = 0
 
     def _layers(self):
-        return [la for la in self.model._flatten_layers(include_self=False)
-                if isinstance(la, SubnetLayerMixin)]
+        return model_layers(self.model, SubnetLayerMixin)
 
     def on_train_begin(self, logs=None):
         if not hasattr(self.model, "schedule_step"):

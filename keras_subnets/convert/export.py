@@ -10,6 +10,7 @@ import numpy as np
 from keras_subnets import registry
 from keras_subnets.convert.pooling import as_average_pool
 from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
+from keras_subnets.model_layers import model_layers
 
 _PLAIN = {
     **{spec.subnet_class: spec.keras_class for spec in registry.WEIGHT_LAYERS},
@@ -24,7 +25,7 @@ def _np(value) -> np.ndarray:
 
 def subnet_layers(model: keras.Model) -> list:
     """Sub-network weight layers in the model's topological order."""
-    return [la for la in model._flatten_layers(include_self=False) if isinstance(la, SubnetLayerMixin)]
+    return model_layers(model, SubnetLayerMixin)
 
 
 def _consumers(layer) -> list:
@@ -87,7 +88,7 @@ def fold_plan(model: keras.Model) -> list[FoldedLayer]:
         if bn is not None:
             folded.add(id(bn))
         plan.append(FoldedLayer(layer, bn))
-    for la in model._flatten_layers(include_self=False):
+    for la in model_layers(model):
         if isinstance(la, SubnetBatchNormalization) and id(la) not in folded:
             tables = [_np(v) for v in (la.moving_mean, la.moving_variance)]
             if not la.shared_affine:

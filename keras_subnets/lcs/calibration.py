@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_subnets.lcs import coordinates
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization
+from keras_subnets.model_layers import model_layers
 
 
 def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_batches: int | None = 40,
@@ -34,7 +35,7 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
         ValueError: without samples, if α lies outside [0, 1], or if the
             layers disagree on the bands.
     """
-    bns = [la for la in model._flatten_layers(include_self=False) if isinstance(la, LcsBatchNormalization)]
+    bns = model_layers(model, LcsBatchNormalization)
     if not bns:
         return
     bands = {tuple(bn.edges) for bn in bns}

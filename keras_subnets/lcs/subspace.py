@@ -13,6 +13,7 @@ from keras_subnets.lcs import coordinates as alpha_lib
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, band_edges
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.lcs.subspace_model import SubspaceModel
+from keras_subnets.model_layers import model_layers
 
 NORMS = ("group", "instance", "batch_per_level")
 
@@ -40,7 +41,7 @@ def _groups(channels: int, wanted: int) -> int:
 
 def _structured_flags(model: keras.Model) -> dict[str, dict]:
     """Per weight layer: does it slice its inputs, its outputs, over which tile."""
-    weight_layers = [la for la in model._flatten_layers(include_self=False) if _lcs_class(la) is not None]
+    weight_layers = [la for la in model_layers(model) if _lcs_class(la) is not None]
     sources, flags = {}, {}
     for layer in weight_layers:
         source, tile, _ = graph.trace_source(layer, what="structured LCS")
@@ -125,7 +126,7 @@ def subspace(
             "subspace() needs a built Sequential or Functional model with known inputs; "
             "give the model a keras.Input (or call it once) first"
         )
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model_layers(model):
         if isinstance(layer, (LcsLayerMixin, LcsBatchNormalization)):
             raise ValueError(f"layer '{layer.name}' is already an LCS layer")
         if isinstance(layer, _OTHER_NORMS) or (
@@ -220,7 +221,7 @@ def _replace_batch_norm(layer, config: dict, norm: str, groups: int, edges: list
 
 
 def _alpha_holders(model: keras.Model) -> list:
-    holders = [la for la in model._flatten_layers(include_self=False)
+    holders = [la for la in model_layers(model)
                if isinstance(la, (LcsLayerMixin, LcsBatchNormalization))]
     if not holders:
         raise ValueError(f"model '{model.name}' holds no LCS layer; convert it with keras_subnets.lcs.subspace()")

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_subnets.lcs import coordinates as alpha_lib
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
+from keras_subnets.model_layers import model_layers
 
 
 class _WarmupFromFit(keras.callbacks.Callback):
@@ -204,7 +205,7 @@ class SubspaceModel(keras.Model):
 
     def lcs_layers(self) -> list:
         """Every LCS weight layer of the model."""
-        return [la for la in self._flatten_layers(include_self=False) if isinstance(la, LcsLayerMixin)]
+        return model_layers(self, LcsLayerMixin)
 
     def fit(self, *args, callbacks=None, **kwargs):
         callbacks = list(callbacks or [])

@@ -17,6 +17,7 @@ from keras.src.losses.loss import unscale_loss_for_distribution
 from keras.src.trainers.compile_utils import CompileMetrics, MetricsList
 
 from keras_subnets import levels as levels_lib
+from keras_subnets.model_layers import model_layers
 
 
 def _level_clone(metrics: MetricsList | None, level: int) -> MetricsList | None:
@@ -300,7 +301,7 @@ class SubnetModel(keras.Model):
 
     def subnet_layers(self) -> list:
         """Every layer of the model that holds per-level state."""
-        return [layer for layer in self._flatten_layers(include_self=False)
+        return [layer for layer in model_layers(self)
                 if hasattr(layer, "active_level") or hasattr(layer, "levels")]
 
     def call(self, inputs, training=None, mask=None, **kwargs):

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_subnets import graph, registry
+from keras_subnets.model_layers import model_layers
 
 
 def _per_unit(layer, wg: np.ndarray) -> np.ndarray:
@@ -29,7 +30,7 @@ def unit_importance(model: keras.Model, x, y, *, batches: int = 100, batch_size:
         ``{layer name: importance per output unit (channel for depthwise)}``.
         Bias terms are included.
     """
-    layers = [la for la in model._flatten_layers(include_self=False) if isinstance(la, graph.WEIGHT_LAYERS)]
+    layers = model_layers(model, graph.WEIGHT_LAYERS)
     if not layers:
         raise ValueError(f"model '{model.name}' has no {registry.supported_names()} layer to score")
     x = np.asarray(x)
@@ -65,7 +66,7 @@ def unit_importance(model: keras.Model, x, y, *, batches: int = 100, batch_size:
 def magnitude_importance(model: keras.Model) -> dict[str, np.ndarray]:
     """Data-free fallback: Σ |W| per output unit."""
     out = {}
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model_layers(model):
         if isinstance(layer, graph.WEIGHT_LAYERS):
             out[layer.name] = _per_unit(layer, np.abs(np.asarray(keras.ops.convert_to_numpy(layer.kernel))))
     return out

@@ -1,0 +1,28 @@
+"""The layers of a Keras model, in one place.
+
+Keras 3 has no public way to list every layer of a model including those of
+nested models; `keras.Model._flatten_layers` does it. Every query of the
+package goes through `model_layers` so that the private API is read once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+
+
+def model_layers(model: keras.Model, kind: type | tuple[type, ...] | Callable[[object], bool] | None = None) -> list:
+    """The layers of ``model`` (nested models' layers included, not the model itself), in topological order.
+
+    Args:
+        model: a built Keras model.
+        kind: keep only instances of this class (or tuple of classes), or the
+            layers for which this predicate is true; None keeps every layer.
+    """
+    found = list(model._flatten_layers(include_self=False))
+    if kind is None:
+        return found
+    if isinstance(kind, type | tuple):
+        return [layer for layer in found if isinstance(layer, kind)]
+    return [layer for layer in found if kind(layer)]
