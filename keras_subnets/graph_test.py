@@ -204,3 +204,17 @@ def test_a_constant_folded_into_a_bias_is_refused_by_name():
     model = ks.nest(squeeze_excite_tiny(gate="hard_sigmoid"), LEVELS, kind="structured")
     with pytest.raises(ks.convert.ConversionError, match="'excite'.*folded"):
         convert(model, quantize="float32", progress=False)
+
+
+def test_fit_subnets_on_a_residual_network_keeps_the_input_model_as_its_densest_level():
+    keras.utils.set_random_seed(0)
+    base = _randomise(resnet_tiny())
+    base.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _x(32, seed=3), np.random.default_rng(3).integers(0, 5, 32)
+    model, chosen = reds.fit_subnets(base, x, y, (0.4, 0.7), epochs=0, importance_batches=1, batch_size=16,
+                                     min_units=2, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    macs = [ks.level_costs(model, k)["macs"] for k in range(3)]
+    assert macs[0] < macs[1] < macs[2]
+    assert model.get_layer("stem").level_widths == model.get_layer("b1b").level_widths
+    with ks.level(model, 2):
+        np.testing.assert_allclose(model.predict(x, verbose=0), base.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
