@@ -20,7 +20,8 @@ def _weight_layers(model: keras.Model) -> list:
 def level_costs(model: keras.Model, level: int) -> dict:
     """Non-zero kernel weights, MACs per sample and sparsity of ``level``.
 
-    Dense layers that are not sub-network layers count fully in every level.
+    Dense layers that are not sub-network layers count fully in every level,
+    as do recurrent layers kept dense (their kernels once per time step).
     """
     nonzeros = total = macs = 0
     for layer in _weight_layers(model):
@@ -35,6 +36,15 @@ def level_costs(model: keras.Model, level: int) -> dict:
             total += size + bias
             out_shape = layer.output.shape
             macs += size * int(np.prod(out_shape[1:-1] or [1]))
+        elif isinstance(layer, keras.layers.RNN) and hasattr(layer, "input"):
+            # A recurrent layer kept dense: every weight in every level, its kernels used once per step.
+            size = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+            nonzeros += size
+            total += size
+            cell = layer.cell
+            per_step = sum(int(np.prod(k.shape)) for k in (getattr(cell, "kernel", None),
+                                                            getattr(cell, "recurrent_kernel", None)) if k is not None)
+            macs += per_step * int(layer.input.shape[1] or 0)
     return {
         "nonzeros": nonzeros,
         "sparsity": 1.0 - nonzeros / total if total else 0.0,

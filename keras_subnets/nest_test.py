@@ -171,6 +171,13 @@ def test_keep_dense_keeps_a_recurrent_layer_dense_at_every_level(keep, tmp_path)
     np.testing.assert_allclose(model.predict(x_in, verbose=0), base.predict(x_in, verbose=0), atol=1e-5)
     costs = [ks.level_costs(model, k) for k in range(len(LEVELS))]
     assert costs[0]["macs"] < costs[-1]["macs"]
+    # The kept LSTM costs the same at every level: all its parameters, its kernels once per step (12).
+    cell = base.get_layer("lstm").cell
+    lstm_macs = 12 * (int(np.prod(cell.kernel.shape)) + int(np.prod(cell.recurrent_kernel.shape)))
+    for k, cost in enumerate(costs):
+        nested = [la for la in model.subnet_layers() if isinstance(la, ks.layers.SubnetLayerMixin)]
+        assert cost["nonzeros"] - sum(la.level_nonzeros(k) for la in nested) == base.get_layer("lstm").count_params()
+        assert cost["macs"] - sum(la.level_macs(k) for la in nested) == lstm_macs
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     before = [w.copy() for w in lstm.get_weights()]
     model.fit(x_in, np.arange(4) % 3, epochs=1, verbose=0)
