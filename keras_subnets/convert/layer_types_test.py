@@ -32,7 +32,7 @@ def one_d_model() -> keras.Model:
     x = L.MaxPooling1D(2, name="max_pool")(x)
     x = L.SeparableConv1D(12, 3, padding="same", activation="relu", name="sep")(x)
     x = L.AveragePooling1D(2, name="avg_pool")(x)
-    x = L.Conv1D(10, 2, padding="valid", name="conv_valid")(x)
+    x = L.Conv1D(10, 2, padding="causal", name="conv_causal")(x)  # PAD + a VALID conv in TFLite
     x = L.GlobalAveragePooling1D(name="gap")(x)
     outputs = L.Dense(5, name="logits")(x)
     return _randomized(keras.Model(inputs, outputs, name="one_d"))
