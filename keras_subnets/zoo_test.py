@@ -1,4 +1,4 @@
-"""Every zoo model through the whole pipeline, for every mask kind the graph allows.
+"""Every zoo model through the whole pipeline, for every mask kind and REDS.
 
 nest → a few fit steps → `.keras` save/load exact → convert int8 → every level on the KS_*
 kernels in the tflite-micro wheel, bit-exact against the level densified into builtin
@@ -14,14 +14,14 @@ import pytest
 from tflite_micro.python.tflite_micro import runtime
 
 import keras_subnets as ks
-from keras_subnets import tflm, zoo
+from keras_subnets import reds, tflm, zoo
 from keras_subnets.convert import convert, densify
 from keras_subnets.convert.reference import run_interpreter
 
 LEVELS = [0.8, 0.5, 0.0]
-KINDS = ("unstructured", "row", "block", "structured")
-# Structured levels need a graph without Add / Concatenate / Multiply (issue 15, item 3).
-CHAINS = {"ds_cnn_kws", "mobilenet_v1", "fc_autoencoder"}
+# "reds": REDS's importance → permutation → knapsack (budgets 50 / 75 % of the MACs, and the whole
+# network) → joint fine-tuning, through reds.fit_subnets.
+KINDS = ("unstructured", "row", "block", "structured", "reds")
 
 SMALL = {
     "ds_cnn_kws": lambda: zoo.ds_cnn_kws((49, 10, 1), classes=12, filters=16),
@@ -50,10 +50,18 @@ def _data(model: keras.Model, n: int, seed: int) -> tuple[np.ndarray, np.ndarray
 def _through_the_pipeline(build, name: str, kind: str, tmp_path) -> None:
     plain = build()
     x, y = _data(plain, 24, seed=len(name) + len(kind))
-    model = ks.nest(plain, LEVELS, kind=kind)
     regression = name.startswith("fc_autoencoder")
-    model.compile("adam", "mse" if regression else keras.losses.SparseCategoricalCrossentropy())
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    loss = "mse" if regression else keras.losses.SparseCategoricalCrossentropy()
+    if kind == "reds":
+        model, plan = reds.fit_subnets(plain, x, y, fractions=(0.5, 0.75), epochs=1, batch_size=8,
+                                          importance_batches=2, loss=loss, metrics=(), verbose=0)  # fmt: skip
+        assert len(plan.sparsities) == 3 and plan.sparsities[-1] == 0.0  # two budgets and the whole network
+        levels = len(plan.sparsities)
+    else:
+        model = ks.nest(plain, LEVELS, kind=kind)
+        model.compile("adam", loss)
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        levels = len(LEVELS)
 
     path = tmp_path / f"{name}_{kind}.keras"
     model.save(path)
@@ -62,28 +70,28 @@ def _through_the_pipeline(build, name: str, kind: str, tmp_path) -> None:
         if "seed_generator" not in old.path:
             np.testing.assert_array_equal(keras.ops.convert_to_numpy(old), keras.ops.convert_to_numpy(new),
                                           err_msg=f"{name} {kind}: {old.path} changed in save/load")  # fmt: skip
-    for k in range(len(LEVELS)):
+    for k in range(levels):
         ks.set_level(model, k)
         ks.set_level(loaded, k)
         np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), model.predict(x[:4], verbose=0), atol=1e-6)
 
     blob = convert(loaded, x, progress=False)
     got = tflm.run_levels(blob, x[:3])
-    assert sorted(got) == list(range(len(LEVELS)))
+    assert sorted(got) == list(range(levels))
     for level, out in got.items():
         ref = run_interpreter(runtime.Interpreter.from_bytes(densify(blob, level)), x[:3], dequantize=False)
         np.testing.assert_array_equal(out, ref, err_msg=f"{name} {kind} level {level}")
-    assert not np.array_equal(got[0], got[len(LEVELS) - 1]), f"{name} {kind}: levels do not differ"
+    assert not np.array_equal(got[0], got[levels - 1]), f"{name} {kind}: levels do not differ"
 
 
 def _matrix(models: dict) -> list:
-    return [(name, kind) for name in models for kind in KINDS if kind != "structured" or name in CHAINS]
+    return [(name, kind) for name in models for kind in KINDS]
 
 
 # The default suite takes one kind per model (every kind and every model covered once, ~30 s each);
 # the whole matrix runs with -m slow.
-DEFAULT = [("ds_cnn_kws", "structured"), ("mobilenet_v1", "block"), ("resnet8", "row"),
-           ("fc_autoencoder", "unstructured"), ("mobilenet_v2", "unstructured")]  # fmt: skip
+DEFAULT = [("ds_cnn_kws", "reds"), ("mobilenet_v1", "block"), ("resnet8", "structured"),
+           ("fc_autoencoder", "row"), ("mobilenet_v2", "unstructured")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "kind"), DEFAULT, ids=[f"{n}-{k}" for n, k in DEFAULT])
