@@ -37,6 +37,8 @@ setup(
             "nbclient>=0.10",
             "nbformat>=5.10",
             "ipykernel>=6.29",
+            # keras.callbacks.TensorBoard: per-level curves (level_<k>_loss, ...).
+            "tensorboard==2.21.0",
             # The other Keras backends, for the backend tests (CPU builds).
             "jax[cpu]==0.10.2",
             "torch==2.13.0",

@@ -22,7 +22,9 @@ class SubnetBatchNormalization(keras.layers.BatchNormalization):
     updates row ``k`` only and inference at level ``k`` reads row ``k``.
 
     Takes the arguments of `keras.layers.BatchNormalization` (``renorm`` and
-    ``synchronized`` are not supported) plus:
+    ``synchronized`` are refused: synchronized per-level statistics are not
+    implemented, and under MirroredStrategy the multi-level step diverged
+    with them) plus:
 
     Args:
         levels: the model's per-level sparsities, sparsest first; only their
@@ -42,10 +44,14 @@ class SubnetBatchNormalization(keras.layers.BatchNormalization):
         self.levels = levels_lib.validate_sparsities(
             [0.0] if levels is None else levels, where=f"layer '{self.name}' levels"
         )
-        if self.renorm or self.synchronized:
+        if self.renorm:
+            raise ValueError(f"layer '{self.name}': renorm=True is not supported by SubnetBatchNormalization")
+        if self.synchronized:
             raise ValueError(
-                f"layer '{self.name}': renorm and synchronized batch normalization "
-                "are not supported by SubnetBatchNormalization"
+                f"layer '{self.name}': synchronized=True is refused: per-level batch statistics synchronized "
+                "across replicas are not implemented, and under MirroredStrategy the multi-level training step "
+                "diverged with them. Use synchronized=False (per-replica statistics; MirroredStrategy training "
+                "is tested equal to one device)."
             )
         self.shared_affine = bool(shared_affine)
 

@@ -59,3 +59,5 @@ def test_load_dense_copies_into_every_level_and_config_round_trips():
     testing.assert_config_round_trip(_layer(shared_affine=True), shared_affine=True)
     with pytest.raises(ValueError, match="renorm"):
         SubnetBatchNormalization(levels=[0.0], renorm=True)
+    with pytest.raises(ValueError, match="synchronized=True is refused.*under MirroredStrategy the multi-level"):
+        SubnetBatchNormalization(levels=[0.0], synchronized=True)

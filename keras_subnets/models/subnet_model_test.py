@@ -128,6 +128,23 @@ def test_fit_logs_every_compiled_metric_of_every_level(tmp_path):
     assert logged["level_0_xent"] == pytest.approx(logged["level_0_loss"], rel=1e-5)
 
 
+def test_tensorboard_shows_a_curve_per_level(tmp_path):
+    pytest.importorskip("tensorboard", reason="tensorboard is in the dev extras: pip install -e '.[dev]'")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    model = _mlp()
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    x, y = _data()
+    history = model.fit(x, y, batch_size=32, epochs=2, verbose=0,
+                        callbacks=[keras.callbacks.TensorBoard(tmp_path)]).history
+    events = EventAccumulator(str(tmp_path / "train"), size_guidance={"tensors": 0}).Reload()
+    for k in range(3):
+        for name in ("loss", "accuracy"):
+            points = events.Tensors(f"epoch_level_{k}_{name}")
+            logged = [float(tf.make_ndarray(p.tensor_proto)) for p in points]
+            assert logged == pytest.approx(history[f"level_{k}_{name}"], rel=1e-6)
+
+
 def test_summary_separates_level_tables_from_weights_and_lists_levels():
     model = _mlp()
     lines = []
