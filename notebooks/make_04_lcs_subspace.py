@@ -1,10 +1,8 @@
 """Source of notebooks/04_lcs_subspace.ipynb (run this file to regenerate it)."""
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from notebook_builder import write_notebook  # noqa: E402
+from _builder import write_notebook  # notebooks/_builder.py, beside this file
 
 CELLS = [
     ("md", """
