@@ -1,7 +1,7 @@
 """Whole-model Invoke() instructions per level on real TFLite Micro + CMSIS-NN (Cortex-M4 / M7, QEMU).
 
-For the quickstart CNN nested in each mask kind (unstructured, row, block,
-structured) and DS-CNN S (structured), 4 levels (sparsity 0.9 / 0.75 / 0.5 / 0),
+For the quickstart CNN and an MLP 784→256→10 nested in each mask kind
+(unstructured, row, block, structured) and DS-CNN S (structured), 4 levels (sparsity 0.9 / 0.75 / 0.5 / 0),
 int8, every level with its own BatchNorm statistics as after training: the
 keras-subnets file is built into the whole-model harness (tflm_ops/firmware)
 and run at every level under QEMU with exact instruction counts, next to the
@@ -18,7 +18,7 @@ Every output of the keras-subnets file is checked bit-exact against the
 tflite-micro wheel. Writes the `whole_model` section of docs/benchmarks.md
 with --write.
 
-    python benchmarks/whole_model.py [--cpus m4,m7] [--models quickstart,ds_cnn_s]
+    python benchmarks/whole_model.py [--cpus m4,m7] [--models quickstart,ds_cnn_s,mlp]
         [--kinds unstructured,row,block,structured] [--nodensified] [--write]
 
 Needs a TFLM tree with its downloads ($TFLM_ROOT, else ../shared/tflm/tflite-micro).
@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import report  # noqa: E402
 
 CPUS = flags.DEFINE_list("cpus", ["m4", "m7"], "CPUs to measure (m4, m7).")
-MODELS = flags.DEFINE_list("models", ["quickstart", "ds_cnn_s"], "Models (quickstart, ds_cnn_s).")
-KINDS = flags.DEFINE_list("kinds", ["unstructured", "row", "block", "structured"], "Mask kinds of the quickstart CNN.")
+MODELS = flags.DEFINE_list("models", ["quickstart", "ds_cnn_s", "mlp"], "Models (quickstart, ds_cnn_s, mlp).")
+KINDS = flags.DEFINE_list("kinds", ["unstructured", "row", "block", "structured"],
+                          "Mask kinds of the quickstart CNN and the MLP.")
 DENSIFIED = flags.DEFINE_bool("densified", True, "Also run each level densified into a plain file.")
 WRITE = flags.DEFINE_bool("write", False, "Write the tables into docs/benchmarks.md.")
 
@@ -62,6 +63,20 @@ def image() -> np.ndarray:
         return np.random.default_rng(0).random((1, 28, 28, 1)).astype(np.float32)
 
 
+def mlp_784_256_10():
+    """The MLP of issue 14 (as benchmarks/storage.py): Flatten, Dense 256 ReLU, Dense 10 softmax."""
+    import keras
+
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    x = keras.layers.Dense(256, activation="relu", name="hidden")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="mlp_784_256_10")
+
+
+NAMES = {"quickstart": "quickstart", "ds_cnn_s": "DS-CNN S", "mlp": "MLP 784→256→10"}
+
+
 def files(which: str, kind: str) -> dict[str, bytes]:
     """The keras-subnets file and the plain densest baselines of one model."""
     import keras
@@ -72,7 +87,7 @@ def files(which: str, kind: str) -> dict[str, bytes]:
     from keras_subnets.testing import vary_batch_norm_per_level
 
     keras.utils.set_random_seed(0)
-    base = ks.zoo.quickstart_cnn() if which == "quickstart" else ks.zoo.ds_cnn_s()
+    base = {"quickstart": ks.zoo.quickstart_cnn, "ds_cnn_s": ks.zoo.ds_cnn_s, "mlp": mlp_784_256_10}[which]()
     model = ks.nest(base, LEVELS, kind=kind)
     vary_batch_norm_per_level(model)
     calib = np.random.default_rng(0).random((32, 28, 28, 1)).astype(np.float32)
@@ -198,9 +213,10 @@ def main(argv):
     models = [("quickstart", kind) for kind in KINDS.value if "quickstart" in MODELS.value]
     if "ds_cnn_s" in MODELS.value:
         models.append(("ds_cnn_s", "structured"))
+    models += [("mlp", kind) for kind in KINDS.value if "mlp" in MODELS.value]
     results = {}
     for which, kind in models:
-        name = f"{'quickstart' if which == 'quickstart' else 'DS-CNN S'} {kind}"
+        name = f"{NAMES[which]} {kind}"
         progress(f"{name}: converting (4 levels) and the plain baselines")
         blobs = files(which, kind)
         results[name] = measure(name, blobs, cpus, x)

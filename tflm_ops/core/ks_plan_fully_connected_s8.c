@@ -1,4 +1,5 @@
 #include "ks_plan_fc_rows.h"
+#include "ks_fast_internal.h"
 #include "ks_plan_internal.h"
 
 KS__FCP_DEFINE(fcp_csr_p16_u8, KS__FCP_RANGE_PTR, uint16_t, uint8_t, KS__FCP_CSR)
@@ -28,6 +29,12 @@ static ks__fcp_fn ks__fcp_select(const ks_matrix *w)
     return p16 ? (u8 ? fcp_csr_p16_u8 : fcp_csr_p16_u16) : (u8 ? fcp_csr_p32_u8 : fcp_csr_p32_u16);
 }
 
+/* Out of line: the run keeps few registers live across it (per-call cost). */
+static KS__NOINLINE void ks__widen_call(const int8_t *x, int32_t cols, int32_t off, int16_t *x16)
+{
+    ks__widen_s8(x, cols, off, x16);
+}
+
 /* nested_csr / nested_block / row: the row loop was chosen at Prepare; a
  * run widens each batch's input into scratch and calls it. */
 static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
@@ -42,7 +49,7 @@ static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *
         return KS_ERR_ARG;
     }
     for (b = 0; b < p->batches; ++b) {
-        ks__widen_s8(input, p->w.cols, p->q.input_offset, (int16_t *)scratch);
+        ks__widen_call(input, p->w.cols, p->q.input_offset, (int16_t *)scratch);
         fn(p, level, (const int16_t *)scratch, output);
         input += p->w.cols;
         output += p->w.rows;
