@@ -13,6 +13,7 @@
 #define KS_PLAN_FC_ROWS_H
 
 #include "ks_dsp.h"
+#include "ks_fast_internal.h"
 #include "ks_internal.h"
 #include "ks_requant.h"
 
@@ -63,6 +64,15 @@ static inline int32_t ks__fcp_qadd(int32_t a, int32_t b)
  * clamp to act_max (the proof in ks_depthwise_conv_s8.c, mode 1).  Anything
  * else takes ks__rq_apply.
  */
+/* The general requantizer, out of line: rare, and inlined it would keep the
+ * row loop's registers busy (per-call cost). */
+static KS__NOINLINE int8_t ks__fcp_out_general(int32_t acc, int32_t m, int32_t s, int32_t out_off, int32_t act_min,
+                                               int32_t act_max)
+{
+    const ks__rq r = ks__rq_make(m, s);
+    return ks__rq_apply(acc, &r, out_off, act_min, act_max);
+}
+
 static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, const int8_t *shift, int32_t out_off,
                                  int32_t act_min, int32_t act_max)
 {
@@ -90,10 +100,7 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
         return (int8_t)y;
     }
 #endif
-    {
-        const ks__rq r = ks__rq_make(m, s);
-        return ks__rq_apply(acc, &r, out_off, act_min, act_max);
-    }
+    return ks__fcp_out_general(acc, m, s, out_off, act_min, act_max);
 }
 
 #define KS__FCP_RANGE_PTR(PTYPE)                                               \
