@@ -64,10 +64,14 @@ def image() -> np.ndarray:
 
 
 def mlp_784_256_10():
-    """The MLP of issue 14 (as benchmarks/storage.py): Flatten, Dense 256 ReLU, Dense 10 softmax."""
+    """The MLP of issue 14 (as benchmarks/storage.py): Flatten, Dense 256 ReLU, Dense 10 softmax.
+
+    Batch 1 fixed, so TensorFlow's converter writes the plain model's Flatten as one RESHAPE (with a free
+    batch it computes the shape at run time: SHAPE, STRIDED_SLICE, PACK, which the harness does not build).
+    """
     import keras
 
-    inputs = keras.Input((28, 28, 1), name="image")
+    inputs = keras.Input((28, 28, 1), batch_size=1, name="image")
     x = keras.layers.Flatten(name="flatten")(inputs)
     x = keras.layers.Dense(256, activation="relu", name="hidden")(x)
     outputs = keras.layers.Dense(10, activation="softmax", name="classifier")(x)
