@@ -39,6 +39,7 @@ from keras_subnets.layers import (
     SubnetDepthwiseConv1D,
     SubnetDepthwiseConv2D,
 )
+from keras_subnets.model_layers import model_layers
 
 OPERATORS = ("fully_connected", "conv_2d", "depthwise_conv_2d")
 
@@ -324,13 +325,13 @@ def unsupported_reason(layer) -> str:
 
 
 def has_split_layers(model: keras.Model) -> bool:
-    return any(split_lookup(la) is not None for la in model._flatten_layers(include_self=False))
+    return any(split_lookup(la) is not None for la in model_layers(model))
 
 
 def split_names(model: keras.Model) -> dict[str, list[str]]:
     """``{split layer name: [names of the layers replacing it]}``."""
     out = {}
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model_layers(model):
         spec = split_lookup(layer)
         if spec is not None:
             out[layer.name] = [config["name"] for _, config, _ in spec.split(layer)]

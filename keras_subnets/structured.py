@@ -19,6 +19,7 @@ import numpy as np
 from keras_subnets import graph
 from keras_subnets import masks as masks_lib
 from keras_subnets.layers import SubnetLayerMixin
+from keras_subnets.model_layers import model_layers
 
 
 def _is_structured(layer) -> bool:
@@ -50,7 +51,7 @@ def plan_structured(
         layer's: its active channels).
     """
     explicit = dict(explicit or {})
-    layers = [la for la in model._flatten_layers(include_self=False) if _is_structured(la)]
+    layers = [la for la in model_layers(model) if _is_structured(la)]
     unknown = set(explicit) - {la.name for la in layers}
     if unknown:
         raise ValueError(f"widths given for unknown or non-structured layers: {sorted(unknown)}")

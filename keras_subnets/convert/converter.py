@@ -18,6 +18,7 @@ from keras_subnets.convert import formats, options, quantization
 from keras_subnets.convert.export import FoldedLayer, fold_plan, plain_model
 from keras_subnets.evaluation import level_costs
 from keras_subnets.layers import SubnetLayerMixin
+from keras_subnets.model_layers import model_layers
 from keras_subnets.progress import ProgressLine
 
 METADATA_NAME = "keras_subnets.levels"
@@ -41,7 +42,7 @@ def _tf_failure(model: keras.Model, level: int, err: Exception) -> str:
     """TensorFlow's converter error, naming the kept-dense layers it may have failed on."""
     first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
     message = f"TensorFlow's converter failed on level {level}: {first[:400]}"
-    kept = [la for la in model._flatten_layers(include_self=False)
+    kept = [la for la in model_layers(model)
             if la.weights and not isinstance(la, keras.Model) and registry.lookup(la, exact=False) is None
             and not isinstance(la, keras.layers.BatchNormalization)]
     if kept:
@@ -461,7 +462,7 @@ def convert(
     """
     if quantize not in ("int8", "float32"):
         raise ConversionError(f"quantize must be 'int8' or 'float32', got {quantize!r}")
-    layers = [la for la in model._flatten_layers(include_self=False) if isinstance(la, SubnetLayerMixin)]
+    layers = model_layers(model, SubnetLayerMixin)
     if not layers:
         raise ConversionError(f"model '{model.name}' has no sub-network layer (no levels to convert)")
     counts = {la.num_levels for la in layers}
@@ -506,7 +507,7 @@ def convert(
         _union_ranges(converted)
     tfl = converted[-1]
     sg = tfl.subgraphs[0]
-    weight_layers = [la for la in model._flatten_layers(include_self=False) if _op_kind(la) is not None]
+    weight_layers = [la for la in model_layers(model) if _op_kind(la) is not None]
     mapping = _match_ops(tfl, weight_layers)
     folded_by_layer = {id(f.layer): f for f in plan}
     subnet_index = fb.add_activation(sg, SUBNET_INPUT, [1], fb.TensorType.INT32)

@@ -42,6 +42,7 @@ from keras_subnets.layers import SubnetBatchNormalization
 from keras_subnets.lcs import coordinates
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, alpha_bin
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin, keep_count_numpy, prefix_width_numpy
+from keras_subnets.model_layers import model_layers
 from keras_subnets.models import SubnetModel
 
 _LCS_KEYS = ("compression", "variant", "min_bits", "max_bits", "regularization", "structured_inputs",
@@ -55,7 +56,7 @@ def _np(value) -> np.ndarray:
 
 
 def _lcs_layers(model: keras.Model) -> list:
-    found = [la for la in model._flatten_layers(include_self=False) if isinstance(la, LcsLayerMixin)]
+    found = model_layers(model, LcsLayerMixin)
     if not found:
         raise ValueError(f"model '{model.name}' holds no LCS layer; train one with keras_subnets.lcs.subspace()")
     return found
