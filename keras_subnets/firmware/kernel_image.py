@@ -1,6 +1,6 @@
 """Generate, build and run Cortex-M test images that call the tflm_ops core.
 
-Used by tests/cortex_m/test_core_kernels_qemu.py (correctness of every
+Used by tests/cortex_m/core_kernels_qemu_test.py (correctness of every
 kernel, format, dtype and level on M4 / M7) and benchmarks/kernels.py
 (instruction counts).  Expected outputs come from the same core built for the
 host with gcc (keras_subnets/firmware/core_binding.py); int8 must match bit for

@@ -27,7 +27,7 @@
  * and |bias| < 2^30; a caller that cannot guarantee it uses the portable
  * build.  Under the rule
  * both builds and TFLM's reference kernels give identical outputs
- * (tests/cortex_m/test_dense_qemu.py).
+ * (tests/cortex_m/dense_qemu_test.py).
  *
  * Weight layouts (TFLite's):
  *   fully connected [rows][cols]                  (rows = output units)

@@ -11,7 +11,7 @@
 // ks_cycles_per_100_instructions) when present, else the default below.  On
 // a real board, compare each Invoke's DWT cycle count with its deadline; under
 // QEMU the ks_icount plugin counts each Invoke (region "invoke") and
-// tests/firmware/test_governor.py checks the deadlines.
+// tests/firmware/governor_test.py checks the deadlines.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
