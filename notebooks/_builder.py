@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -96,6 +97,30 @@ def execute(nb: nbformat.NotebookNode, fast: bool, timeout: int = 1800) -> nbfor
     return nb
 
 
+# TensorFlow's C++ log lines (absl / TSL format) that the kernel prints on
+# import: noise for a reader, and they differ between machines.
+_CPP_LOG_LINE = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*"
+                           r"|WARNING: All log messages before absl::InitializeLog\(\) is called.*)$")
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drops TensorFlow's C++ log lines from the stored stderr outputs."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream" and output.name == "stderr":
+                lines = [line for line in output.text.splitlines(keepends=True)
+                         if not _CPP_LOG_LINE.match(line.rstrip("\n"))]
+                if not lines:
+                    continue
+                output.text = "".join(lines)
+            kept.append(output)
+        cell.outputs = kept
+    return nb
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate and execute every notebook, storing its outputs.")
     parser.add_argument("--fast", action="store_true", help="run on the data slice (KS_NOTEBOOK_FAST=1)")
@@ -107,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"executing {path.name} ({'fast' if args.fast else 'full'})", file=sys.stderr, flush=True)
         nb = execute(build(load_cells(generator), fast=args.fast), fast=args.fast)
-        nbformat.write(nb, str(path))
+        nbformat.write(clean(nb), str(path))
     return 0
 
 

@@ -1,35 +1,91 @@
-"""Executes every notebook on a small data slice (KS_NOTEBOOK_FAST=1)."""
+"""The stored notebooks: not stale, executed with outputs, and still running.
 
+Stored notebooks must equal what their generators (``notebooks/make_*.py``)
+write, with outputs (``python notebooks/_builder.py [--fast]`` makes them);
+each is also executed again on a small data slice (KS_NOTEBOOK_FAST=1) and
+must produce the same kinds of output in the same cells (numbers may differ).
+"""
+
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+sys.path.insert(0, str(NOTEBOOK_DIR))
+import _builder  # noqa: E402
+
+GENERATORS = _builder.generators()
+IDS = [_builder.notebook_path(g).name for g in GENERATORS]
+
+
+def _outputs_text(nb) -> str:
+    return "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                   for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", []))
+
+
+def _kinds(nb) -> list[set]:
+    """Per code cell: which kinds of output it showed (stream, image, table...)."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kinds = set()
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                kinds.add(f"stream:{output.name}")
+            else:
+                kinds.update(f"{output.output_type}:{mime}" for mime in output.get("data", {}))
+                if output.output_type == "error":
+                    kinds.add("error")
+        found.append(kinds - {"stream:stderr"})  # warnings come and go
+    return found
+
+
+def _check_content(name: str, nb) -> None:
+    outputs = _outputs_text(nb)
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    if name == "01_quickstart.ipynb":
+        assert "level  target  sparsity" in outputs
+        assert images >= 1, "the accuracy-vs-MACs plot was not drawn"
+    if name == "02_reds_knapsack.ipynb":
+        assert "value(milp)" in outputs and "KB for all four levels" in outputs
+    if name == "03_deploy.ipynb":
+        assert "int8 accuracy" in outputs and "separate .tflite files" in outputs
+        assert images >= 3  # storage, accuracy against MACs, accuracy against instructions
 
 
 def test_there_are_notebooks():
-    assert any(p.name == "01_quickstart.ipynb" for p in NOTEBOOKS)
+    assert "01_quickstart.ipynb" in IDS and len(IDS) == len(list(NOTEBOOK_DIR.glob("*.ipynb")))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path, monkeypatch, tmp_path):
-    monkeypatch.setenv("KS_NOTEBOOK_FAST", "1")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    nb = nbformat.read(str(path), as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(
-        o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
-    )
-    assert "Traceback" not in outputs
-    if path.name == "02_reds_knapsack.ipynb":
-        assert "value(milp)" in outputs and "KB for all four levels" in outputs
-    if path.name == "03_deploy.ipynb":
-        assert "int8 accuracy" in outputs and "separate .tflite files" in outputs
-        plots = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-        assert plots >= 3  # storage, accuracy against MACs, accuracy against instructions
-    if path.name == "01_quickstart.ipynb":
-        assert "level  target  sparsity" in outputs
-        images = [o for cell in nb.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
-        assert images, "the accuracy-vs-MACs plot was not drawn"
+@pytest.mark.parametrize("generator", GENERATORS, ids=IDS)
+def test_stored_notebook_is_its_generators_output_with_outputs(generator):
+    path = _builder.notebook_path(generator)
+    stored = nbformat.read(str(path), as_version=4)
+    mode = stored.metadata.get("keras_subnets", {}).get("outputs")
+    assert mode in ("fast", "full"), f"{path.name} was not stored executed: run python notebooks/_builder.py"
+    expected = _builder.build(_builder.load_cells(generator), fast=mode == "fast")
+    assert [(c.cell_type, c.source) for c in stored.cells] == [(c.cell_type, c.source) for c in expected.cells], (
+        f"{path.name} is stale: regenerate it with python notebooks/_builder.py")
+    code = [c for c in stored.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), f"{path.name}: a code cell was never executed"
+    assert not any("error" in kinds for kinds in _kinds(stored))
+    _check_content(path.name, stored)
+
+
+@pytest.mark.parametrize("generator", GENERATORS, ids=IDS)
+def test_notebook_runs_and_shows_what_is_stored(generator):
+    path = _builder.notebook_path(generator)
+    stored = nbformat.read(str(path), as_version=4)
+    fresh = _builder.build(_builder.load_cells(generator), fast=True)
+    try:
+        _builder.execute(fresh, fast=True, timeout=900)
+    except CellExecutionError as error:
+        # nbclient stops at the first failing cell; its message holds the
+        # cell's source and the traceback.
+        pytest.fail(f"{path.name}: a cell failed:\n{str(error)[-3000:]}")
+    assert _kinds(fresh) == _kinds(stored), f"{path.name}: the outputs' kinds differ from the stored notebook's"
+    _check_content(path.name, fresh)
