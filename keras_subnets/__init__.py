@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 # Sub-packages that import TensorFlow's converter load on first use, so that
 # `import keras_subnets` stays light on the JAX and PyTorch backends.
-_LAZY_SUBMODULES = ("convert",)
+_LAZY_SUBMODULES = ("convert", "reds", "knapsack", "firmware")
 
 
 def __getattr__(name: str):
@@ -64,6 +64,7 @@ __all__ = [
     "level_costs",
     "load_model",
     "nest",
+    "reds",
     "registry",
     "num_levels",
     "profile",
