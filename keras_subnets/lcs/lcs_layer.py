@@ -170,7 +170,9 @@ class LcsLayerMixin(NamedVariablesMixin):
     def _ranking(self, kernel):
         if not self._has_order():
             return ops.abs(kernel)
-        return ops.where(ops.greater(self.order_frozen, 0.0), self.order, ops.abs(kernel))
+        # Tensors, not Variables: JAX refuses a Variable inside a traced where.
+        frozen, order = ops.convert_to_tensor(self.order_frozen), ops.convert_to_tensor(self.order)
+        return ops.where(ops.greater(frozen, 0.0), order, ops.abs(kernel))
 
     def freeze_order(self, frozen) -> None:
         """Sets ``order_frozen``; while it is 0 ``order`` follows |w| (called by `SubspaceModel`)."""

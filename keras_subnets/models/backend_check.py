@@ -4,7 +4,8 @@ Run as ``KERAS_BACKEND=<name> python -m keras_subnets.models.backend_check OUT.n
 nests a small CNN (Conv2D, BatchNormalization, Dense) from fixed weights,
 trains two epochs of plain SGD with the mask schedule, saves and reloads the
 ``.keras`` file, and writes the trained weights, the logged losses and each
-level's predictions (before and after the reload) to ``OUT.npz``. The same
+level's predictions (before and after the reload), and REDS's unit importance to
+``OUT.npz``. The same
 inputs on every backend must give the same numbers up to float rounding.
 """
 
@@ -34,6 +35,16 @@ def run(out: str) -> None:
     base.get_layer("conv").set_weights([rng.normal(scale=0.5, size=(3, 3, 2, 6)).astype("float32")])
     base.get_layer("head").set_weights([rng.normal(scale=0.5, size=(6, 3)).astype("float32"),
                                         np.zeros(3, "float32")])
+    extra = {}
+    xs_importance = rng.normal(size=(32, 6, 6, 2)).astype("float32")
+    ys_importance = rng.integers(0, 3, 32)
+    # REDS's unit importance (Σ|W⊙∂L/∂W|: gradients through the backend) of the dense model.
+    from keras_subnets import reds
+
+    scores = reds.unit_importance(base, xs_importance, ys_importance, batches=2, batch_size=16,
+                                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+    for name, score in sorted(scores.items()):
+        extra[f"importance_{name}"] = np.asarray(score)
     model = ks.nest(base, [0.6, 0.3, 0.0], inner_gradient=0.5)
     model.compile(keras.optimizers.SGD(0.05),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -70,6 +81,7 @@ def run(out: str) -> None:
     logs = model.train_on_batch(xb, yb, return_dict=True)
     for key, value in logs.items():
         result[f"step_{key}"] = np.asarray(value)
+    result.update(extra)
     result["backend"] = np.asarray(keras.backend.backend())
     np.savez(out, **result)
 
