@@ -97,25 +97,32 @@ def execute(nb: nbformat.NotebookNode, fast: bool, timeout: int = 1800) -> nbfor
     return nb
 
 
-# TensorFlow's C++ log lines (absl / TSL format) that the kernel prints on
-# import: noise for a reader, and they differ between machines.
-_CPP_LOG_LINE = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*"
-                           r"|WARNING: All log messages before absl::InitializeLog\(\) is called.*)$")
+# TensorFlow's log lines, C++ (absl / TSL format) and Python ("INFO:tensorflow:
+# Assets written to: <a temporary directory>"): noise for a reader, and they differ between
+# machines.
+_LOG_LINE = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*"
+                       r"|WARNING: All log messages before absl::InitializeLog\(\) is called.*"
+                       r"|(?:INFO|WARNING):tensorflow:.*)$")
+# A stored output must not name a directory of the machine that made it: paths
+# next to the repository (e.g. ../shared/tflm) are written relative to it.
+_OUTSIDE = str(HERE.parents[1]) + os.sep
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drops TensorFlow's C++ log lines from the stored stderr outputs."""
+    """Drops TensorFlow's log lines and writes paths beside the repository relative to it."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         kept = []
         for output in cell.get("outputs", []):
-            if output.output_type == "stream" and output.name == "stderr":
-                lines = [line for line in output.text.splitlines(keepends=True)
-                         if not _CPP_LOG_LINE.match(line.rstrip("\n"))]
+            if output.output_type == "stream":
+                lines = [line.replace(_OUTSIDE, "../") for line in output.text.splitlines(keepends=True)
+                         if not _LOG_LINE.match(line.rstrip("\n"))]
                 if not lines:
                     continue
                 output.text = "".join(lines)
+            elif "text/plain" in output.get("data", {}):
+                output.data["text/plain"] = output.data["text/plain"].replace(_OUTSIDE, "../")
             kept.append(output)
         cell.outputs = kept
     return nb

@@ -100,8 +100,8 @@ ks.set_level(model, 0)                 # sparsest
 print("level 0:", model.evaluate(x_test, y_test, verbose=0))
 with ks.level(model, -1):              # densest, restored afterwards
     print("level 3:", model.evaluate(x_test, y_test, verbose=0))
-model.save("/tmp/quickstart_nested.keras")
-restored = keras.models.load_model("/tmp/quickstart_nested.keras")
+model.save("quickstart_nested.keras")
+restored = keras.models.load_model("quickstart_nested.keras")
 print("restored level", ks.get_level(restored), restored.evaluate(x_test, y_test, verbose=0))
 """),
 ]

@@ -56,7 +56,7 @@ into the file's level table, where firmware can read it.
 """),
     ("code", """
 blob = convert(model, x_train[:200], quantize="int8", accuracy=[r["accuracy"] for r in keras_rows])
-with open("/tmp/quickstart_nested.tflite", "wb") as f:
+with open("quickstart_nested.tflite", "wb") as f:
     f.write(blob)
 table = read_levels(blob)
 for row in table["levels"]:

@@ -74,6 +74,10 @@ def test_stored_notebook_is_its_generators_output_with_outputs(generator):
     assert all(c.get("execution_count") for c in code), f"{path.name}: a code cell was never executed"
     assert not any("error" in kinds for kinds in _kinds(stored))
     _check_content(path.name, stored)
+    # Nothing of the machine that ran it: no directory above the repository, no temporary directory.
+    stored_text = path.read_text(encoding="utf-8")
+    for machine_path in (str(NOTEBOOK_DIR.parents[1]) + "/", "/tmp/", "/root/", "/home/"):
+        assert machine_path not in stored_text, f"{path.name} names {machine_path}: regenerate it"
 
 
 @pytest.mark.parametrize("generator", GENERATORS, ids=IDS)
