@@ -9,6 +9,7 @@ from pathlib import Path
 from firmware_models import LEVELS, cached_file, require_target
 
 from keras_subnets.convert import densify
+from keras_subnets.convert.options import FORMAT_VERSION
 from keras_subnets.firmware import modelfile
 
 CLI = [sys.executable, "-m", "keras_subnets.cli"]
@@ -29,7 +30,7 @@ def test_inspect_export_c_and_their_errors(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "operators to register: tflite::MicroMutableOpResolver<6>" in done.stdout
     assert re.search(r"builtin AVERAGE_POOL_2D\s+x1\s+resolver\.AddAveragePool2D\(\);", done.stdout)
-    assert re.search(r"pw2\s+KS_CONV_2D\s+nested_csr\s+3\s+4\s+128 x 64\s+per-level\s+dense", done.stdout)
+    assert re.search(rf"pw2\s+KS_CONV_2D\s+nested_csr\s+{FORMAT_VERSION}\s+4\s+128 x 64\s+per-level\s+dense", done.stdout)
     assert len(re.findall(r"^\s+\d\s+0\.\d{3}\s", done.stdout, re.M)) == len(LEVELS)
 
     out = tmp_path / "fw" / "model_data.cc"

@@ -220,7 +220,7 @@ WHEEL_CASES = [
 @pytest.mark.parametrize("case", WHEEL_CASES)
 def test_bit_exact_with_tflm(dlib, case):
     pytest.importorskip("tflite_micro")
-    import test_ks_ops_tflm as t
+    import ks_ops_tflm_test as t
 
     layer = t._layer(case, int8=True)
     rng = np.random.default_rng(len(case))
