@@ -6,21 +6,16 @@ into one int8 file each; every level runs in TFLite Micro's reference kernels
 (`densify`) on the first --eval_samples test images and is compared with the
 float Keras model on the same images. Target: within 1 point at every level.
 
-    python benchmarks/int8_levels.py [--write]
+    python -m benchmarks.int8_levels [--write]
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("pretrain_epochs", 3, "Dense pretraining epochs.")
@@ -38,9 +33,9 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     import keras
     import numpy as np
-    from report import markdown_table, provenance, write_section
 
     import keras_subnets as ks
+    from benchmarks.report import markdown_table, provenance, write_section
     from keras_subnets.convert import convert, densify
     from keras_subnets.convert.reference import run_tflm
     from keras_subnets.demo import load_scaled

@@ -18,7 +18,7 @@ prints tables:
    (structured), converted to int8 .tflite; every KS_* operator of the file is
    run with its own arrays, the counts summed per level, with peak scratch.
 
-    python benchmarks/kernels.py [--cpus m4,m7] [--nomodels] [--write]
+    python -m benchmarks.kernels [--cpus m4,m7] [--nomodels] [--write]
 
 CMSIS-NN comes from $TFLM_ROOT's make downloads (tensorflow/lite/micro/tools/
 make/downloads/cmsis_nn), or --cmsis_nn_root; it is compiled, never copied.
@@ -37,10 +37,8 @@ import numpy as np
 from absl import app, flags
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import report  # noqa: E402
-
+from benchmarks import report  # noqa: E402
 from keras_subnets.firmware import dense_image as di  # noqa: E402
 from keras_subnets.firmware import kernel_image as ki  # noqa: E402
 

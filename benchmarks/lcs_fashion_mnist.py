@@ -14,23 +14,18 @@ the same --epochs for every trained artefact):
    same --epochs (the foundation issue's method).
 Target (issue 6): LCS+P within 1 point of the individual models.
 
-    python benchmarks/lcs_fashion_mnist.py [--epochs 10] [--write]
-    python benchmarks/lcs_fashion_mnist.py --train_samples 1000 --epochs 1 --grid 4   # smoke run
+    python -m benchmarks.lcs_fashion_mnist [--epochs 10] [--write]
+    python -m benchmarks.lcs_fashion_mnist --train_samples 1000 --epochs 1 --grid 4   # smoke run
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("epochs", 10, "Training epochs of every model.")
@@ -79,9 +74,9 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     import keras
     import numpy as np
-    from report import markdown_table, provenance, write_section
 
     import keras_subnets as ks
+    from benchmarks.report import markdown_table, provenance, write_section
     from keras_subnets import lcs
     from keras_subnets.demo import load_scaled
 

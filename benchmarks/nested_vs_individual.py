@@ -13,7 +13,7 @@ Accuracy is test accuracy at the end of each epoch; the table reports the
 mean over the last --average_last epochs (single evaluations of small
 BatchNorm nets swing by points between epochs) and the final value.
 
-    python benchmarks/nested_vs_individual.py [--epochs 10] [--write]
+    python -m benchmarks.nested_vs_individual [--epochs 10] [--write]
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("pretrain_epochs", 5, "Dense pretraining epochs.")
@@ -134,8 +131,8 @@ def _tfmot_worker(job: dict) -> None:
 
 
 def _run_tfmot(job: dict) -> dict:
-    done = subprocess.run([sys.executable, __file__, f"--tfmot_worker={json.dumps(job)}"],
-                          stdout=subprocess.PIPE, stderr=None, text=True)
+    done = subprocess.run([sys.executable, "-m", __spec__.name, f"--tfmot_worker={json.dumps(job)}"],
+                          cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, stderr=None, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"tfmot run at sparsity {job['sparsity']} failed")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -148,9 +145,9 @@ def main(argv):
         return
     import keras
     import numpy as np
-    from report import markdown_table, provenance, write_section
 
     import keras_subnets as ks
+    from benchmarks.report import markdown_table, provenance, write_section
     from keras_subnets.demo import load_scaled
 
     sparsities = sorted({float(s) for s in FLAGS.levels if float(s) > 0}, reverse=True)

@@ -6,23 +6,18 @@ permutation → nested knapsack (HiGHS MILP, MAC budgets 25/50/75/100 %) →
 joint fine-tuning with per-level BatchNorm → int8 conversion into one file →
 every level run in TFLite Micro. Also the knapsack for 10 levels.
 
-    python benchmarks/reds_fashion_mnist.py [--pretrain_epochs 10 --epochs 20] [--write]
+    python -m benchmarks.reds_fashion_mnist [--pretrain_epochs 10 --epochs 20] [--write]
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("pretrain_epochs", 20, "Dense pretraining epochs.")
@@ -49,9 +44,9 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     import keras
     import numpy as np
-    from report import markdown_table, provenance, write_section
 
     import keras_subnets as ks
+    from benchmarks.report import markdown_table, provenance, write_section
     from keras_subnets import knapsack as kn
     from keras_subnets import reds
     from keras_subnets.convert import convert, densify, read_levels

@@ -17,6 +17,7 @@ HEADER = """# Benchmarks
 Measured numbers only, each section written by the script it names, with the
 command, date, machine and commit that produced it. Timings on these shared
 machines are noisy: compare ratios measured in the same run.
+Run a script from the repository root as a module: `python -m benchmarks.<name>`.
 """
 
 
@@ -47,7 +48,10 @@ def provenance(argv: list[str] | None = None) -> str:
                 break
     except OSError:
         pass
-    command = " ".join(["python", os.path.relpath(argv[0], ROOT), *argv[1:]])
+    script = Path(os.path.relpath(argv[0], ROOT))
+    # The scripts run as modules of the benchmarks package (python -m benchmarks.X).
+    runner = ["-m", ".".join(script.with_suffix("").parts)] if script.suffix == ".py" else [str(script)]
+    command = " ".join(["python", *runner, *argv[1:]])
     return (
         f"- command: `{command}`\n"
         f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"

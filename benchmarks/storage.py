@@ -16,21 +16,17 @@ makes them: the converter stores a layer's requantization tables once when
 no level changes them, so an untrained model would look smaller than a
 trained one.  (The MLP has no BatchNorm: its tables are shared.)
 
-    python benchmarks/storage.py [--write]
+    python -m benchmarks.storage [--write]
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
@@ -79,9 +75,9 @@ def main(argv):
 
     logging.set_verbosity(logging.WARNING)
     import keras
-    from report import markdown_table, provenance, write_section
 
     import keras_subnets as ks
+    from benchmarks.report import markdown_table, provenance, write_section
     from keras_subnets.convert import convert, plain_model, read_levels
     from keras_subnets.convert.converter import _tf_convert
     from keras_subnets.demo import load_scaled

@@ -18,7 +18,7 @@ Every output of the keras-subnets file is checked bit-exact against the
 tflite-micro wheel. Writes the `whole_model` section of docs/benchmarks.md
 with --write.
 
-    python benchmarks/whole_model.py [--cpus m4,m7] [--models quickstart,ds_cnn_s,mlp]
+    python -m benchmarks.whole_model [--cpus m4,m7] [--models quickstart,ds_cnn_s,mlp]
         [--kinds unstructured,row,block,structured] [--nodensified] [--write]
 
 Needs a TFLM tree with its downloads ($TFLM_ROOT, else ../shared/tflm/tflite-micro).
@@ -34,9 +34,8 @@ import numpy as np
 from absl import app, flags
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import report  # noqa: E402
+from benchmarks import report  # noqa: E402
 
 CPUS = flags.DEFINE_list("cpus", ["m4", "m7"], "CPUs to measure (m4, m7).")
 MODELS = flags.DEFINE_list("models", ["quickstart", "ds_cnn_s", "mlp"], "Models (quickstart, ds_cnn_s, mlp).")

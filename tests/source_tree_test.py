@@ -1,0 +1,73 @@
+"""Rules every source file we ship follows.
+
+- No product file (the package, the benchmarks, the notebook generators, the
+  diagram sources, the Python of tflm_ops) edits the import path: the package
+  is installed, the benchmarks run as modules (``python -m benchmarks.X``) from
+  the repository root, and a script needs nothing beside its own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP_DIRS = {".venv", ".git", "build", "__pycache__", ".pytest_cache", ".ruff_cache", "keras_subnets.egg-info"}
+
+# sys.path.insert / append / extend / remove, sys.path[...] = , sys.path += , sys.path = , site.addsitedir,
+# and setting PYTHONPATH for a child process.
+PATH_EDIT = re.compile(
+    r"\bsys\.path\s*(\.\s*(insert|append|extend|remove|pop|clear)\b|\[[^\]]*\]\s*=|\+=|=(?!=))"
+    r"|\bsite\.addsitedir\b"
+    r"|[\"']PYTHONPATH[\"']\s*[\]:,]"
+)
+
+
+def _walk(top: Path):
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            yield Path(folder) / name
+
+
+def product_python_files() -> list[Path]:
+    """Every .py file of the repository that is not a test (tests/, *_test.py, conftest.py)."""
+    found = []
+    for path in _walk(ROOT):
+        rel = path.relative_to(ROOT)
+        if path.suffix != ".py" or rel.parts[0] == "tests":
+            continue
+        if path.name.endswith("_test.py") or path.name == "conftest.py":
+            continue
+        found.append(path)
+    return found
+
+
+def path_edits(text: str) -> list[tuple[int, str]]:
+    return [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1)
+            if PATH_EDIT.search(line.split("#", 1)[0])]  # fmt: skip
+
+
+def test_the_product_files_are_found():
+    rels = {p.relative_to(ROOT).as_posix() for p in product_python_files()}
+    for expected in ("keras_subnets/__init__.py", "benchmarks/report.py", "notebooks/_builder.py"):
+        assert expected in rels
+    assert not any(r.endswith("_test.py") or r.startswith("tests/") for r in rels)
+
+
+def test_the_check_sees_each_kind_of_path_edit():
+    for line in ("sys.path.insert(0, str(ROOT))", "sys.path.append('x')", "sys.path[:0] = [d]",
+                 "sys.path += [d]", "sys.path = [d] + sys.path", "site.addsitedir(d)",
+                 "env = {**os.environ, 'PYTHONPATH': str(ROOT)}", 'os.environ["PYTHONPATH"] = d'):  # fmt: skip
+        assert path_edits(line), line
+    for line in ("print(sys.path)", "if d in sys.path:", "x = sys.path == y", "# sys.path.insert(0, d)"):
+        assert not path_edits(line), line
+
+
+def test_no_product_file_edits_the_import_path():
+    bad = [f"{path.relative_to(ROOT)}:{i}: {line}"
+           for path in product_python_files()
+           for i, line in path_edits(path.read_text(encoding="utf-8", errors="replace"))]  # fmt: skip
+    hint = "product code must not edit sys.path (install the package, run benchmarks as modules):\n"
+    assert not bad, hint + "\n".join(bad)
