@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The ``keras-subnets`` console script.
 
 It lives outside the ``keras_subnets`` package on purpose: importing the

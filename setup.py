@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """keras-subnets: nested sub-networks for Keras 3 and TensorFlow Lite Micro."""
 
 from pathlib import Path

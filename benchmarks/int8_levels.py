@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """int8 accuracy of every level of one converted file against float Keras.
 
 Quickstart CNN on full Fashion-MNIST, one model per mask kind (shared dense

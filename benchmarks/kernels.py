@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Instruction counts of the tflm_ops kernels per level on Cortex-M4 / M7 (QEMU).
 
 Builds bare-metal images with tflm_ops/cortex_m (gcc -O2, DSP loops on), runs

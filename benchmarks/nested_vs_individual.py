@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """One nested model against individually trained tfmot models, Fashion-MNIST.
 
 Protocol (everything measured in this one run):

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """REDS's Fashion-MNIST experiment, end to end, against its published numbers.
 
 DS-CNN S (vision, global average pooling) on full Fashion-MNIST: dense

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Writes a benchmark's table into docs/benchmarks.md with its provenance."""
 
 from __future__ import annotations

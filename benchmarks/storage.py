@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Flash bytes: one nested K-level int8 file against the plain dense int8 model (issue 14, target 4).
 
 For the quickstart CNN (four mask kinds), REDS's DS-CNN S (structured, row)

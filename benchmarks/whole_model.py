@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Whole-model Invoke() instructions per level on real TFLite Micro + CMSIS-NN (Cortex-M4 / M7, QEMU).
 
 For the quickstart CNN and an MLP 784→256→10 nested in each mask kind

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """keras-subnets: one Keras model holding several nested sub-networks.
 
 Train every level in one ``model.fit``, switch levels at run time, and

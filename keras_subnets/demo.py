@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """End-to-end demo: train a nested model on real Fashion-MNIST, print every level."""
 
 from __future__ import annotations

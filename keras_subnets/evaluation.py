@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Per-level evaluation: accuracy against cost for every nested level."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Channel bookkeeping over a functional Keras graph.
 
 `trace_source`: which weight layer feeds a weight layer's input channels

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Structured levels and REDS across residual adds, gates and concatenations.
 
 Four graphs every TinyML zoo has: a ResNet-8-like network (Add, with a 1x1

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Nested knapsack over computational blocks (REDS), solved as a MILP with HiGHS.
 
 A *group* is a set of channels kept or dropped together (a layer's units and

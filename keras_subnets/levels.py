@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Level bookkeeping shared by every sub-network layer.
 
 A *level* is one nested sub-network. Levels are ordered sparsest first and

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Nested mask assignment: which level first contains each weight.
 
 Every function here works on the canonical weight matrix of a layer, shape

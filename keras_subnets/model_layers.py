@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The layers of a Keras model, in one place.
 
 Keras 3 has no public way to list every layer of a model including those of

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Tests of the package's public namespace, as the README uses it."""
 
 import subprocess

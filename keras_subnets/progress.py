@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """One progress line that suits both a terminal and a log file."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The one table of Keras layers keras-subnets supports, and what each one is.
 
 Like tfmot's prune registry, every other part of the package asks this module

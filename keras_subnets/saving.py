@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Loading ``.keras`` files that hold keras-subnets classes, with clear errors.
 
 Keras finds our layers and models through its registry of serializable

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Sparsity schedules with the semantics of tfmot's pruning schedules.
 
 Each schedule is called with a training step and returns

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Choosing the active level of a model at inference time."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Unit-prefix planning for ``structured`` levels over a functional graph.
 
 A structured level keeps the leading units of every channel group

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Checks shared by the layer tests (independent oracles: plain Keras layers)."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Run converted files, KS_* custom operators included, in the tflite-micro wheel.
 
 The ``tflite-micro`` PyPI wheel's interpreter accepts custom operators through

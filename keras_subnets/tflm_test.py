@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """KS_* operators in the tflite-micro wheel (host adapter) against the densified reference."""
 
 import os

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Reference models used by the demo, notebooks, tests and benchmarks."""
 
 from __future__ import annotations

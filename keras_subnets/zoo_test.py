@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Every zoo model through the whole pipeline, for every mask kind and REDS.
 
 nest → a few fit steps → `.keras` save/load exact → convert int8 → every level on the KS_*

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Builds the notebooks from their generators and stores them executed.
 
 Each ``notebooks/make_*.py`` holds its notebook as a list of cells

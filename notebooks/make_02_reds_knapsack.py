@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Source of notebooks/02_reds_knapsack.ipynb (run this file to regenerate it)."""
 
 from pathlib import Path

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The command-line tools on a data slice: demo (the README's main job) and convert."""
 
 import os

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The documentation cannot drift from the tree: section references, paths and cited sources.
 
 Checks, over every Markdown file and every source file of the repository:

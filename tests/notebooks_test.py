@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The stored notebooks: not stale, executed with outputs, and still running.
 
 Stored notebooks must equal what their generators (``notebooks/make_*.py``)

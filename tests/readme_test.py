@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Every Python snippet of README.md runs, and every command it shows exists.
 
 The snippets run in order in one namespace, as a reader would paste them, on

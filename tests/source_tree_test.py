@@ -1,9 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Rules every source file we ship follows.
 
 - No product file (the package, the benchmarks, the notebook generators, the
   diagram sources, the Python of tflm_ops) edits the import path: the package
   is installed, the benchmarks run as modules (``python -m benchmarks.X``) from
   the repository root, and a script needs nothing beside its own folder.
+- Every source file we own (Python, C, C++, includes, assembly, linker
+  scripts, Makefiles, CMake, the ``run`` script) starts with the licence
+  header: ``SPDX-License-Identifier: Apache-2.0`` and the copyright line, in
+  the file's comment syntax (after a ``#!`` line).
 """
 
 from __future__ import annotations
@@ -71,3 +78,59 @@ def test_no_product_file_edits_the_import_path():
            for i, line in path_edits(path.read_text(encoding="utf-8", errors="replace"))]  # fmt: skip
     hint = "product code must not edit sys.path (install the package, run benchmarks as modules):\n"
     assert not bad, hint + "\n".join(bad)
+
+
+SPDX = "SPDX-License-Identifier: Apache-2.0"
+COPYRIGHT = "Copyright 2026 The keras-subnets Authors"
+HASH_COMMENT = {".py", ".mk", ".cmake"}
+SLASH_COMMENT = {".c", ".h", ".cc", ".inc"}
+BLOCK_COMMENT = {".ld", ".S"}
+HASH_NAMES = {"Makefile", "CMakeLists.txt", "run"}
+
+
+def licence_header(path: Path) -> tuple[str, str] | None:
+    """The two header lines a source file of ours starts with, or None for a file that has none."""
+    if path.suffix in HASH_COMMENT or path.name in HASH_NAMES:
+        return f"# {SPDX}", f"# {COPYRIGHT}"
+    if path.suffix in SLASH_COMMENT:
+        return f"// {SPDX}", f"// {COPYRIGHT}"
+    if path.suffix in BLOCK_COMMENT:
+        return f"/* {SPDX} */", f"/* {COPYRIGHT} */"
+    return None
+
+
+def header_problem(path: Path, text: str) -> str | None:
+    expected = licence_header(path)
+    lines = text.splitlines()
+    if lines and lines[0].startswith("#!"):
+        lines = lines[1:]
+    if expected is None or tuple(lines[:2]) == expected:
+        return None
+    return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: expected first lines {expected}"
+
+
+def owned_source_files() -> list[Path]:
+    # .ci/ belongs to the machinery that runs CI, not to the project.
+    return [p for p in _walk(ROOT) if licence_header(p) is not None and p.relative_to(ROOT).parts[0] != ".ci"]
+
+
+def test_the_licence_check_sees_a_missing_or_wrong_header():
+    good = "// SPDX-License-Identifier: Apache-2.0\n// Copyright 2026 The keras-subnets Authors\n\n#include <x.h>\n"
+    assert header_problem(ROOT / "a.c", good) is None
+    assert header_problem(ROOT / "a.c", "#include <x.h>\n")
+    assert header_problem(ROOT / "a.c", good.replace("Apache-2.0", "MIT"))
+    assert header_problem(ROOT / "a.c", good.replace("2026 The keras-subnets", "2026 Someone"))
+    assert header_problem(ROOT / "a.py", good)  # C comments in a Python file
+    script = "#!/usr/bin/env bash\n# SPDX-License-Identifier: Apache-2.0\n# Copyright 2026 The keras-subnets Authors\n"
+    assert header_problem(ROOT / "run", script) is None
+    assert header_problem(ROOT / "notes.md", "") is None
+    rels = {p.relative_to(ROOT).as_posix() for p in owned_source_files()}
+    for expected in ("run", "tflm_ops/Makefile", "tflm_ops/core/ks_common.c", "tests/docs_test.py",
+                     "tflm_ops/firmware/keras_subnets_tflm.cmake", "tflm_ops/cortex_m/ld/mps2.ld"):  # fmt: skip
+        assert expected in rels, expected
+
+
+def test_every_source_file_carries_the_licence_header():
+    bad = [problem for path in owned_source_files()
+           if (problem := header_problem(path, path.read_text(encoding="utf-8", errors="replace")))]  # fmt: skip
+    assert not bad, f"{len(bad)} file(s) without the licence header:\n" + "\n".join(bad)

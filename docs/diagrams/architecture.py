@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Draws docs/architecture.svg, the layers and the data flow of keras-subnets.
 
     python docs/diagrams/architecture.py          # rewrite docs/architecture.svg

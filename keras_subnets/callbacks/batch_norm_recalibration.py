@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Callback that keeps every level's BatchNorm statistics exact."""
 
 from __future__ import annotations

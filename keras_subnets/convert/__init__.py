@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Conversion to one TFLite flatbuffer holding every level, and back to builtins."""
 
 from keras_subnets.convert.converter import ConversionError, convert, convert_file, describe_operators, read_levels

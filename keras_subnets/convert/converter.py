@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Keras sub-network model → one TFLite flatbuffer holding every level."""
 
 from __future__ import annotations

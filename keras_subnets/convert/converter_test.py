@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Converter and densify against Keras, run by the tflite-micro wheel's interpreter."""
 
 import json

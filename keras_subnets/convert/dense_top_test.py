@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Format v3, option dense_top: the densest level runs the dense kernels from its own tensor.
 
 Oracle: `densify` + the tflite-micro wheel's builtin (reference) kernels,

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Materialise one level of a converted file as standard builtin operators.
 
 The result runs in any TFLite / TFLite Micro interpreter without our

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Plain Keras models of one level, and how weight layers pair with BatchNorms."""
 
 from __future__ import annotations

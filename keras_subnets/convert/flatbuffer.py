@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Reading, editing and writing TFLite flatbuffers with the tflite-micro schema module."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Packing one layer's nested levels into the weight formats of docs/format.md."""
 
 from __future__ import annotations

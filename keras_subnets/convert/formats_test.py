@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Format version 2 packing rules: pointer width, shared tables, bytes read (docs/format.md)."""
 
 import numpy as np

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Conv1D, DepthwiseConv1D, SeparableConv1D/2D and 1-D pooling through the converter and the KS_* kernels.
 
 Oracles: Keras's own layers (the densest level of the float32 file against the

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Custom-operator options: a flexbuffer map, versioned (docs/format.md §12)."""
 
 from __future__ import annotations

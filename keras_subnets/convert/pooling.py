@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Global average pooling as an AVERAGE_POOL_2D for TFLite Micro.
 
 TensorFlow converts ``GlobalAveragePooling2D`` into ``MEAN``. TFLite Micro's

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """int8 arithmetic shared with TFLite Micro: multipliers, weights, per-level tables."""
 
 from __future__ import annotations

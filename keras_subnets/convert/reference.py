@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Running converted files in the tflite-micro wheel's interpreter (the reference runtime)."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Fashion-MNIST from the IDX files of Debian's ``dataset-fashion-mnist``.
 
 Nothing is downloaded: the files must be on disk (``apt-get install

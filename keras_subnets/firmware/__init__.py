@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Real TensorFlow Lite Micro firmware for converted files: build, run, measure.
 
 - `build`: TFLM's ``libtensorflow-microlite.a`` for x86 / Cortex-M4 / Cortex-M7

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Builds TensorFlow Lite Micro's ``libtensorflow-microlite.a`` from a TFLM tree, out of tree and cached.
 
 keras-subnets contains no TFLM code: the user (or the tests) point at a

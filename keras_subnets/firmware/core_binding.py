@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """ctypes binding of tflm_ops (libks_ops.so) plus numpy encoders for the four
 nested weight formats of docs/format.md (version 1).
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Dense int8 layers (tflm_ops/include/ks_dense.h) on Cortex-M (QEMU): the
 numpy oracle, random layers, and images that call, per layer,
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Generate, build and run Cortex-M test images that call the tflm_ops core.
 
 Used by tests/cortex_m/core_kernels_qemu_test.py (correctness of every

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """What a ``.tflite`` file needs from a firmware: operators, sizes, levels; and its C export.
 
 Pure Python (no TFLM tree needed): used by ``keras-subnets inspect`` and

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Operators a file needs and its C export, on converted and plain files (no TFLM tree needed)."""
 
 import re

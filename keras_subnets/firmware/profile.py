@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Whole-model instruction counts per level on real TFLM (``keras_subnets.profile``).
 
 Builds the whole-model harness (`keras_subnets.firmware.runner`) around a

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Build and run the bare-metal Cortex-M images under QEMU and count instructions.
 
 Library use::

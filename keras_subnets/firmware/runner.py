@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The whole-model harness: one ``.tflite`` in a real TFLM firmware, run natively or under QEMU.
 
 ``tflm_ops/firmware/runner/main.cc`` embeds the file, registers exactly its

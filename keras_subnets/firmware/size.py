@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Flash bytes of a firmware image per component, from the GNU linker map (``firmware.map``).
 
 Every input section the image keeps in flash (code, read-only data, ``.data``'s

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Sub-network layers: drop-in replacements for Keras weight layers."""
 
 from keras_subnets.layers.subnet_batch_normalization import SubnetBatchNormalization

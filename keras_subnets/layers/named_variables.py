@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Saving every variable of a layer under its own name."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """2-D convolution holding nested sub-networks."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """LCS: learned compressible subspaces (Nunez et al., WACV 2023).
 
 One training run spans a continuous range of compression levels α ∈ [0, 1]:

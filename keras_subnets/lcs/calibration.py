@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Re-estimating the per-α-band BatchNorm statistics from data."""
 
 from __future__ import annotations

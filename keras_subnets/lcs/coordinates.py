@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The compression coordinate α of a learned compressible subspace (LCS).
 
 α ∈ [0, 1] names one network of the subspace: α = 1 is the least compressed

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """From a trained subspace to deployable networks.
 
 * `export_levels`: chosen α points of an LCS+P ``unstructured`` or

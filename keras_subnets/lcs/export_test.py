@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """export_levels → convert → densify → TFLM reference, against the subspace at each α."""
 
 import keras

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """LCS on Conv1D, DepthwiseConv1D and SeparableConv1D/2D: train, save, export, convert."""
 
 import keras

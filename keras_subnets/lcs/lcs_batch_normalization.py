@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Batch normalization with one set of statistics per band of α."""
 
 from __future__ import annotations

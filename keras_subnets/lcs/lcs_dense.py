@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Fully-connected layer whose weights live in a compressible subspace."""
 
 from __future__ import annotations

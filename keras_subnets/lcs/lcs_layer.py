@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Behaviour shared by the LCS versions of weight layers."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """A functional Keras model that trains a compressible subspace in ``fit``."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """A tiny model for the LCS tests (seconds to trace and fit)."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """One deterministic training run, for comparing Keras backends.
 
 Run as ``KERAS_BACKEND=<name> python -m keras_subnets.models.backend_check OUT.npz``:

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Training gives the same numbers on the TensorFlow, JAX and PyTorch backends."""
 
 import importlib.util

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """A functional Keras model that trains all of its nested levels jointly."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """REDS: importance-ordered structured sub-networks chosen by a nested knapsack."""
 
 from keras_subnets.reds.fit import KnapsackPlan, fit_subnets, plan

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The REDS workflow in one call: score, permute, solve, nest, fine-tune."""
 
 from __future__ import annotations

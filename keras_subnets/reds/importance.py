@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """REDS unit importance: Σ |W ⊙ ∂L/∂W| over a unit's weights, summed over mini-batches."""
 
 from __future__ import annotations

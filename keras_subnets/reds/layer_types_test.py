@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """REDS on 1-D and separable convolutions, and its refusals of layers it cannot follow."""
 
 import keras

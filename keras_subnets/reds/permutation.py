@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Reordering units by importance without changing what the model computes."""
 
 from __future__ import annotations

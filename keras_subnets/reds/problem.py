@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The knapsack problem of a Keras model: channel groups, values and cost terms."""
 
 from __future__ import annotations

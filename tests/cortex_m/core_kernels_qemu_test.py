@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Every core kernel on Cortex-M4 (mps2-an386) and Cortex-M7 (mps2-an500).
 
 One image per CPU calls FC, Conv2D (1x1 pointwise path, 1x1 strided, 3x3

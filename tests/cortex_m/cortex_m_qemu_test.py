@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Build the Cortex-M images and run them in QEMU (mps2-an386 = M4, mps2-an500 = M7).
 
 Checks exit status, PASS lines, exact instruction counts of known regions,

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Dense int8 kernels (ks_dense.h) on Cortex-M (QEMU): the CMSIS-NN build
 (-DKS_CMSIS_NN, CMSIS-NN from $TFLM_ROOT's downloads), the portable build and
 CMSIS-NN's own kernels called as TFLM calls them, all in one image, each

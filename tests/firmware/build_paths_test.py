@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The firmware developer's paths of tflm_ops/README.md, built and run: the README example
 (tflm_ops/tflm/examples/main.cc) with make on Cortex-M4 (QEMU), and with CMake on the host
 through tflm_ops/firmware/keras_subnets_tflm.cmake."""

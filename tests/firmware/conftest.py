@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Fixtures for the real-TFLM firmware tests: the TFLM tree and test images.
 
 Without a TFLM tree ($TFLM_ROOT, else ../shared/tflm/tflite-micro with its

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Models and checks shared by the firmware tests (imported by name: tests/firmware is on sys.path)."""
 
 import shutil

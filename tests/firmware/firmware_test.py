@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Real TFLite Micro firmware (tflm_ops/firmware) against the tflite-micro wheel, on x86 and Cortex-M4/M7.
 
 Default run: x86 (reference kernels) and Cortex-M4 (CMSIS-NN, QEMU) with the

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The run-time level governor example (tflm_ops/firmware/governor) on Cortex-M4 under QEMU: a
 deadline trace, the level chosen per inference from the file's own level table, deadlines checked
 against the exact instruction count of every Invoke()."""

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Bounded fuzz runs (tflm_ops/fuzz): the core's validators and kernels (ks_fuzz_validators.c) and a whole
 KS_* operator's Prepare / Eval with format v3's dense tensor (ks_fuzz_op.cc).
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """ctypes binding of the dense int8 kernels (tflm_ops/include/ks_dense.h) in
 libks_ops.so.  The numpy oracle (a transcription of TFLM's
 reference_integer_ops) lives with the Cortex-M images that also use it,

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Dense int8 kernels (ks_dense.h, the densest level of every KS_* operator)
 against a numpy transcription of TFLM's reference_integer_ops and, for a few
 layers, against the tflite-micro wheel's own reference kernels."""

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The run-time level governor (tflm_ops/include/ks_governor.h) against the Python statement of its
 rule (keras_subnets.firmware.modelfile.select_level), on random tables, and its refusals."""
 

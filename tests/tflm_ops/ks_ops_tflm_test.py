@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """tflm_ops kernels against TFLM's own reference kernels.
 
 For every case a single-layer Keras model is converted once to int8 and once

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """tflm_ops without TFLM: requantization helpers, validators, error paths,
 geometry TFLM models cannot express (stride and dilation together, explicit
 padding), and the Cortex-M cross build."""

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Prepared calls (ks_plan.h): a plan's run gives bit for bit what the
 unplanned kernel gives, at every level, in every format; levels outside
 [0, L) are refused; a plan validates what the unplanned kernels trust."""

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Random nested masks for each format, and the encoders that go with them."""
 
 from __future__ import annotations

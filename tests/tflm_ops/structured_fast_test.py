@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """The structured int8 fast paths (q15 im2col conv, four-channel depthwise)
 against a numpy oracle of TFLM's reference arithmetic, at every level:
 channel counts that do and do not divide by four, in_width runs with 0-3

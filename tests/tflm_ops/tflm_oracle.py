@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Single-op TFLite models run by TFLM's own reference kernels: the oracle for
 the tflm_ops tests.
 

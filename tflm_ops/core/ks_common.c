@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_internal.h"
 
 ks_status ks__check_level(const ks_matrix *w, int32_t level, int32_t dtype)

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Internal: ks_dense.h arguments as CMSIS-NN structs, filled exactly as
  * TFLM's kernels/cmsis_nn/{fully_connected,conv,depthwise_conv}.cc fill

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #if !defined(KS_CMSIS_NN)
 #include "ks_dense_internal.h"
 

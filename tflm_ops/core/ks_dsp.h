@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Optional Cortex-M DSP (SIMD32) helpers for the int8 loops.
  *

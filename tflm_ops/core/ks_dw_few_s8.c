@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * One depthwise output channel with at most three entries at the level,
  * every output pixel computed and requantized in one pass (internal; the

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_ops.h"
 
 /* uint8 indices halve index storage for the common small layers (FC inputs

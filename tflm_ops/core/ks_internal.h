@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Internal helpers shared by the kernels.  Not part of the public API; the
  * names carry a double underscore so they never clash with user code.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_governor.h"
 
 /* Layout (docs/format.md §12, binary level table), little-endian:

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_plan_internal.h"
 
 static ks_status ks__run_conv(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output, void *scratch)

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * What every dense conv / depthwise plan (portable or CMSIS-NN build) checks
  * and records before the build-specific part.

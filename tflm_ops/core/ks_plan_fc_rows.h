@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Sparse fully connected rows for plans (internal; ks_plan_fully_connected_s8).
  *

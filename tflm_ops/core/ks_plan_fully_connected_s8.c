@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_plan_fc_rows.h"
 #include "ks_fast_internal.h"
 #include "ks_plan_internal.h"

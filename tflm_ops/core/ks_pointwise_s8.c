@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Sparse int8 1x1 convolution over contiguous pixels, output-channel outer
  * (internal; ks_conv_s8 calls it for 1x1, stride 1, unpadded layers whose

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_ops.h"
 
 /* Format v2: level pointers of nested_csr / nested_block are uint16 when every

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Per-output-channel requantizer with its constants prepared once per row
  * (internal).  Bit-exact with ks__mbqm_signed() (TFLM

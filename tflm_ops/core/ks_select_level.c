@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_governor.h"
 
 int32_t ks_select_level(const ks_level_table *table, ks_level_field cost, uint64_t budget)

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Sparse int8 Conv2D (nested_csr, nested_block, row) four output pixels per
  * weight entry (internal; ks_conv_s8 calls it for windows of more than one

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Structured int8 Conv2D through a q15 im2col, CMSIS-NN style (internal;
  * ks_conv_s8 calls it for the structured format with kh*kw > 1).

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Structured int8 DepthwiseConv2D, depth multiplier 1, pixel-outer and four
  * channels at a time (internal; ks_depthwise_conv_s8 calls it for the

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Structured (prefix block) int8 rows over contiguous input vectors:
  * fully connected batches and 1x1 stride-1 unpadded convolutions (internal).

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_governor.h"
 
 uint64_t ks_time_budget(uint32_t microseconds, uint32_t clock_hz, uint32_t cycles_per_100_instructions)

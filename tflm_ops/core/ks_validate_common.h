@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /* Checks shared by the per-format validators (internal). */
 #ifndef KS_VALIDATE_COMMON_H
 #define KS_VALIDATE_COMMON_H

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 # keras-subnets KS_* operators for TensorFlow Lite Micro, as a CMake library.
 #
 # For a CMake project that already builds or imports TFLM (Zephyr module,

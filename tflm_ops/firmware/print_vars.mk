@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 # Prints, as make assignments, the compilers and flags TFLM's own Makefile
 # builds libtensorflow-microlite.a with, so an application (ours or yours) is
 # compiled the same way.  Run it next to TFLM's Makefile with the same

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * A stand-in for libFuzzer's main where clang is not installed: feeds a
  * fuzz target (LLVMFuzzerTestOneInput) the files named on the command line,

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * libFuzzer target: a whole KS_* operator (tflm/ks_op.cc) as the TFLM glue
  * drives it — PrepareOp on fuzzed options and input tensors, then

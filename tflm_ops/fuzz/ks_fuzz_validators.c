@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * libFuzzer target: the validators, then one kernel call on what they
  * accepted.  Every array is a separate heap block of exactly its declared

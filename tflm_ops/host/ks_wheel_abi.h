@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * The binary interface of the tflite-micro PyPI wheel, declared by hand.
  *

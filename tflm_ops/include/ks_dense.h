@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * keras-subnets dense int8 kernels: the densest level of every KS_* operator.
  *

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * keras-subnets portable kernel core (format version 4, see docs/format.md).
  *

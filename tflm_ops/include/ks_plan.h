@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Prepared calls: the int8 kernels of ks_ops.h and ks_dense.h split into a
  * plan, made once at Prepare, and a run, at every Eval.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * KS_CONV_2D: TFLM registration.  Parsing, validation and the kernel call
  * live in ks_op.cc (shared with the tflite-micro wheel adapter in

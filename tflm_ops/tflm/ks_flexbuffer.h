@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Bounds-checked reader for the flat flexbuffer map a KS_* operator carries
  * as custom options (docs/format.md §12).  TFLM-independent.

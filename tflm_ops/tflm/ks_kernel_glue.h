@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Init / Prepare / Eval of a KS_* operator, written once for any TFLM-like
  * binary interface.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * The level table a keras-subnets file carries (metadata
  * "keras_subnets.level_costs", docs/format.md §12, binary level table), read from the model

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * The KS_* operators independent of any TFLM version: option parsing,
  * Prepare-time validation and Eval, over plain tensor views.

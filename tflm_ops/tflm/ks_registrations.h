@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Registrations of the keras-subnets custom operators (no resolver needed;
  * ks_custom_ops.h adds them to a MicroMutableOpResolver).

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * The public TFLM binary interface for KernelGlue (ks_kernel_glue.h):
  * everything the KS_* operators need from TFLM goes through these five

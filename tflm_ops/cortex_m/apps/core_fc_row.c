@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Core kernel test on target: ks_fully_connected_s8 (tflm_ops/core) on
  * KS_FORMAT_ROW matrices, every level of every case of

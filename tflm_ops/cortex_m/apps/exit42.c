@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /* Harness check: main's return value becomes QEMU's exit status. */
 #include <stdio.h>
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /* Harness check: a fault is reported and ends the run with KS_EXIT_FAULT. */
 #include <stdio.h>
 

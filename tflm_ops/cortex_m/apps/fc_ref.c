@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Test image pattern: host-generated vectors (vectors/fc_ref.py ->
  * fc_ref_vectors.h) are compiled in; the image runs each case, compares with

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Harness self-test: printf through semihosting, FPU use, .data/.bss set-up,
  * and regions with known instruction counts so that the counter and the

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /* Minimal ARM semihosting for the QEMU Cortex-M images (BKPT 0xAB). */
 #ifndef KS_SEMIHOST_H
 #define KS_SEMIHOST_H

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * ks_icount: a tiny QEMU TCG plugin that counts executed guest instructions
  * and logs the counter at the benchmark markers of ks_bench.h.

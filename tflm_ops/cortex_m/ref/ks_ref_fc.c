@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 #include "ks_ref_fc.h"
 
 int32_t ksref_srdhm(int32_t a, int32_t b)

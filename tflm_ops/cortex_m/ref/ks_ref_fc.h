@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Plain-C reference int8 fully-connected layer with per-channel
  * requantization, following the arithmetic of TFLM's reference integer

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The keras-subnets Authors */
+
 /*
  * Marker routines for ks_bench.h.  The ks_icount plugin watches the load at
  * each entry point: the address it reads is the region name (r0).  Keep both

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Semihosting calls and the few newlib system calls the images need
  * (printf -> _write -> SYS_WRITE on ":tt"; exit -> SYS_EXIT_EXTENDED).

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 /*
  * Bare-metal start-up for QEMU mps2-an386 (Cortex-M4) and mps2-an500
  * (Cortex-M7): vector table at address 0, reset handler that copies .data,

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Test vectors for apps/core_fc_row.c: ks_fully_connected_s8 on KS_FORMAT_ROW.
 
 A ROW matrix stores, for every output row, n_max = counts[L-1] column

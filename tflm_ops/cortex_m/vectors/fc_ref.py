@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Test vectors for apps/fc_ref.c: int8 fully connected, per-channel requant.
 
 Case 0 has the shape and parameters of the baseline benchmark

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The keras-subnets Authors
+
 """Helpers to generate C headers of test vectors for the Cortex-M images.
 
 Pure Python (no numpy) so that `make` works with any python3.  The integer

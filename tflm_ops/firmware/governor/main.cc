@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 // Run-time level governor example: a sequence of inferences under a changing
 // per-inference budget (a deadline trace), each at the most accurate level
 // whose measured cost fits, chosen from the level table the .tflite carries

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 // Whole-model harness: runs one embedded .tflite on real TFLite Micro, at
 // every level on every given input, and reports what a firmware developer
 // needs (keras_subnets/firmware/runner.py parses it):

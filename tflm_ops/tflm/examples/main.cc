@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The keras-subnets Authors
+
 // Minimal firmware main for a model written by keras_subnets.convert:
 // register exactly the model's operators, write an image and the level,
 // Invoke.  Built and run on Cortex-M4 under QEMU by tests/firmware
