@@ -274,3 +274,45 @@ def test_fc_plan_requantization_edges(plib, fmt):
             st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
             assert st == st_ref == kb.KS_OK
             np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")
+
+
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_fc_plan_all_fast_levels(plib, fmt, with_bias):
+    """Levels whose every channel has multiplier >= 2^30 and shift in
+    [-23, -1] take the planned FC's requantization loop without per-channel
+    tests (chosen at Prepare): ties of the rounding divide, accumulators next
+    to the int32 limits (the saturating add), more rows than one chunk of
+    accumulators, with and without a bias, against the unplanned kernel.
+    Level 1 has one channel with shift 0, so it takes the general loop."""
+    rng = np.random.default_rng(12)
+    rows, cols, L = 150, 34 if fmt == "nested_block" else 33, 3
+    W = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(rows, cols))
+    W[1::8] = rng.choice(np.array([-1, 0, 0, 0, 0, 1], np.int8), size=W[1::8].shape)
+    nested, _ = nested_masks.make_nested(fmt, W, L, rng, in_channels=cols)
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int64)
+    shift = rng.integers(-23, 0, size=(L, rows)).astype(np.int32)
+    bias = rng.integers(-(2**31), 2**31, size=(L, rows), dtype=np.int64)
+    bias[:, ::4] = rng.integers(-1000, 1000, size=bias[:, ::4].shape)
+    mult[:, 1::8] = 2**30
+    shift[:, 1::8] = rng.integers(-2, 0, size=shift[:, 1::8].shape)
+    bias[:, 1::8] = rng.integers(-200, 200, size=bias[:, 1::8].shape)
+    for start, lim in ((2, 2**31 - 1), (6, -(2**31))):
+        sl = np.s_[:, start::8]
+        bias[sl] = lim - np.sign(lim) * rng.integers(0, 2**21, size=bias[sl].shape)
+        mult[sl] = 2**31 - 1
+        shift[sl] = rng.integers(-23, -21, size=shift[sl].shape)
+    shift[1, 77] = 0
+    for in_off, out_off, act in ((128, -128, (-128, 127)), (-127, 127, (-128, 127)), (5, -3, (-20, 90))):
+        q = kb.QuantParams(
+            in_off, out_off, act[0], act[1], mult.astype(np.int32), shift, bias.astype(np.int32) if with_bias else None
+        )
+        m, qs = nested.struct(), q.struct()
+        plan = Plan(plib, (nested, q, m, qs, q._keep))
+        assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), 2) == kb.KS_OK
+        x = rng.integers(-128, 128, size=(2, cols)).astype(np.int8)
+        for level in range(L):
+            st, y = plan.run(level, x, (2, rows))
+            st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
+            assert st == st_ref == kb.KS_OK
+            np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")

@@ -106,115 +106,205 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
     return ks__fcp_out_general(acc, m, s, out_off, act_min, act_max);
 }
 
-#define KS__FCP_RANGE_PTR(PTYPE)                                               \
-    b = (int32_t)((const PTYPE *)pp)[0];                                       \
-    e = (int32_t)((const PTYPE *)pp)[level + 1];                               \
-    pp = (const PTYPE *)pp + L
-#define KS__FCP_RANGE_ROW(PTYPE)                                               \
-    b = o * stride;                                                            \
-    e = b + count
+/*
+ * A run is split in two loops over chunks of KS__FC_CHUNK rows: one
+ * accumulates the chunk's rows into an int32 array on the stack, the other
+ * requantizes it (bias, multiplier, shift, offset, clamp).  Fused, the two
+ * loops' pointers and constants did not fit in the registers and GCC spilled
+ * around every row (~68 instructions of per-row overhead on M4 at 90 %
+ * sparsity); split, each keeps its values in registers.
+ */
+#define KS__FC_CHUNK 64
 
-/* Entries: one column each (nested_csr, row); four per step.  With DSP one
- * SMLABB per entry (an int16 input times a sign-extended int8 value). */
+/* Rows [o, o + n) of the level: acc[i] = the sum over row o + i's entries
+ * (no bias).  n >= 1. */
+typedef void (*ks__fca_fn)(const ks_plan *p, int32_t level, const int16_t *x16, int32_t o, int32_t n,
+                           int32_t *acc);
+
+/* One entry: one column (nested_csr, row).  With DSP one SMLABB (an int16
+ * input times a sign-extended int8 value of D's row). */
 #if KS_HAVE_DSP
-#define KS__FCP_MAC(vv, xv) (acc = ks__smlabb((uint32_t)(int32_t)(vv), (uint32_t)(xv), acc))
+#define KS__FCA_MAC(c) (s = ks__smlabb((uint32_t)(int32_t)vr[c], (uint32_t)(int32_t)x16[c], s))
 #else
-#define KS__FCP_MAC(vv, xv) (acc = (int32_t)((uint32_t)acc + (uint32_t)((vv) * (xv))))
+#define KS__FCA_MAC(c) (s = (int32_t)((uint32_t)s + (uint32_t)(vr[c] * x16[c])))
 #endif
-#define KS__FCP_CSR(ITYPE)                                                     \
-    do {                                                                       \
-        const ITYPE *ip = (const ITYPE *)idx + b;                              \
-        const ITYPE *ie = (const ITYPE *)idx + e;                              \
-        const int8_t *vr = v + o * cols;                                       \
-        for (; ip + 4 <= ie; ip += 4) {                                        \
-            const int32_t c0 = ip[0];                                          \
-            const int32_t c1 = ip[1];                                          \
-            const int32_t c2 = ip[2];                                          \
-            const int32_t c3 = ip[3];                                          \
-            KS__FCP_MAC(vr[c0], x16[c0]);                                      \
-            KS__FCP_MAC(vr[c1], x16[c1]);                                      \
-            KS__FCP_MAC(vr[c2], x16[c2]);                                      \
-            KS__FCP_MAC(vr[c3], x16[c3]);                                      \
-        }                                                                      \
-        for (; ip < ie; ++ip) {                                                \
-            const int32_t c0 = ip[0];                                          \
-            KS__FCP_MAC(vr[c0], x16[c0]);                                      \
-        }                                                                      \
-    } while (0)
 
-/* Entries: 1x2 blocks over columns 2i, 2i+1 (nested_block; even widths,
- * format v4).  With DSP a block is one halfword of D's row, whose two bytes
- * SXTB16 of (h | h << 8) spreads into the lanes of the block's input word
- * {x16[2i], x16[2i+1]}: one SMLAD per block. */
+/* One entry: a 1x2 block over columns 2i, 2i+1 (nested_block; even widths,
+ * format v4).  With DSP the block is one halfword of D's row, whose two
+ * bytes SXTB16 of (h | h << 8) spreads into the lanes of the block's input
+ * word {x16[2i], x16[2i+1]}: one SMLAD per block. */
 #if KS_HAVE_DSP
-#define KS__FCP_BLK1(bi)                                                       \
+#define KS__FCA_BLK(bi)                                                        \
     do {                                                                       \
         const int32_t b_ = (bi);                                               \
         const uint32_t vh_ = ks__read_u16(vr + 2 * b_);                        \
-        acc = ks__smlad(ks__sxtb16(vh_ | (vh_ << 8)), x32[b_], acc);           \
-    } while (0)
-#define KS__FCP_BLOCK(ITYPE)                                                   \
-    do {                                                                       \
-        const ITYPE *ip = (const ITYPE *)idx + b;                              \
-        const ITYPE *ie = (const ITYPE *)idx + e;                              \
-        const int8_t *vr = v + o * cols;                                       \
-        for (; ip + 4 <= ie; ip += 4) {                                        \
-            KS__FCP_BLK1(ip[0]);                                               \
-            KS__FCP_BLK1(ip[1]);                                               \
-            KS__FCP_BLK1(ip[2]);                                               \
-            KS__FCP_BLK1(ip[3]);                                               \
-        }                                                                      \
-        for (; ip < ie; ++ip) {                                                \
-            KS__FCP_BLK1(ip[0]);                                               \
-        }                                                                      \
+        s = ks__smlad(ks__sxtb16(vh_ | (vh_ << 8)), x32[b_], s);               \
     } while (0)
 #else
-#define KS__FCP_BLOCK(ITYPE)                                                   \
+#define KS__FCA_BLK(bi)                                                        \
     do {                                                                       \
-        const ITYPE *ip = (const ITYPE *)idx + b;                              \
-        const ITYPE *ie = (const ITYPE *)idx + e;                              \
-        const int8_t *vr = v + o * cols;                                       \
-        for (; ip < ie; ++ip) {                                                \
-            const int32_t c = 2 * (int32_t)ip[0];                              \
-            acc = (int32_t)((uint32_t)acc + (uint32_t)(vr[c] * x16[c]) + (uint32_t)(vr[c + 1] * x16[c + 1])); \
-        }                                                                      \
+        const int32_t c_ = 2 * (int32_t)(bi);                                  \
+        s = (int32_t)((uint32_t)s + (uint32_t)(vr[c_] * x16[c_]) + (uint32_t)(vr[c_ + 1] * x16[c_ + 1])); \
     } while (0)
 #endif
 
-#define KS__FCP_DEFINE(NAME, RANGE, PTYPE, ITYPE, ENTRIES)                     \
-    static void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y) \
+/* The entries [ip, ie) of one row into s: the remainder modulo 8 first (bit
+ * tests, no loop), then eight entries per step. */
+#define KS__FCA_ENTRIES(ONE)                                                   \
+    do {                                                                       \
+        const int32_t k_ = (int32_t)(ie - ip);                                 \
+        if (k_ & 1) {                                                          \
+            ONE(ip[0]);                                                        \
+            ip += 1;                                                           \
+        }                                                                      \
+        if (k_ & 2) {                                                          \
+            ONE(ip[0]);                                                        \
+            ONE(ip[1]);                                                        \
+            ip += 2;                                                           \
+        }                                                                      \
+        if (k_ & 4) {                                                          \
+            ONE(ip[0]);                                                        \
+            ONE(ip[1]);                                                        \
+            ONE(ip[2]);                                                        \
+            ONE(ip[3]);                                                        \
+            ip += 4;                                                           \
+        }                                                                      \
+        for (; ip < ie; ip += 8) {                                             \
+            ONE(ip[0]);                                                        \
+            ONE(ip[1]);                                                        \
+            ONE(ip[2]);                                                        \
+            ONE(ip[3]);                                                        \
+            ONE(ip[4]);                                                        \
+            ONE(ip[5]);                                                        \
+            ONE(ip[6]);                                                        \
+            ONE(ip[7]);                                                        \
+        }                                                                      \
+    } while (0)
+
+/* nested_csr / nested_block: row r's level is [P[r*L], P[r*L + level + 1]). */
+#define KS__FCA_DEFINE_PTR(NAME, PTYPE, ITYPE, ONE)                            \
+    static KS__NOINLINE void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int32_t o, int32_t n, \
+                                  int32_t *acc)                                \
     {                                                                          \
-        const int32_t base = p->qbase[level];                                  \
-        const int8_t *v = (const int8_t *)p->w.values;                         \
-        const void *idx = p->w.indices;                                        \
-        const void *pp = p->w.ptr;                                             \
+        const int32_t cols = p->w.cols;                                        \
         const int32_t L = p->w.num_levels;                                     \
-        const int32_t rows = p->w.rows;                                        \
+        const ITYPE *idx = (const ITYPE *)p->w.indices;                        \
+        const PTYPE *pp = (const PTYPE *)p->w.ptr + o * L;                     \
+        const int8_t *vr = (const int8_t *)p->w.values + o * cols;             \
+        const uint32_t *x32 = (const uint32_t *)(const void *)x16;             \
+        int32_t *const end = acc + n;                                          \
+        (void)x32;                                                             \
+        do {                                                                   \
+            const ITYPE *ip = idx + pp[0];                                     \
+            const ITYPE *ie = idx + pp[level + 1];                             \
+            int32_t s = 0;                                                     \
+            pp += L;                                                           \
+            KS__FCA_ENTRIES(ONE);                                              \
+            *acc++ = s;                                                        \
+            vr += cols;                                                        \
+        } while (acc != end);                                                  \
+    }
+
+/* row: every row has count[level] entries at stride positions. */
+#define KS__FCA_DEFINE_ROW(NAME, ITYPE)                                        \
+    static KS__NOINLINE void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int32_t o, int32_t n, \
+                                  int32_t *acc)                                \
+    {                                                                          \
         const int32_t cols = p->w.cols;                                        \
         const int32_t stride = p->rows_args.stride;                            \
         const int32_t count = p->count[level];                                 \
-        const int32_t *bias = p->q.bias != NULL ? p->q.bias + base : NULL;     \
-        const int32_t *mult = p->q.multiplier + base;                          \
-        const int8_t *shift = p->q.shift + base;                               \
-        const int32_t out_off = p->q.output_offset;                            \
-        const int32_t act_min = p->q.act_min;                                  \
-        const int32_t act_max = p->q.act_max;                                  \
-        const uint32_t *x32 = (const uint32_t *)(const void *)x16;             \
-        int32_t o;                                                             \
-        (void)pp;                                                              \
-        (void)L;                                                               \
-        (void)stride;                                                          \
-        (void)count;                                                           \
-        (void)x32;                                                             \
-        (void)cols;                                                            \
-        for (o = 0; o < rows; ++o) {                                           \
-            int32_t b;                                                         \
-            int32_t e;                                                         \
-            int32_t acc = bias != NULL ? bias[o] : 0;                          \
-            RANGE(PTYPE);                                                      \
-            ENTRIES(ITYPE);                                                    \
-            y[o] = ks__fcp_out(acc, o, mult, shift, out_off, act_min, act_max); \
-        }                                                                      \
+        const ITYPE *row = (const ITYPE *)p->w.indices + o * stride;           \
+        const int8_t *vr = (const int8_t *)p->w.values + o * cols;             \
+        int32_t *const end = acc + n;                                          \
+        do {                                                                   \
+            const ITYPE *ip = row;                                             \
+            const ITYPE *ie = row + count;                                     \
+            int32_t s = 0;                                                     \
+            KS__FCA_ENTRIES(KS__FCA_MAC);                                      \
+            *acc++ = s;                                                        \
+            row += stride;                                                     \
+            vr += cols;                                                        \
+        } while (acc != end);                                                  \
     }
+
+/* Requantizes n accumulators of the rows whose table entries start at
+ * q's tables + off (the level's base + the first row). */
+typedef void (*ks__fcq_fn)(const ks_quant_params *q, int32_t off, const int32_t *acc, int32_t n, int8_t *y);
+
+/* Every channel of the level is "fast" (ks_plan.fc_fast, found at Prepare):
+ * multiplier >= 2^30 (so positive) and shift in [-23, -1].  Then an output
+ * is a + SMMLAR(a, 2m, a) (ks__fcp_out's fast case without the sign and
+ * range tests) and TFLM's rounding divide by 2^right with a saturating add,
+ * as in ks__fcp_out. */
+static KS__ALWAYS_INLINE void ks__fcq_fast_impl(const ks_quant_params *q, int32_t off, const int32_t *acc,
+                                                int32_t n, int8_t *y, int32_t has_bias)
+{
+    const int32_t *bias = q->bias + off;
+    const int32_t *mult = q->multiplier + off;
+    const int8_t *shift = q->shift + off;
+    const int32_t out_off = q->output_offset;
+    const int32_t act_min = q->act_min;
+    const int32_t act_max = q->act_max;
+    int8_t *const end = y + n;
+    do {
+        const int32_t a = has_bias ? (int32_t)((uint32_t)*acc++ + (uint32_t)*bias++) : *acc++;
+        const int32_t m2 = (int32_t)((uint32_t)*mult++ << 1);
+        const int32_t right = -(int32_t)*shift++;
+        int32_t hi;
+        int32_t v;
+#if KS_HAVE_DSP
+        hi = ks__smmlar(a, m2, a);
+#else
+        hi = (int32_t)(((int64_t)a * (int64_t)(uint32_t)m2 + ((int64_t)1 << 31)) >> 32);
+#endif
+        hi = ks__fcp_qadd(hi, (int32_t)((1u << (right - 1)) - ((uint32_t)hi >> 31))) >> right;
+        v = (int32_t)((uint32_t)hi + (uint32_t)out_off);
+        v = v < act_min ? act_min : v;
+        v = v > act_max ? act_max : v;
+        *y++ = (int8_t)v;
+    } while (y != end);
+}
+
+static KS__NOINLINE void ks__fcq_fast(const ks_quant_params *q, int32_t off, const int32_t *acc, int32_t n,
+                                      int8_t *y)
+{
+    if (q->bias != NULL) {
+        ks__fcq_fast_impl(q, off, acc, n, y, 1);
+    } else {
+        ks__fcq_fast_impl(q, off, acc, n, y, 0);
+    }
+}
+
+/* Any channel: ks__fcp_out per output. */
+static KS__NOINLINE void ks__fcq_any(const ks_quant_params *q, int32_t off, const int32_t *acc, int32_t n,
+                                     int8_t *y)
+{
+    const int32_t *bias = q->bias != NULL ? q->bias + off : NULL;
+    int32_t o;
+    for (o = 0; o < n; ++o) {
+        const int32_t a = bias != NULL ? (int32_t)((uint32_t)acc[o] + (uint32_t)bias[o]) : acc[o];
+        y[o] = ks__fcp_out(a, o, q->multiplier + off, q->shift + off, q->output_offset, q->act_min, q->act_max);
+    }
+}
+
+/* Whether every channel of a level (its tables from row 0) takes the fast
+ * requantization above. */
+static inline int32_t ks__fcq_is_fast(const int32_t *mult, const int8_t *shift, int32_t rows)
+{
+#if KS_SINGLE_ROUNDING
+    (void)mult;
+    (void)shift;
+    (void)rows;
+    return 0;
+#else
+    int32_t o;
+    for (o = 0; o < rows; ++o) {
+        if (mult[o] < 0x40000000 || shift[o] > -1 || shift[o] < -23) {
+            return 0;
+        }
+    }
+    return 1;
+#endif
+}
 
 #endif /* KS_PLAN_FC_ROWS_H */

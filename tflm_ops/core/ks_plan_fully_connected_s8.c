@@ -5,31 +5,29 @@
 #include "ks_fast_internal.h"
 #include "ks_plan_internal.h"
 
-KS__FCP_DEFINE(fcp_csr_p16_u8, KS__FCP_RANGE_PTR, uint16_t, uint8_t, KS__FCP_CSR)
-KS__FCP_DEFINE(fcp_csr_p16_u16, KS__FCP_RANGE_PTR, uint16_t, uint16_t, KS__FCP_CSR)
-KS__FCP_DEFINE(fcp_csr_p32_u8, KS__FCP_RANGE_PTR, int32_t, uint8_t, KS__FCP_CSR)
-KS__FCP_DEFINE(fcp_csr_p32_u16, KS__FCP_RANGE_PTR, int32_t, uint16_t, KS__FCP_CSR)
-KS__FCP_DEFINE(fcp_blk_p16_u8, KS__FCP_RANGE_PTR, uint16_t, uint8_t, KS__FCP_BLOCK)
-KS__FCP_DEFINE(fcp_blk_p16_u16, KS__FCP_RANGE_PTR, uint16_t, uint16_t, KS__FCP_BLOCK)
-KS__FCP_DEFINE(fcp_blk_p32_u8, KS__FCP_RANGE_PTR, int32_t, uint8_t, KS__FCP_BLOCK)
-KS__FCP_DEFINE(fcp_blk_p32_u16, KS__FCP_RANGE_PTR, int32_t, uint16_t, KS__FCP_BLOCK)
-KS__FCP_DEFINE(fcp_row_u8, KS__FCP_RANGE_ROW, int32_t, uint8_t, KS__FCP_CSR)
-KS__FCP_DEFINE(fcp_row_u16, KS__FCP_RANGE_ROW, int32_t, uint16_t, KS__FCP_CSR)
+KS__FCA_DEFINE_PTR(fca_csr_p16_u8, uint16_t, uint8_t, KS__FCA_MAC)
+KS__FCA_DEFINE_PTR(fca_csr_p16_u16, uint16_t, uint16_t, KS__FCA_MAC)
+KS__FCA_DEFINE_PTR(fca_csr_p32_u8, int32_t, uint8_t, KS__FCA_MAC)
+KS__FCA_DEFINE_PTR(fca_csr_p32_u16, int32_t, uint16_t, KS__FCA_MAC)
+KS__FCA_DEFINE_PTR(fca_blk_p16_u8, uint16_t, uint8_t, KS__FCA_BLK)
+KS__FCA_DEFINE_PTR(fca_blk_p16_u16, uint16_t, uint16_t, KS__FCA_BLK)
+KS__FCA_DEFINE_PTR(fca_blk_p32_u8, int32_t, uint8_t, KS__FCA_BLK)
+KS__FCA_DEFINE_PTR(fca_blk_p32_u16, int32_t, uint16_t, KS__FCA_BLK)
+KS__FCA_DEFINE_ROW(fca_row_u8, uint8_t)
+KS__FCA_DEFINE_ROW(fca_row_u16, uint16_t)
 
-typedef void (*ks__fcp_fn)(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y);
-
-static ks__fcp_fn ks__fcp_select(const ks_matrix *w)
+static ks__fca_fn ks__fca_select(const ks_matrix *w)
 {
     const int32_t is_block = w->format == KS_FORMAT_NESTED_BLOCK;
     const int32_t u8 = ks_index_is_u8(is_block ? (w->cols + 1) / 2 : w->cols);
     const int32_t p16 = ks_ptr_is_u16(w->num_indices);
     if (w->format == KS_FORMAT_ROW) {
-        return u8 ? fcp_row_u8 : fcp_row_u16;
+        return u8 ? fca_row_u8 : fca_row_u16;
     }
     if (is_block) {
-        return p16 ? (u8 ? fcp_blk_p16_u8 : fcp_blk_p16_u16) : (u8 ? fcp_blk_p32_u8 : fcp_blk_p32_u16);
+        return p16 ? (u8 ? fca_blk_p16_u8 : fca_blk_p16_u16) : (u8 ? fca_blk_p32_u8 : fca_blk_p32_u16);
     }
-    return p16 ? (u8 ? fcp_csr_p16_u8 : fcp_csr_p16_u16) : (u8 ? fcp_csr_p32_u8 : fcp_csr_p32_u16);
+    return p16 ? (u8 ? fca_csr_p16_u8 : fca_csr_p16_u16) : (u8 ? fca_csr_p32_u8 : fca_csr_p32_u16);
 }
 
 /* Out of line: the run keeps few registers live across it (per-call cost). */
@@ -38,12 +36,30 @@ static KS__NOINLINE void ks__widen_call(const int8_t *x, int32_t cols, int32_t o
     ks__widen_s8(x, cols, off, x16);
 }
 
-/* nested_csr / nested_block / row: the row loop was chosen at Prepare; a
- * run widens each batch's input into scratch and calls it. */
+/* One batch of nested_csr / nested_block / row (rows >= 1): accumulate and
+ * requantize chunks of KS__FC_CHUNK rows (accumulators on the stack).  The
+ * accumulation loop and whether the level's requantization is all fast were
+ * chosen at Prepare. */
+static KS__NOINLINE void ks__fc_rows_batch(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y)
+{
+    int32_t acc[KS__FC_CHUNK];
+    const ks__fca_fn fn = (ks__fca_fn)p->fc_fn;
+    const ks__fcq_fn rq = ((p->fc_fast >> level) & 1u) != 0 ? ks__fcq_fast : ks__fcq_any;
+    const int32_t rows = p->w.rows;
+    const int32_t base = p->qbase[level];
+    int32_t o = 0;
+    do {
+        const int32_t n = rows - o < KS__FC_CHUNK ? rows - o : KS__FC_CHUNK;
+        fn(p, level, x16, o, n, acc);
+        rq(&p->q, base + o, acc, n, y + o);
+        o += n;
+    } while (o < rows);
+}
+
+/* A run widens each batch's input into scratch and runs the batch. */
 static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
                                  void *scratch)
 {
-    const ks__fcp_fn fn = (ks__fcp_fn)p->fc_fn;
     int32_t b;
     if ((uint32_t)level >= (uint32_t)p->num_levels) {
         return KS_ERR_LEVEL;
@@ -51,13 +67,23 @@ static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *
     if (scratch == NULL) {
         return KS_ERR_ARG;
     }
-    for (b = 0; b < p->batches; ++b) {
+    for (b = p->batches; b > 0; --b) {
         ks__widen_call(input, p->w.cols, p->q.input_offset, (int16_t *)scratch);
-        fn(p, level, (const int16_t *)scratch, output);
+        ks__fc_rows_batch(p, level, (const int16_t *)scratch, output);
         input += p->w.cols;
         output += p->w.rows;
     }
     return KS_OK;
+}
+
+/* A matrix with no rows: only the level is checked. */
+static ks_status ks__run_fc_none(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
+                                 void *scratch)
+{
+    (void)input;
+    (void)output;
+    (void)scratch;
+    return (uint32_t)level >= (uint32_t)p->num_levels ? KS_ERR_LEVEL : KS_OK;
 }
 
 static ks_status ks__run_fc_structured(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
@@ -92,9 +118,18 @@ ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_qu
         return KS_OK;
     }
     (void)ks__sparse_rows_select_s8(w, 0, 0, 1, &p->rows_args); /* row stride */
-    p->fc_fn = (ks__plan_fn)ks__fcp_select(w);
+    p->fc_fn = (ks__plan_fn)ks__fca_select(w);
+    if (w->rows > 0) {
+        int32_t k;
+        for (k = 0; k < w->num_levels; ++k) {
+            const int32_t base = p->qbase[k];
+            if (ks__fcq_is_fast(q->multiplier + base, q->shift + base, w->rows)) {
+                p->fc_fast |= 1u << k;
+            }
+        }
+    }
     /* int16 input (+1 zero for an odd-width block matrix), word aligned. */
     p->scratch_size = (int32_t)(((uint32_t)(w->cols + 1) * 2u + 3u) & ~3u);
-    p->run = ks__run_fc_rows;
+    p->run = w->rows > 0 ? ks__run_fc_rows : ks__run_fc_none;
     return KS_OK;
 }
