@@ -15,6 +15,7 @@ from keras_subnets import registry, structured
 from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
 from keras_subnets.model_layers import model_layers
 from keras_subnets.models import SubnetModel
+from keras_subnets.variables import copy_into
 
 
 def _subnet_class(layer):
@@ -190,9 +191,9 @@ def nest(
                 old.moving_mean, old.moving_variance,
             )
         elif isinstance(new, SubnetLayerMixin):
-            new.kernel.assign(old.kernel)
+            copy_into(new.kernel, old.kernel)
             if old.use_bias:
-                new.bias.assign(old.bias)
+                copy_into(new.bias, old.bias)
             new.update_masks()
         elif old.weights:
             new.set_weights(old.get_weights())

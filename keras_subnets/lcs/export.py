@@ -47,6 +47,7 @@ from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, alp
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin, keep_count_numpy, prefix_width_numpy
 from keras_subnets.model_layers import model_layers
 from keras_subnets.models import SubnetModel
+from keras_subnets.variables import copy_into
 
 _LCS_KEYS = ("compression", "variant", "min_bits", "max_bits", "regularization", "structured_inputs",
              "structured_outputs", "input_tile")
@@ -227,9 +228,9 @@ def _copy_levels(pairs: list, plans: dict, kind: str, values: list[float]) -> No
     """Weights, level assignments and each α's BatchNorm band from the LCS layers into their clones."""
     for old, new in pairs:
         if isinstance(old, LcsLayerMixin):
-            new.kernel.assign(old.kernel)
+            copy_into(new.kernel, old.kernel)
             if old.use_bias:
-                new.bias.assign(old.bias)
+                copy_into(new.bias, old.bias)
             plan = plans[id(old)]
             if kind == "unstructured":
                 new.kernel_level.assign(plan["assignment"])

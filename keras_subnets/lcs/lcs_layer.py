@@ -180,7 +180,8 @@ class LcsLayerMixin(NamedVariablesMixin):
     def freeze_order(self, frozen) -> None:
         """Sets ``order_frozen``; while it is 0 ``order`` follows |w| (called by `SubspaceModel`)."""
         frozen = ops.cast(frozen, "float32")
-        self.order.assign(ops.where(ops.greater(frozen, 0.0), self.order, ops.abs(self.kernel)))
+        order = ops.convert_to_tensor(self.order)  # see _ranking
+        self.order.assign(ops.where(ops.greater(frozen, 0.0), order, ops.abs(self.kernel)))
         self.order_frozen.assign(frozen)
 
     def _state(self) -> alpha_lib.AlphaState:

@@ -17,6 +17,7 @@ from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, ban
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.lcs.subspace_model import SubspaceModel
 from keras_subnets.model_layers import model_layers
+from keras_subnets.variables import copy_into
 
 NORMS = ("group", "instance", "batch_per_level")
 
@@ -183,22 +184,22 @@ def subspace(
     cloned = keras.models.clone_model(model, clone_function=clone, call_function=call, recursive=True)
     for old, new in pairs:
         if isinstance(new, LcsLayerMixin):
-            new.kernel.assign(old.kernel)
+            copy_into(new.kernel, old.kernel)
             if old.use_bias:
-                new.bias.assign(old.bias)
+                copy_into(new.bias, old.bias)
             if variant == "line" and line_init == "copy":
-                new.kernel_end.assign(old.kernel)
+                copy_into(new.kernel_end, old.kernel)
                 if old.use_bias:
-                    new.bias_end.assign(old.bias)
+                    copy_into(new.bias_end, old.bias)
         elif isinstance(new, LcsBatchNormalization):
             new.load_dense(old.gamma if old.scale else None, old.beta if old.center else None,
                            old.moving_mean, old.moving_variance)
         elif isinstance(new, keras.layers.GroupNormalization) and isinstance(old, keras.layers.BatchNormalization):
             # The affine terms carry over; the statistics are recomputed per sample.
             if old.scale:
-                new.gamma.assign(old.gamma)
+                copy_into(new.gamma, old.gamma)
             if old.center:
-                new.beta.assign(old.beta)
+                copy_into(new.beta, old.beta)
         elif old.weights:
             new.set_weights(old.get_weights())
     sequential = isinstance(cloned, keras.Sequential)

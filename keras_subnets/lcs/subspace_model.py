@@ -198,12 +198,12 @@ class SubspaceModel(keras.Model):
         # Both live in the model so .keras files and checkpoints carry the
         # warm-up position and a resumed fit continues it.
         self.lcs_step = self.add_weight(
-            name="lcs_step", shape=(), initializer="zeros", dtype="int64", trainable=False,
+            name="lcs_step", shape=(), initializer="zeros", dtype="int32", trainable=False,
         )
         self.warmup_steps = self.add_weight(
             name="warmup_steps", shape=(),
             initializer=keras.initializers.Constant(self.fixed_warmup_steps or 0),
-            dtype="int64", trainable=False,
+            dtype="int32", trainable=False,
         )
 
     def lcs_layers(self) -> list:

@@ -8,8 +8,11 @@ nests a small CNN (Conv2D, BatchNormalization, Dense) from fixed weights,
 trains two epochs of plain SGD with the mask schedule, saves and reloads the
 ``.keras`` file, and writes the trained weights, the logged losses and each
 level's predictions (before and after the reload), and REDS's unit importance to
-``OUT.npz``. The same
-inputs on every backend must give the same numbers up to float rounding.
+``OUT.npz``. Then the same base model (still usable: nothing built from it may
+share its buffers, which JAX's ``fit`` donates) becomes an LCS subspace whose
+training logs, evaluation and predictions at several α, reload and exported
+levels are written too. The same inputs on every backend must give the same
+numbers up to float rounding.
 """
 
 from __future__ import annotations
@@ -84,9 +87,67 @@ def run(out: str) -> None:
     logs = model.train_on_batch(xb, yb, return_dict=True)
     for key, value in logs.items():
         result[f"step_{key}"] = np.asarray(value)
+    # The user's base model survives nest() and fit (on JAX, fit donates the
+    # nested model's buffers: a shared one would be deleted under the base).
+    result["base_predict"] = np.asarray(base.predict(xs, verbose=0))
+    result.update(_lcs_run(base, xs, ys))
     result.update(extra)
     result["backend"] = np.asarray(keras.backend.backend())
     np.savez(out, **result)
+
+
+LCS_ALPHAS = (0.25, 0.5, 1.0)
+
+
+def _lcs_run(base, xs, ys) -> dict:
+    """An unstructured LCS+P subspace of ``base``: train, evaluate, reload, export.
+
+    The sandwich without random draws (``sandwich=0``: α_min and α = 1 every
+    step) keeps the run deterministic, so every backend trains the same
+    networks; the frozen ranking and the inner gradient run too.
+    """
+    import keras
+
+    import keras_subnets as ks
+    from keras_subnets import lcs
+
+    def compile_(model):
+        model.compile(keras.optimizers.SGD(0.05), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+
+    options = dict(kind="unstructured", variant="point", norm="batch_per_level", alpha_bins=2,
+                   sampling="sandwich", sandwich=0, alpha_min=LCS_ALPHAS[0], inner_gradient=0.5,
+                   freeze_order=True, warmup_steps=2)
+    model = lcs.subspace(base, **options)
+    compile_(model)
+    history = model.fit(xs, ys, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    result = {f"lcs_log_{key}": np.asarray(values) for key, values in history.history.items()}
+    result.update({f"lcs_weight_{i}": np.asarray(w) for i, w in enumerate(model.get_weights())})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lcs.keras"
+        model.save(path)
+        loaded = keras.models.load_model(path)
+    for k, a in enumerate(LCS_ALPHAS):
+        with lcs.alpha(model, a):
+            scores = model.evaluate(xs, ys, batch_size=16, verbose=0, return_dict=True)
+            result[f"lcs_predict_{k}"] = np.asarray(model.predict(xs, verbose=0))
+        with lcs.alpha(loaded, a):
+            result[f"lcs_reloaded_{k}"] = np.asarray(loaded.predict(xs, verbose=0))
+        for key, value in scores.items():
+            result[f"lcs_evaluate_{k}_{key}"] = np.asarray(value)
+    levels = lcs.export_levels(model, list(LCS_ALPHAS))
+    for k in range(len(LCS_ALPHAS)):
+        with ks.level(levels, k):
+            result[f"lcs_export_{k}"] = np.asarray(levels.predict(xs, verbose=0))
+    # Fine-tuning the exported levels, and a second subspace of the same base,
+    # leave the first subspace usable.
+    compile_(levels)
+    levels.fit(xs, ys, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    again = lcs.subspace(base, **options)
+    with lcs.alpha(model, LCS_ALPHAS[1]):
+        np.testing.assert_array_equal(np.asarray(model.predict(xs, verbose=0)), result["lcs_predict_1"])
+    result["lcs_again_predict"] = np.asarray(again.predict(xs, verbose=0))  # at α = 1
+    return result
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 The keras-subnets Authors
 
-"""Training gives the same numbers on the TensorFlow, JAX and PyTorch backends."""
+"""Training gives the same numbers on the TensorFlow, JAX and PyTorch backends.
+
+Nested levels and an LCS subspace: training logs, weights, evaluation,
+``.keras`` round trips, exported levels and REDS's unit importance, each
+compared with TensorFlow's.
+"""
 
 import importlib.util
 import os
@@ -58,6 +63,19 @@ def _check_one_backend(run: dict) -> None:
         np.testing.assert_allclose(run[f"step_level_{k}_loss"], -log_p[np.arange(len(labels)), labels].mean(),
                                    rtol=1e-5)
         np.testing.assert_allclose(run[f"step_level_{k}_accuracy"], np.mean(logits.argmax(-1) == labels))
+    _check_lcs(run)
+
+
+def _check_lcs(run: dict) -> None:
+    alphas = range(3)
+    for k in alphas:
+        np.testing.assert_array_equal(run[f"lcs_reloaded_{k}"], run[f"lcs_predict_{k}"])
+        # Exported level k computes what the subspace computes at its α.
+        np.testing.assert_allclose(run[f"lcs_export_{k}"], run[f"lcs_predict_{k}"], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(run["lcs_predict_0"], run["lcs_predict_2"])
+    # A fresh subspace of the base model computes the base model at α = 1.
+    np.testing.assert_allclose(run["lcs_again_predict"], run["base_predict"], rtol=1e-5, atol=1e-6)
+    assert "lcs_log_loss" in run and "lcs_evaluate_0_accuracy" in run
 
 
 def test_tensorflow_run_is_self_consistent(tensorflow_run):
