@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import keras
 import numpy as np
 from keras import ops
@@ -33,19 +31,6 @@ class SubnetDense(SubnetLayerMixin, keras.layers.Dense):
     The canonical weight matrix has one row per output neuron:
     ``rows[o, i] = kernel[i, o]``.
     """
-
-    def __init__(
-        self,
-        units: int,
-        *args,
-        levels: Sequence[float] | None = None,
-        mask_kind: str = "unstructured",
-        level_widths: Sequence[int] | None = None,
-        keep_row_max: bool = True,
-        **kwargs,
-    ):
-        super().__init__(units, *args, **kwargs)
-        self._init_subnet(levels, mask_kind, level_widths, keep_row_max)
 
     def build(self, input_shape):
         super().build(input_shape)

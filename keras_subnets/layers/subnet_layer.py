@@ -19,6 +19,8 @@ from keras_subnets.layers.named_variables import NamedVariablesMixin
 class SubnetLayerMixin(NamedVariablesMixin):
     """Nested masks, the active level and per-level statistics for a layer.
 
+    Takes the Keras layer's arguments plus ``levels``, ``mask_kind``,
+    ``level_widths`` and ``keep_row_max`` (documented in `SubnetDense`).
     A subclass also derives from a Keras weight layer and provides
     ``_kernel_to_rows`` / ``_rows_to_kernel`` (the canonical ``(out, R)``
     view), ``_units`` and ``_positions_per_sample`` (how often each weight is
@@ -31,6 +33,19 @@ class SubnetLayerMixin(NamedVariablesMixin):
             the unit (``structured`` masks the bias with it; zeros otherwise).
         active_level: int32 scalar; the level used outside training.
     """
+
+    def __init__(
+        self,
+        *args,
+        levels: Sequence[float] | None = None,
+        mask_kind: str = "unstructured",
+        level_widths: Sequence[int] | None = None,
+        keep_row_max: bool = True,
+        **kwargs,
+    ):
+        # The Keras layer's own arguments (units, or filters and kernel_size, ...) pass through.
+        super().__init__(*args, **kwargs)
+        self._init_subnet(levels, mask_kind, level_widths, keep_row_max)
 
     def _init_subnet(
         self,

@@ -34,24 +34,6 @@ class LcsDense(LcsLayerMixin, keras.layers.Dense):
             over (the input index is ``position · channels + channel``).
     """
 
-    def __init__(
-        self,
-        units: int,
-        *args,
-        compression: str = "unstructured",
-        variant: str = "point",
-        min_bits: int = 3,
-        max_bits: int = 8,
-        regularization: float = 1.0,
-        structured_inputs: bool = False,
-        structured_outputs: bool = True,
-        input_tile: int = 1,
-        **kwargs,
-    ):
-        super().__init__(units, *args, **kwargs)
-        self._init_lcs(compression, variant, min_bits, max_bits, regularization,
-                       structured_inputs, structured_outputs, input_tile)
-
     def build(self, input_shape):
         super().build(input_shape)
         self._build_lcs()

@@ -3,16 +3,13 @@
 
 """Depthwise 2-D convolution whose kernels live in a compressible subspace."""
 
-from __future__ import annotations
-
 import keras
-from keras import ops
 
-from keras_subnets.lcs.lcs_layer import LcsLayerMixin
+from keras_subnets.lcs.lcs_conv import LcsDepthwiseConvMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
-class LcsDepthwiseConv2D(LcsLayerMixin, keras.layers.DepthwiseConv2D):
+class LcsDepthwiseConv2D(LcsDepthwiseConvMixin, keras.layers.DepthwiseConv2D):
     """`keras.layers.DepthwiseConv2D` trained as an LCS point or line.
 
     Takes every argument of `keras.layers.DepthwiseConv2D`
@@ -20,54 +17,5 @@ class LcsDepthwiseConv2D(LcsLayerMixin, keras.layers.DepthwiseConv2D):
     A ``structured`` depthwise layer keeps the channels its input keeps (the
     same width fraction of the same channel count, when ``structured_inputs``),
     with all of their ``depth_multiplier`` outputs; ``structured_outputs`` is
-    ignored.
+    ignored. Implemented once for every rank by `LcsDepthwiseConvMixin`.
     """
-
-    def __init__(
-        self,
-        kernel_size,
-        *args,
-        compression: str = "unstructured",
-        variant: str = "point",
-        min_bits: int = 3,
-        max_bits: int = 8,
-        regularization: float = 1.0,
-        structured_inputs: bool = False,
-        structured_outputs: bool = True,
-        input_tile: int = 1,
-        **kwargs,
-    ):
-        super().__init__(kernel_size, *args, **kwargs)
-        self._init_lcs(compression, variant, min_bits, max_bits, regularization,
-                       structured_inputs, structured_outputs, input_tile)
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._build_lcs()
-
-    @property
-    def _units(self) -> int:
-        return int(self.kernel.shape[2]) * self.depth_multiplier
-
-    def _structured_masks(self, fraction):
-        channels = int(self.kernel.shape[2])
-        # Channels follow the input: past the upstream prefix they are not
-        # zero after a normalisation layer (it adds beta), so they are cut here.
-        mask = self._prefix(fraction, channels) if self.structured_inputs else ops.ones((channels,))
-        return mask[None, None, :, None], ops.repeat(mask, self.depth_multiplier)
-
-    def call(self, inputs, training=None):
-        self._regularize(training)
-        kernel, bias = self.effective_weights()
-        outputs = ops.depthwise_conv(
-            inputs, kernel, strides=self.strides, padding=self.padding,
-            dilation_rate=self.dilation_rate, data_format=self.data_format,
-        )
-        if bias is not None:
-            outputs = ops.add(outputs, ops.reshape(bias, (1, 1, 1, self._units)))
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), **self._lcs_config()}

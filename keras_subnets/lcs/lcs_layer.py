@@ -87,7 +87,8 @@ def cosine_squared(a, b):
 class LcsLayerMixin(NamedVariablesMixin):
     """A weight layer whose weights are a point or a line of a compressible subspace.
 
-    A subclass also derives from a Keras weight layer and provides
+    Takes the Keras layer's arguments plus the LCS ones (documented in
+    `LcsDense`). A subclass also derives from a Keras weight layer and provides
     ``_structured_masks(fraction)`` (the structured kernel and bias masks at
     a width fraction) and ``_units``.
 
@@ -99,6 +100,24 @@ class LcsLayerMixin(NamedVariablesMixin):
             ``order_frozen`` is 1 the top-k ranks ``order`` (|w| when it was
             frozen) instead of the current |w|, so every α's mask stays put.
     """
+
+    def __init__(
+        self,
+        *args,
+        compression: str = "unstructured",
+        variant: str = "point",
+        min_bits: int = 3,
+        max_bits: int = 8,
+        regularization: float = 1.0,
+        structured_inputs: bool = False,
+        structured_outputs: bool = True,
+        input_tile: int = 1,
+        **kwargs,
+    ):
+        # The Keras layer's own arguments (units, or filters and kernel_size, ...) pass through.
+        super().__init__(*args, **kwargs)
+        self._init_lcs(compression, variant, min_bits, max_bits, regularization,
+                       structured_inputs, structured_outputs, input_tile)
 
     def _init_lcs(
         self,
