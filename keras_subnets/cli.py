@@ -311,7 +311,8 @@ def overall_help() -> str:
     width = max(len(name) for name in COMMANDS)
     lines = ["usage: keras-subnets COMMAND [ARGS] [--flags]", "", "commands:"]
     lines += [f"  {name:<{width}}  {HELP[name][1].split('. ')[0].rstrip('.')}." for name in COMMANDS]
-    lines += ["", "keras-subnets COMMAND --help describes one command and its flags.", VERBOSITY_HELP + "."]
+    lines += ["", "keras-subnets COMMAND --help describes one command and its flags.", VERBOSITY_HELP + ".",
+              "Every command runs on Keras' TensorFlow backend, whatever KERAS_BACKEND says."]
     return "\n".join(lines)
 
 
@@ -384,6 +385,8 @@ def run() -> None:
         print(overall_help())
         sys.exit(0)
     if len(argv) >= 2 and argv[1] in COMMANDS:
+        # Conversion is TensorFlow's; the commands run on it whatever backend the shell selects.
+        os.environ["KERAS_BACKEND"] = "tensorflow"
         quiet_tensorflow(argv)
     app.run(_main)
 

@@ -463,6 +463,15 @@ def convert(
     Raises:
         ConversionError: naming the layer, level or argument at fault.
     """
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        # TensorFlow's converter traces the model as a TensorFlow function: a
+        # JAX or PyTorch model fails deep inside it.
+        raise ConversionError(
+            f"convert() needs Keras' TensorFlow backend; this process runs '{backend}' (KERAS_BACKEND). "
+            "Save the model (model.save('model.keras')) and run 'keras-subnets convert model.keras "
+            "-o model.tflite', which always uses TensorFlow"
+        )
     if quantize not in ("int8", "float32"):
         raise ConversionError(f"quantize must be 'int8' or 'float32', got {quantize!r}")
     layers = model_layers(model, SubnetLayerMixin)

@@ -87,6 +87,15 @@ def run(out: str) -> None:
     logs = model.train_on_batch(xb, yb, return_dict=True)
     for key, value in logs.items():
         result[f"step_{key}"] = np.asarray(value)
+    if keras.backend.backend() != "tensorflow":
+        from keras_subnets.convert import ConversionError
+
+        try:
+            ks.convert.convert(model, quantize="float32", progress=False)
+        except ConversionError as err:
+            assert "needs Keras' TensorFlow backend" in str(err) and "keras-subnets convert" in str(err), err
+        else:
+            raise AssertionError("convert() accepted a model of another backend")
     # The user's base model survives nest() and fit (on JAX, fit donates the
     # nested model's buffers: a shared one would be deleted under the base).
     result["base_predict"] = np.asarray(base.predict(xs, verbose=0))

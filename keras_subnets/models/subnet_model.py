@@ -391,16 +391,19 @@ class SubnetModel(keras.Model):
                   if "int" in str(v.dtype) and v.name != "schedule_step"]
         entries = sum(int(np.prod(v.shape)) for v in tables)
         weights = sum(int(np.prod(v.shape)) for v in self.trainable_weights)
+        itemsize = np.dtype(self.trainable_weights[0].dtype).itemsize if self.trainable_weights else 4
         lines = [
             f"Of the non-trainable params, {entries:,} are int32 level state (the level "
             f"at which each weight or unit joins, the active level), not weights.",
-            f"Levels: {self.num_levels} (sparsest first); {weights:,} trainable weights in all.",
-            f"{'level':>5}  {'target':>6}  {'non-zeros':>10}  {'sparsity':>8}  {'MACs':>12}",
+            f"Levels: {self.num_levels} (sparsest first); {weights:,} trainable weights in all; "
+            f"bytes = the level's non-zero weights at {itemsize} bytes each (an int8 .tflite "
+            "stores 1 byte per weight plus its sparse format: keras-subnets inspect).",
+            f"{'level':>5}  {'target':>6}  {'non-zeros':>10}  {'sparsity':>8}  {'MACs':>12}  {'bytes':>10}",
         ]
         for k, target in enumerate(self.levels):
             cost = level_costs(self, k)
             lines.append(f"{k:>5}  {target:>6.2f}  {cost['nonzeros']:>10,}  "
-                         f"{cost['sparsity']:>8.3f}  {cost['macs']:>12,}")
+                         f"{cost['sparsity']:>8.3f}  {cost['macs']:>12,}  {cost['nonzeros'] * itemsize:>10,}")
         for line in lines:
             emit(line)
 
