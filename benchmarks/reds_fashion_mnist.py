@@ -53,9 +53,9 @@ def main(argv):
     from keras_subnets import knapsack as kn
     from keras_subnets import reds
     from keras_subnets.convert import convert, densify, read_levels
-    from keras_subnets.convert.converter import _tf_convert
     from keras_subnets.convert.export import sliced_model
     from keras_subnets.convert.reference import run_tflm
+    from keras_subnets.convert.tf_convert import tf_convert
     from keras_subnets.demo import load_scaled
 
     keras.utils.set_random_seed(0)
@@ -119,7 +119,7 @@ def main(argv):
     rows = []
     fractions = [0.25, 0.5, 0.75, 1.0]
     for k, fraction in enumerate(fractions):
-        separate = len(_tf_convert(sliced_model(model, k), samples))
+        separate = len(tf_convert(sliced_model(model, k), samples))
         int8 = run_tflm(densify(blob, k), x_test[:n])
         int8_acc = float(np.mean(np.argmax(int8, axis=1) == y_test[:n]))
         tail = 100 * statistics.fmean(h[k] for h in history[-FLAGS.average_last:])

@@ -82,7 +82,7 @@ def main(argv):
     import keras_subnets as ks
     from benchmarks.report import markdown_table, provenance, write_section
     from keras_subnets.convert import convert, plain_model, read_levels
-    from keras_subnets.convert.converter import _tf_convert
+    from keras_subnets.convert.tf_convert import tf_convert
     from keras_subnets.demo import load_scaled
     from keras_subnets.testing import vary_batch_norm_per_level
 
@@ -97,7 +97,7 @@ def main(argv):
             model = ks.nest(base, LEVELS, kind=kind)
             vary_batch_norm_per_level(model)
             nested = convert(model, x_train, quantize="int8", progress=False)
-            plain = len(_tf_convert(plain_model(model, len(LEVELS) - 1, average_pool=True), samples))
+            plain = len(tf_convert(plain_model(model, len(LEVELS) - 1, average_pool=True), samples))
             split = parts(nested)
             ratio = len(nested) / plain
             target = TARGET.get(kind, 1.25)

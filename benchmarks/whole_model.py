@@ -89,7 +89,7 @@ def files(which: str, kind: str) -> dict[str, bytes]:
 
     import keras_subnets as ks
     from keras_subnets.convert import convert, plain_model
-    from keras_subnets.convert.converter import _tf_convert
+    from keras_subnets.convert.tf_convert import tf_convert
     from keras_subnets.testing import vary_batch_norm_per_level
 
     keras.utils.set_random_seed(0)
@@ -101,8 +101,8 @@ def files(which: str, kind: str) -> dict[str, bytes]:
     densest = len(LEVELS) - 1
     return {
         "ks": convert(model, calib, quantize="int8", num_calibration_samples=32, progress=False),
-        "plain_mean": _tf_convert(plain_model(model, densest, average_pool=False), samples),
-        "plain_avg": _tf_convert(plain_model(model, densest, average_pool=True), samples),
+        "plain_mean": tf_convert(plain_model(model, densest, average_pool=False), samples),
+        "plain_avg": tf_convert(plain_model(model, densest, average_pool=True), samples),
     }
 
 

@@ -54,7 +54,7 @@ def test_every_weight_layer_entry_describes_its_keras_layer():
 def test_tflite_weight_shapes_match_tensorflows_converter():
     """The registry's layout against the weight tensors TensorFlow's converter writes."""
     from keras_subnets.convert import flatbuffer as fb
-    from keras_subnets.convert.converter import _tf_convert
+    from keras_subnets.convert.tf_convert import tf_convert
 
     inputs = keras.Input((9, 6))
     one_d = [L.Conv1D(5, 3, name="c1"), L.DepthwiseConv1D(2, depth_multiplier=2, name="d1")]
@@ -64,7 +64,7 @@ def test_tflite_weight_shapes_match_tensorflows_converter():
     x = two_d[1](two_d[0](x))
     dense = L.Dense(3, name="fc")
     outputs = dense(L.Flatten()(x))
-    tfl = fb.load(_tf_convert(keras.Model(inputs, outputs), None))
+    tfl = fb.load(tf_convert(keras.Model(inputs, outputs), None))
     sg = tfl.subgraphs[0]
     got = [tuple(int(d) for d in sg.tensors[op.inputs[1]].shape) for op in sg.operators
            if fb.op_name(tfl, op) in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]

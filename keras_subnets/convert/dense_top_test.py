@@ -17,7 +17,7 @@ import keras_subnets as ks
 from keras_subnets import tflm
 from keras_subnets.convert import convert, densify, describe_operators, options
 from keras_subnets.convert import flatbuffer as fb
-from keras_subnets.convert.converter import (
+from keras_subnets.convert.dense_top import (
     DENSE_TOP_MIN_DENSITY,
     DENSE_TOP_MIN_DENSITY_CONV,
     DENSE_TOP_MIN_DENSITY_POINTWISE,

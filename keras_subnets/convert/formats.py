@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 The keras-subnets Authors
 
-"""Packing one layer's nested levels into the weight formats of docs/format.md."""
+"""The byte format of docs/format.md: one layer's nested levels in its weight format, the stored
+layout of its per-level tables (`pack_tables`) and the bytes a level reads (`bytes_read`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from keras_subnets.convert import options
 
 FORMAT_IDS = {"nested_csr": 1, "nested_block": 2, "row": 3, "structured": 4}
 FORMAT_NAMES = {v: k for k, v in FORMAT_IDS.items()}
@@ -161,3 +164,49 @@ def structured_widths(unit_levels: np.ndarray, input_levels: np.ndarray, num_lev
                 raise ValueError(f"structured level {k}: active {name}s are not a prefix")
             widths.append(n)
     return out_w, in_w
+
+
+def pack_tables(tables: list[np.ndarray], nested: Nested) -> tuple[int, list[np.ndarray]]:
+    """The layout (option ``tables``) and stored form of an operator's ``[L, rows]`` tables.
+
+    Format version 2 (docs/format.md §5): a layer's tables are stored once
+    (``[rows]``, shared) when no level changes them (no per-level BatchNorm
+    after it); a structured layer stores only each level's active rows,
+    level after level (prefix layout: level ``k``'s ``out_width[k]`` rows);
+    otherwise ``[L, rows]``. All tables of one operator share the layout.
+    """
+    if all(bool((t == t[:1]).all()) for t in tables):
+        return options.TABLES_SHARED, [np.ascontiguousarray(t[0]) for t in tables]
+    if nested.format == "structured":
+        widths = nested.level_table[: nested.num_levels]
+        return options.TABLES_PREFIX, [
+            np.ascontiguousarray(np.concatenate([t[k, : int(w)] for k, w in enumerate(widths)])) for t in tables]
+    return options.TABLES_PER_LEVEL, tables
+
+
+# Bytes per output row of the per-channel tables: bias + multiplier (int32) + shift (int8), or float bias + scale.
+_TABLE_ROW_BYTES = {True: 9, False: 8}
+
+
+def bytes_read(nested: Nested, level: int, int8: bool) -> int:
+    """Weight-side bytes one inference reads at ``level`` (values, indices, pointers, tables)."""
+    vsize = 1 if int8 else 4
+    isize = 0 if nested.indices is None else nested.indices.itemsize
+    row_bytes = _TABLE_ROW_BYTES[int8]
+    tables = nested.rows * row_bytes
+    if nested.dense_top and nested.format != "structured" and level == nested.num_levels - 1:
+        return nested.rows * nested.cols * vsize + tables  # the dense kernel reads all of D
+    # Below: a sparse level reads one value per entry (from D in format v4, int8).
+    L = nested.sparse_levels
+    if nested.format in ("nested_csr", "nested_block"):
+        ptr = nested.level_table
+        entries = int(sum(int(ptr[r * L + level + 1]) - int(ptr[r * L]) for r in range(nested.rows)))
+        per_entry = (2 * vsize if nested.format == "nested_block" else vsize) + isize
+        return entries * per_entry + nested.rows * 2 * ptr.itemsize + tables
+    if nested.format == "row":
+        return nested.rows * int(nested.level_table[level]) * (vsize + isize) + tables
+    out_w, in_w = int(nested.level_table[level]), int(nested.level_table[L + level])
+    if nested.depth_multiplier:
+        return out_w * nested.cols * vsize + out_w * row_bytes
+    taps = nested.cols // max(nested.in_channels, 1)
+    return out_w * in_w * taps * vsize + out_w * row_bytes

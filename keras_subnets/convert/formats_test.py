@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from keras_subnets.convert import formats, options
-from keras_subnets.convert.converter import bytes_read, pack_tables
 from keras_subnets.convert.densify import level_row
+from keras_subnets.convert.formats import bytes_read, pack_tables
 
 
 def random_levels(rng, rows, cols, L, density=0.6):

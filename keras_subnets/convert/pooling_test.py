@@ -7,9 +7,9 @@ import pytest
 
 import keras_subnets as ks
 from keras_subnets.convert import flatbuffer as fb
-from keras_subnets.convert.converter import _tf_convert
 from keras_subnets.convert.export import plain_model
 from keras_subnets.convert.pooling import GlobalAveragePoolingAsPool, as_average_pool, with_average_pool
+from keras_subnets.convert.tf_convert import tf_convert
 from keras_subnets.zoo import quickstart_cnn
 
 
@@ -41,9 +41,9 @@ def test_only_static_channels_last_2d_pooling_is_replaced():
 
 def test_plain_model_converts_to_average_pool_not_mean():
     model = ks.nest(quickstart_cnn(), levels=[0.5, 0.0], kind="unstructured")
-    ops = _ops(_tf_convert(plain_model(model, 1), None))
+    ops = _ops(tf_convert(plain_model(model, 1), None))
     assert "AVERAGE_POOL_2D" in ops and "MEAN" not in ops
-    assert "MEAN" in _ops(_tf_convert(plain_model(model, 1, average_pool=False), None))
+    assert "MEAN" in _ops(tf_convert(plain_model(model, 1, average_pool=False), None))
     x = np.random.default_rng(1).normal(size=(3, 28, 28, 1)).astype("float32")
     np.testing.assert_allclose(plain_model(model, 1).predict(x, verbose=0),
                                plain_model(model, 1, average_pool=False).predict(x, verbose=0), rtol=1e-5, atol=1e-6)
