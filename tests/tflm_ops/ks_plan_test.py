@@ -276,15 +276,17 @@ def test_fc_plan_requantization_edges(plib, fmt):
             np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")
 
 
-@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
+@pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_fc_plan_all_fast_levels(plib, fmt, with_bias):
     """Levels whose every channel has multiplier >= 2^30 and shift in
     [-23, -1] take the planned FC's requantization loop without per-channel
     tests (chosen at Prepare): ties of the rounding divide, accumulators next
     to the int32 limits (the saturating add), more rows than one chunk of
-    accumulators, with and without a bias, against the unplanned kernel.
-    Level 1 has one channel with shift 0, so it takes the general loop."""
+    accumulators, with and without a bias, against the unplanned kernel
+    (structured: four rows per input word, then 1-3 rows, and the inactive
+    rows).  Level 1 has one channel with shift 0, so it takes the general
+    loop (structured: when its width includes that row)."""
     rng = np.random.default_rng(12)
     rows, cols, L = 150, 34 if fmt == "nested_block" else 33, 3
     W = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(rows, cols))
@@ -316,3 +318,31 @@ def test_fc_plan_all_fast_levels(plib, fmt, with_bias):
             st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
             assert st == st_ref == kb.KS_OK
             np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")
+
+
+def test_fc_plan_structured_widths(plib):
+    """Planned structured FC: every level width from 0 to 9 rows and 64 + 1
+    to 64 + 3 (four rows per input word, then one to three rows, and a second
+    chunk of accumulators), input widths not a multiple of four, all-fast and
+    general requantization, against the unplanned kernel."""
+    rng = np.random.default_rng(13)
+    rows, cols = 67, 13
+    W = rng.integers(-128, 128, size=(rows, cols)).astype(np.int8)
+    out_w = np.array([0, 1, 2, 3, 4, 5, 6, 7, 9, 65, 66, 67])
+    in_w = np.sort(rng.integers(1, cols + 1, size=len(out_w)))
+    L = len(out_w)
+    nested = kb.encode_structured(W, out_w, in_w, cols, 0)
+    mult = rng.integers(2**30, 2**31, size=(L, rows)).astype(np.int64)
+    shift = rng.integers(-12, -1, size=(L, rows)).astype(np.int32)
+    mult[1::2, 3] = -mult[1::2, 3]  # odd levels: one negative multiplier, the general loop
+    bias = rng.integers(-5000, 5000, size=(L, rows)).astype(np.int32)
+    q = kb.QuantParams(-7, 3, -128, 127, mult.astype(np.int32), shift, bias)
+    m, qs = nested.struct(), q.struct()
+    plan = Plan(plib, (nested, q, m, qs, q._keep))
+    assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), 2) == kb.KS_OK
+    x = rng.integers(-128, 128, size=(2, cols)).astype(np.int8)
+    for level in range(L):
+        st, y = plan.run(level, x, (2, rows))
+        st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
+        assert st == st_ref == kb.KS_OK
+        np.testing.assert_array_equal(y, y_ref, err_msg=f"level {level} width {out_w[level]}")

@@ -212,6 +212,11 @@ void ks__structured_rows_f32(const ks_matrix *w, int32_t level, const float *x,
 int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t npix,
                                 const ks_quant_params *q, int32_t qbase, int8_t *y);
 
+/* Structured FC rows (plans): accumulators without bias of n rows of
+ * width cols from r, over the first iw inputs of x (offset added). */
+void ks__structured_rows_acc_s8(const int8_t *r, int32_t cols, const int8_t *x, int32_t iw, int32_t in_off,
+                                int32_t n, int32_t *acc);
+
 /* Structured int8 rows over `nvec` contiguous input vectors of w->cols
  * elements (FC batches, 1x1 stride-1 unpadded conv pixels); output vector i
  * at y + i*rows.  Needs w->in_channels == w->cols. */

@@ -116,10 +116,9 @@ static inline int8_t ks__fcp_out(int32_t acc, int32_t o, const int32_t *mult, co
  */
 #define KS__FC_CHUNK 64
 
-/* Rows [o, o + n) of the level: acc[i] = the sum over row o + i's entries
- * (no bias).  n >= 1. */
-typedef void (*ks__fca_fn)(const ks_plan *p, int32_t level, const int16_t *x16, int32_t o, int32_t n,
-                           int32_t *acc);
+/* One batch of a level: y[o] for every row o (rows >= 1), through chunks
+ * of KS__FC_CHUNK accumulators on the stack. */
+typedef void (*ks__fcr_fn)(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y);
 
 /* One entry: one column (nested_csr, row).  With DSP one SMLABB (an int16
  * input times a sign-extended int8 value of D's row). */
@@ -181,52 +180,6 @@ typedef void (*ks__fca_fn)(const ks_plan *p, int32_t level, const int16_t *x16, 
         }                                                                      \
     } while (0)
 
-/* nested_csr / nested_block: row r's level is [P[r*L], P[r*L + level + 1]). */
-#define KS__FCA_DEFINE_PTR(NAME, PTYPE, ITYPE, ONE)                            \
-    static KS__NOINLINE void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int32_t o, int32_t n, \
-                                  int32_t *acc)                                \
-    {                                                                          \
-        const int32_t cols = p->w.cols;                                        \
-        const int32_t L = p->w.num_levels;                                     \
-        const ITYPE *idx = (const ITYPE *)p->w.indices;                        \
-        const PTYPE *pp = (const PTYPE *)p->w.ptr + o * L;                     \
-        const int8_t *vr = (const int8_t *)p->w.values + o * cols;             \
-        const uint32_t *x32 = (const uint32_t *)(const void *)x16;             \
-        int32_t *const end = acc + n;                                          \
-        (void)x32;                                                             \
-        do {                                                                   \
-            const ITYPE *ip = idx + pp[0];                                     \
-            const ITYPE *ie = idx + pp[level + 1];                             \
-            int32_t s = 0;                                                     \
-            pp += L;                                                           \
-            KS__FCA_ENTRIES(ONE);                                              \
-            *acc++ = s;                                                        \
-            vr += cols;                                                        \
-        } while (acc != end);                                                  \
-    }
-
-/* row: every row has count[level] entries at stride positions. */
-#define KS__FCA_DEFINE_ROW(NAME, ITYPE)                                        \
-    static KS__NOINLINE void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int32_t o, int32_t n, \
-                                  int32_t *acc)                                \
-    {                                                                          \
-        const int32_t cols = p->w.cols;                                        \
-        const int32_t stride = p->rows_args.stride;                            \
-        const int32_t count = p->count[level];                                 \
-        const ITYPE *row = (const ITYPE *)p->w.indices + o * stride;           \
-        const int8_t *vr = (const int8_t *)p->w.values + o * cols;             \
-        int32_t *const end = acc + n;                                          \
-        do {                                                                   \
-            const ITYPE *ip = row;                                             \
-            const ITYPE *ie = row + count;                                     \
-            int32_t s = 0;                                                     \
-            KS__FCA_ENTRIES(KS__FCA_MAC);                                      \
-            *acc++ = s;                                                        \
-            row += stride;                                                     \
-            vr += cols;                                                        \
-        } while (acc != end);                                                  \
-    }
-
 /* Requantizes n accumulators of the rows whose table entries start at
  * q's tables + off (the level's base + the first row). */
 typedef void (*ks__fcq_fn)(const ks_quant_params *q, int32_t off, const int32_t *acc, int32_t n, int8_t *y);
@@ -286,6 +239,62 @@ static KS__NOINLINE void ks__fcq_any(const ks_quant_params *q, int32_t off, cons
         y[o] = ks__fcp_out(a, o, q->multiplier + off, q->shift + off, q->output_offset, q->act_min, q->act_max);
     }
 }
+
+/* The chunk loop around a row loop: ROW_SETUP once, ROW per row (sets s,
+ * the row's sum without bias), then the chunk's requantization. */
+#define KS__FCR_BODY(ROW_SETUP, ROW)                                           \
+    int32_t acc[KS__FC_CHUNK];                                                 \
+    const int32_t rows = p->w.rows;                                            \
+    const int32_t cols = p->w.cols;                                            \
+    const int8_t *vr = (const int8_t *)p->w.values;                            \
+    int32_t o = 0;                                                             \
+    ROW_SETUP;                                                                 \
+    do {                                                                       \
+        const int32_t n = rows - o < KS__FC_CHUNK ? rows - o : KS__FC_CHUNK;   \
+        int32_t *a = acc;                                                      \
+        int32_t *const end = acc + n;                                          \
+        do {                                                                   \
+            int32_t s = 0;                                                     \
+            ROW;                                                               \
+            *a++ = s;                                                          \
+            vr += cols;                                                        \
+        } while (a != end);                                                    \
+        (((p->fc_fast >> level) & 1u) != 0 ? ks__fcq_fast : ks__fcq_any)(&p->q, p->qbase[level] + o, acc, n, \
+                                                                        y + o); \
+        o += n;                                                                \
+    } while (o < rows)
+
+/* nested_csr / nested_block: row r's level is [P[r*L], P[r*L + level + 1]). */
+#define KS__FCR_DEFINE_PTR(NAME, PTYPE, ITYPE, ONE)                            \
+    static KS__NOINLINE void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y) \
+    {                                                                          \
+        const uint32_t *x32 = (const uint32_t *)(const void *)x16;             \
+        const int32_t L = p->w.num_levels;                                     \
+        const ITYPE *idx = (const ITYPE *)p->w.indices;                        \
+        const PTYPE *pp = (const PTYPE *)p->w.ptr;                             \
+        (void)x32;                                                             \
+        KS__FCR_BODY((void)0, {                                                \
+            const ITYPE *ip = idx + pp[0];                                     \
+            const ITYPE *ie = idx + pp[level + 1];                             \
+            pp += L;                                                           \
+            KS__FCA_ENTRIES(ONE);                                              \
+        });                                                                    \
+    }
+
+/* row: every row has count[level] entries at stride positions. */
+#define KS__FCR_DEFINE_ROW(NAME, ITYPE)                                        \
+    static KS__NOINLINE void NAME(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y) \
+    {                                                                          \
+        const int32_t stride = p->rows_args.stride;                            \
+        const int32_t count = p->count[level];                                 \
+        const ITYPE *row = (const ITYPE *)p->w.indices;                        \
+        KS__FCR_BODY((void)0, {                                                \
+            const ITYPE *ip = row;                                             \
+            const ITYPE *ie = row + count;                                     \
+            KS__FCA_ENTRIES(KS__FCA_MAC);                                      \
+            row += stride;                                                     \
+        });                                                                    \
+    }
 
 /* Whether every channel of a level (its tables from row 0) takes the fast
  * requantization above. */

@@ -5,18 +5,18 @@
 #include "ks_fast_internal.h"
 #include "ks_plan_internal.h"
 
-KS__FCA_DEFINE_PTR(fca_csr_p16_u8, uint16_t, uint8_t, KS__FCA_MAC)
-KS__FCA_DEFINE_PTR(fca_csr_p16_u16, uint16_t, uint16_t, KS__FCA_MAC)
-KS__FCA_DEFINE_PTR(fca_csr_p32_u8, int32_t, uint8_t, KS__FCA_MAC)
-KS__FCA_DEFINE_PTR(fca_csr_p32_u16, int32_t, uint16_t, KS__FCA_MAC)
-KS__FCA_DEFINE_PTR(fca_blk_p16_u8, uint16_t, uint8_t, KS__FCA_BLK)
-KS__FCA_DEFINE_PTR(fca_blk_p16_u16, uint16_t, uint16_t, KS__FCA_BLK)
-KS__FCA_DEFINE_PTR(fca_blk_p32_u8, int32_t, uint8_t, KS__FCA_BLK)
-KS__FCA_DEFINE_PTR(fca_blk_p32_u16, int32_t, uint16_t, KS__FCA_BLK)
-KS__FCA_DEFINE_ROW(fca_row_u8, uint8_t)
-KS__FCA_DEFINE_ROW(fca_row_u16, uint16_t)
+KS__FCR_DEFINE_PTR(fca_csr_p16_u8, uint16_t, uint8_t, KS__FCA_MAC)
+KS__FCR_DEFINE_PTR(fca_csr_p16_u16, uint16_t, uint16_t, KS__FCA_MAC)
+KS__FCR_DEFINE_PTR(fca_csr_p32_u8, int32_t, uint8_t, KS__FCA_MAC)
+KS__FCR_DEFINE_PTR(fca_csr_p32_u16, int32_t, uint16_t, KS__FCA_MAC)
+KS__FCR_DEFINE_PTR(fca_blk_p16_u8, uint16_t, uint8_t, KS__FCA_BLK)
+KS__FCR_DEFINE_PTR(fca_blk_p16_u16, uint16_t, uint16_t, KS__FCA_BLK)
+KS__FCR_DEFINE_PTR(fca_blk_p32_u8, int32_t, uint8_t, KS__FCA_BLK)
+KS__FCR_DEFINE_PTR(fca_blk_p32_u16, int32_t, uint16_t, KS__FCA_BLK)
+KS__FCR_DEFINE_ROW(fca_row_u8, uint8_t)
+KS__FCR_DEFINE_ROW(fca_row_u16, uint16_t)
 
-static ks__fca_fn ks__fca_select(const ks_matrix *w)
+static ks__fcr_fn ks__fca_select(const ks_matrix *w)
 {
     const int32_t is_block = w->format == KS_FORMAT_NESTED_BLOCK;
     const int32_t u8 = ks_index_is_u8(is_block ? (w->cols + 1) / 2 : w->cols);
@@ -36,27 +36,8 @@ static KS__NOINLINE void ks__widen_call(const int8_t *x, int32_t cols, int32_t o
     ks__widen_s8(x, cols, off, x16);
 }
 
-/* One batch of nested_csr / nested_block / row (rows >= 1): accumulate and
- * requantize chunks of KS__FC_CHUNK rows (accumulators on the stack).  The
- * accumulation loop and whether the level's requantization is all fast were
- * chosen at Prepare. */
-static KS__NOINLINE void ks__fc_rows_batch(const ks_plan *p, int32_t level, const int16_t *x16, int8_t *y)
-{
-    int32_t acc[KS__FC_CHUNK];
-    const ks__fca_fn fn = (ks__fca_fn)p->fc_fn;
-    const ks__fcq_fn rq = ((p->fc_fast >> level) & 1u) != 0 ? ks__fcq_fast : ks__fcq_any;
-    const int32_t rows = p->w.rows;
-    const int32_t base = p->qbase[level];
-    int32_t o = 0;
-    do {
-        const int32_t n = rows - o < KS__FC_CHUNK ? rows - o : KS__FC_CHUNK;
-        fn(p, level, x16, o, n, acc);
-        rq(&p->q, base + o, acc, n, y + o);
-        o += n;
-    } while (o < rows);
-}
-
-/* A run widens each batch's input into scratch and runs the batch. */
+/* nested_csr / nested_block / row (rows >= 1): a run widens each batch's
+ * input into scratch and runs the level's row loop, chosen at Prepare. */
 static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
                                  void *scratch)
 {
@@ -69,7 +50,7 @@ static ks_status ks__run_fc_rows(const ks_plan *p, int32_t level, const int8_t *
     }
     for (b = p->batches; b > 0; --b) {
         ks__widen_call(input, p->w.cols, p->q.input_offset, (int16_t *)scratch);
-        ks__fc_rows_batch(p, level, (const int16_t *)scratch, output);
+        ((ks__fcr_fn)p->fc_fn)(p, level, (const int16_t *)scratch, output);
         input += p->w.cols;
         output += p->w.rows;
     }
@@ -86,21 +67,42 @@ static ks_status ks__run_fc_none(const ks_plan *p, int32_t level, const int8_t *
     return (uint32_t)level >= (uint32_t)p->num_levels ? KS_ERR_LEVEL : KS_OK;
 }
 
+/* structured: the level's first out_width rows over its first in_width
+ * inputs, four rows per input word (ks__structured_rows_acc_s8), in chunks
+ * of KS__FC_CHUNK accumulators requantized like the sparse rows; the other
+ * rows output the output offset. */
 static ks_status ks__run_fc_structured(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
                                        void *scratch)
 {
+    int32_t acc[KS__FC_CHUNK];
+    int32_t b;
     (void)scratch;
     if ((uint32_t)level >= (uint32_t)p->num_levels) {
         return KS_ERR_LEVEL;
     }
-    if (p->batches > 0) {
-        ks__structured_pointwise_s8(&p->w, level, input, p->batches, &p->q, p->qbase[level], output);
+    for (b = p->batches; b > 0; --b) {
+        const int32_t ow = p->w.out_width[level];
+        const int32_t cols = p->w.cols;
+        const int8_t *v = (const int8_t *)p->w.values;
+        int32_t o;
+        for (o = 0; o < ow; o += KS__FC_CHUNK) {
+            const int32_t n = ow - o < KS__FC_CHUNK ? ow - o : KS__FC_CHUNK;
+            ks__structured_rows_acc_s8(v + o * cols, cols, input, p->w.in_width[level], p->q.input_offset, n, acc);
+            (((p->fc_fast >> level) & 1u) != 0 ? ks__fcq_fast : ks__fcq_any)(&p->q, p->qbase[level] + o, acc, n,
+                                                                             output + o);
+        }
+        if (ow < p->w.rows) {
+            ks__fill_s8(output + ow, p->w.rows - ow, p->q.output_offset);
+        }
+        input += cols;
+        output += p->w.rows;
     }
     return KS_OK;
 }
 
 ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_quant_params *q, int32_t batches)
 {
+    int32_t k;
     ks_status s = ks__plan_sparse(p, w, q);
     if (s != KS_OK) {
         return s;
@@ -114,13 +116,18 @@ ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_qu
         if (w->in_channels != w->cols || w->depth_multiplier != 0) {
             return KS_ERR_ARG;
         }
+        for (k = 0; k < w->num_levels; ++k) {
+            const int32_t base = p->qbase[k];
+            if (ks__fcq_is_fast(q->multiplier + base, q->shift + base, w->out_width[k])) {
+                p->fc_fast |= 1u << k;
+            }
+        }
         p->run = ks__run_fc_structured;
         return KS_OK;
     }
     (void)ks__sparse_rows_select_s8(w, 0, 0, 1, &p->rows_args); /* row stride */
     p->fc_fn = (ks__plan_fn)ks__fca_select(w);
     if (w->rows > 0) {
-        int32_t k;
         for (k = 0; k < w->num_levels; ++k) {
             const int32_t base = p->qbase[k];
             if (ks__fcq_is_fast(q->multiplier + base, q->shift + base, w->rows)) {

@@ -97,6 +97,30 @@ static KS__NOINLINE void ks__spw_mac4(const int8_t *r0, int32_t cols, const int8
     acc[3] = a3;
 }
 
+/* Accumulators (no bias) of n rows r, r + cols, ... over the first iw
+ * inputs of x: four rows per input word, then a pair, then a single row
+ * (paired with itself). */
+void ks__structured_rows_acc_s8(const int8_t *r, int32_t cols, const int8_t *x, int32_t iw, int32_t in_off,
+                                int32_t n, int32_t *acc)
+{
+    for (; n >= 4; n -= 4, r += 4 * cols, acc += 4) {
+        ks__spw_mac4(r, cols, x, iw, in_off, (uint32_t *)acc);
+    }
+    if (n > 0) {
+        uint32_t a0;
+        uint32_t a1;
+        ks__spw_mac2(r, n > 1 ? r + cols : r, x, iw, in_off, &a0, &a1);
+        acc[0] = (int32_t)a0;
+        if (n > 1) {
+            acc[1] = (int32_t)a1;
+        }
+        if (n > 2) {
+            ks__spw_mac2(r + 2 * cols, r + 2 * cols, x, iw, in_off, &a0, &a1);
+            acc[2] = (int32_t)a0;
+        }
+    }
+}
+
 void ks__structured_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t *x, int32_t nvec,
                                  const ks_quant_params *q, int32_t qbase, int8_t *y)
 {
