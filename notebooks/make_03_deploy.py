@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 from tflite_micro.python.tflite_micro import runtime
 import keras_subnets as ks
 from keras_subnets.convert import convert, densify, plain_model, read_levels
-from keras_subnets.convert.converter import _tf_convert
+from keras_subnets.convert.tf_convert import tf_convert
 from keras_subnets.demo import load_scaled
 
 FAST = os.environ.get("KS_NOTEBOOK_FAST") == "1"
@@ -68,7 +68,7 @@ for row in table["levels"]:
     ("md", "## 3. Storage: one nested file against one file per level"),
     ("code", """
 samples = [s[None] for s in x_train[:32]]
-separate = [len(_tf_convert(plain_model(model, k), samples)) for k in range(len(LEVELS))]
+separate = [len(tf_convert(plain_model(model, k), samples)) for k in range(len(LEVELS))]
 sizes = {"keras-subnets, 4 levels in one file": len(blob),
          "4 separate .tflite files": sum(separate),
          "one dense .tflite file": separate[-1]}

@@ -48,9 +48,6 @@ from keras_subnets.layers import SubnetLayerMixin
 from keras_subnets.model_layers import model_layers
 from keras_subnets.progress import ProgressLine
 
-# The stored notebook 03_deploy imports the old private name.
-_tf_convert = tf_convert
-
 METADATA_NAME = "keras_subnets.levels"
 SUBNET_INPUT = "subnet"
 
