@@ -17,6 +17,22 @@ mean over the last --average_last epochs (single evaluations of small
 BatchNorm nets swing by points between epochs) and the final value.
 
     python -m benchmarks.nested_vs_individual [--epochs 10] [--write]
+
+With ``--model resnet8`` or ``--model mobilenet_v2`` (issue 15): the zoo model
+on Fashion-MNIST zero-padded to 32x32, pretrained dense once, then REDS
+structured levels at the MAC budgets --budgets (importance, permutation,
+knapsack, joint fine-tuning) and nested unstructured levels --levels, each
+against the same architecture at the same level trained alone for the same
+epochs from the same pretrained weights: a one-level `ks.nest` (magnitude
+masks, the same sparsity ramp) for unstructured, the level sliced into a
+smaller plain Keras model (`sliced_model`, before the joint training) for
+REDS, the pretrained dense model fine-tuned for the full level. Every model is
+evaluated once at the end on the whole test set after BatchNorm
+recalibration; --cortex_m4 adds each nested file's whole-model Invoke()
+instructions per level (QEMU, needs a TFLM tree).
+
+    python -m benchmarks.nested_vs_individual --model resnet8 --train_samples 3000 \
+        --pretrain_epochs 5 --epochs 3 --ramp_epochs 1 --cortex_m4 --write
 """
 
 from __future__ import annotations
@@ -52,6 +68,14 @@ flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
+flags.DEFINE_enum("model", "quickstart", ["quickstart", "resnet8", "mobilenet_v2"],
+                  "quickstart: nested vs tfmot (28x28). resnet8 / mobilenet_v2: nested unstructured and REDS "
+                  "structured levels vs the same levels trained alone, Fashion-MNIST padded to 32x32.")
+flags.DEFINE_list("budgets", ["0.25", "0.5", "0.75"], "REDS MAC budgets (zoo models; the full network is added).")
+flags.DEFINE_integer("importance_batches", 20, "Batches scoring REDS's unit importance (zoo models).")
+flags.DEFINE_integer("recalibration_batches", 10, "Batches of 256 for BatchNorm recalibration (zoo models).")
+flags.DEFINE_bool("cortex_m4", False, "Zoo models: whole-model Cortex-M4 Invoke() instructions of each nested "
+                  "int8 file per level (QEMU; needs a TFLM tree).")
 flags.DEFINE_string("tfmot_worker", None, "Internal: JSON job for the tf_keras/tfmot child process.")
 
 
@@ -145,6 +169,9 @@ def main(argv):
     del argv
     if FLAGS.tfmot_worker:
         _tfmot_worker(json.loads(FLAGS.tfmot_worker))
+        return
+    if FLAGS.model != "quickstart":
+        zoo_main()
         return
     import keras
     import numpy as np
@@ -307,6 +334,210 @@ def main(argv):
             + table + "\n\nTraining time (wall clock, this machine, same run):\n\n" + timing_table + "\n"
         )
         write_section("nested_vs_individual", "Nested levels vs individually trained tfmot models", body)
+
+
+ZOO_NAMES = {"resnet8": "ResNet-8", "mobilenet_v2": "MobileNetV2-0.35"}
+
+
+def pad32(x):
+    """Fashion-MNIST's 28x28 images zero-padded (2 pixels a side) to the 32x32 the zoo models take."""
+    import numpy as np
+
+    return np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)))
+
+
+def cortex_m4_instructions(model, x_calibration, x_image) -> list[int] | str:
+    """Whole-model Invoke() instructions per level of ``model``'s int8 file on Cortex-M4, or why not measured."""
+    try:
+        from keras_subnets.convert import convert
+        from keras_subnets.firmware import runner
+
+        blob = convert(model, x_calibration, quantize="int8", num_calibration_samples=len(x_calibration),
+                       progress=False)
+        res = runner.run(blob, "m4", x_image, timeout=1200.0)
+        return [res.invoke_instructions[k][0] for k in sorted(res.invoke_instructions)]
+    except Exception as err:  # noqa: BLE001 - the accuracy table stands without the device counts
+        return f"not measured ({type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''})"
+
+
+def zoo_main():
+    """ResNet-8 / MobileNetV2-0.35: nested unstructured and REDS levels vs the same levels trained alone."""
+    import keras
+    import numpy as np
+
+    import keras_subnets as ks
+    from benchmarks.report import markdown_table, provenance, write_section
+    from keras_subnets import reds
+    from keras_subnets.convert.export import sliced_model
+    from keras_subnets.demo import load_scaled
+
+    sparsities = sorted({float(s) for s in FLAGS.levels if float(s) > 0}, reverse=True)
+    levels = sparsities + [0.0]
+    budgets = sorted({float(b) for b in FLAGS.budgets if 0 < float(b) < 1})
+    keras.utils.set_random_seed(FLAGS.seed)
+    (x_train, y_train), (x_test, y_test) = load_scaled(FLAGS.train_samples)
+    x_train, x_test = pad32(x_train), pad32(x_test)
+    steps = int(np.ceil(len(x_train) / FLAGS.batch_size))
+    frequency = max(1, min(100, steps * FLAGS.ramp_epochs // 10))
+    recal = {"batch_size": 256, "max_batches": FLAGS.recalibration_batches}
+    name = ZOO_NAMES[FLAGS.model]
+
+    def build():
+        return getattr(ks.zoo, FLAGS.model)(input_shape=(32, 32, 1))
+
+    def compile_(model):
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    seconds = {}
+
+    def fit(label, model, callbacks=(), epochs=None):
+        print(f"{label}: {epochs or FLAGS.epochs} epochs", flush=True)
+        start = time.perf_counter()
+        model.fit(x_train, y_train, batch_size=FLAGS.batch_size, epochs=epochs or FLAGS.epochs, verbose=2,
+                  callbacks=list(callbacks))
+        seconds[label] = time.perf_counter() - start
+
+    def plain_accuracy(model):
+        plain_recalibrate(model, x_train, max_batches=FLAGS.recalibration_batches)
+        return float(model.evaluate(x_test, y_test, verbose=0, batch_size=500)[1])
+
+    def level_accuracies(model):
+        ks.recalibrate_batch_norm(model, x_train, **recal)
+        rows = ks.evaluate_levels(model, x_test, y_test, print_table=False, batch_size=500)
+        return [r["accuracy"] for r in rows]
+
+    def schedule_to(sparsity):
+        return ks.MaskScheduler(ks.schedules.PolynomialDecay(0.0, sparsity, begin_step=0,
+                                                             end_step=steps * FLAGS.ramp_epochs, frequency=frequency))
+
+    print(f"{name}, Fashion-MNIST padded to 32x32: {len(x_train)} train / {len(x_test)} test", flush=True)
+    base = compile_(build())
+    fit("dense pretraining", base, epochs=FLAGS.pretrain_epochs)
+    pretrained = base.get_weights()
+
+    def fresh():
+        model = build()
+        model.set_weights(pretrained)
+        return model
+
+    options = {"inner_gradient": FLAGS.inner_gradient, "shared_gradient": FLAGS.shared_gradient}
+    if FLAGS.level_weights:
+        options["level_weights"] = [float(w) for w in FLAGS.level_weights]
+
+    # Dense: the individual model of the full level of both kinds.
+    dense = compile_(fresh())
+    fit("dense fine-tuning (individual, full network)", dense)
+    dense_acc = plain_accuracy(dense)
+    dense_macs = ks.level_costs(dense, 0)["macs"]
+
+    # Nested unstructured, then each sparsity trained alone (one-level nest, same ramp).
+    nested_u = compile_(ks.nest(fresh(), levels, kind="unstructured", **options))
+    fit("nested unstructured (4 levels)", nested_u, [schedule_to(sparsities[0])])
+    acc_u = level_accuracies(nested_u)
+    costs_u = [ks.level_costs(nested_u, k) for k in range(len(levels))]
+    single_u = {}
+    for s in sparsities:
+        alone = compile_(ks.nest(fresh(), [s], kind="unstructured"))
+        fit(f"unstructured {s:.0%} alone", alone, [schedule_to(s)])
+        single_u[s] = (level_accuracies(alone)[0], ks.level_costs(alone, 0))
+
+    # REDS: importance, permutation, knapsack on MAC budgets; each level sliced before the joint training.
+    start = time.perf_counter()
+    work = keras.models.clone_model(base)
+    work.set_weights(pretrained)
+    work.compile("sgd", "sparse_categorical_crossentropy")
+    scores = reds.unit_importance(work, x_train, y_train, batches=FLAGS.importance_batches)
+    reds.permute_channels(work, scores)
+    scores = reds.unit_importance(work, x_train, y_train, batches=FLAGS.importance_batches)
+    chosen = reds.plan(work, budgets, importance=scores)
+    seconds["REDS importance, permutation, knapsack"] = time.perf_counter() - start
+    print(chosen.table(), flush=True)
+    nested_s = compile_(ks.nest(work, chosen.sparsities, kind="structured", widths=chosen.widths, **options))
+    sliced = [sliced_model(nested_s, k) for k in range(len(budgets))]
+    fit(f"REDS structured ({len(budgets) + 1} levels)", nested_s)
+    acc_s = level_accuracies(nested_s)
+    costs_s = [ks.level_costs(nested_s, k) for k in range(len(budgets) + 1)]
+    single_s = {}
+    for k, model in enumerate(sliced):
+        fit(f"REDS level {k} ({budgets[k]:.0%} MACs) alone", compile_(model))
+        single_s[k] = (plain_accuracy(model), ks.level_costs(model, 0))
+
+    m4 = {}
+
+    def publish():
+        def m4_cell(kind, k):
+            if kind not in m4:
+                return "not measured"
+            got = m4[kind]
+            return got if isinstance(got, str) else f"{got[k]:,}"
+
+        header = ["kind", "level", "target", "nested acc.", "alone acc.", "Δ (nested − alone)", "MACs (nested)",
+                  "MAC share", "MACs (alone)", "non-zero weights (nested)", "M4 Invoke() instr. (nested file)"]
+        rows = []
+        full_macs = costs_u[-1]["macs"]
+        for k, s in enumerate(levels):
+            alone_acc, alone_macs = ((dense_acc, dense_macs) if s == 0.0
+                                     else (single_u[s][0], single_u[s][1]["macs"]))
+            rows.append(["unstructured", str(k), f"{s:.0%} sparsity", f"{100 * acc_u[k]:.2f}",
+                         f"{100 * alone_acc:.2f}",
+                         f"{100 * (acc_u[k] - alone_acc):+.2f}", f"{costs_u[k]['macs']:,}",
+                         f"{costs_u[k]['macs'] / full_macs:.1%}", f"{alone_macs:,}", f"{costs_u[k]['nonzeros']:,}",
+                         m4_cell("unstructured", k)])
+        for k, b in enumerate([*budgets, 1.0]):
+            alone_acc, alone_macs = ((dense_acc, dense_macs) if b == 1.0
+                                     else (single_s[k][0], single_s[k][1]["macs"]))
+            rows.append(["REDS structured", str(k), f"{b:.0%} MACs", f"{100 * acc_s[k]:.2f}",
+                         f"{100 * alone_acc:.2f}",
+                         f"{100 * (acc_s[k] - alone_acc):+.2f}", f"{costs_s[k]['macs']:,}",
+                         f"{costs_s[k]['macs'] / costs_s[-1]['macs']:.1%}", f"{alone_macs:,}",
+                         f"{costs_s[k]['nonzeros']:,}", m4_cell("REDS", k)])
+        table = markdown_table(header, rows)
+        timing = markdown_table(["step", "wall s"], [[k, f"{v:.0f}"] for k, v in seconds.items()])
+        print("\n" + table + "\n\n" + timing + "\n\n" + chosen.table())
+        if FLAGS.write:
+            samples = "the full training set" if FLAGS.train_samples is None else (
+                f"the first {len(x_train):,} training images")
+            body = (
+                provenance() + "\n"
+                f"{name} (`keras_subnets.zoo.{FLAGS.model}`, input 32×32×1), Fashion-MNIST zero-padded from 28×28 to "
+                f"32×32. **Protocol (sized for 2 shared CPU cores): {samples}, one seed ({FLAGS.seed}); "
+                f"{FLAGS.pretrain_epochs} dense pretraining epochs shared by all, then {FLAGS.epochs} epochs per "
+                f"model** ({FLAGS.pretrain_epochs + FLAGS.epochs} in total), Adam 1e-3, batch {FLAGS.batch_size}. "
+                "Nested unstructured: 4 levels, magnitude masks ramped over "
+                f"{FLAGS.ramp_epochs} epoch(s) (PolynomialDecay, power 3); *alone*: the same architecture with one "
+                "level (`ks.nest(model, [s])`, the same ramp). REDS structured: unit importance "
+                f"(Σ|W⊙G| over {FLAGS.importance_batches} batches), permutation, knapsack (HiGHS) at "
+                f"{' / '.join(f'{b:.0%}' for b in budgets)} of the MACs plus the full network, joint training with "
+                "per-level BatchNorm; *alone*: each level sliced into a smaller plain Keras model before the joint "
+                "training and trained by itself. The full level's *alone* model is the pretrained dense model "
+                f"fine-tuned {FLAGS.epochs} epochs. Nested options: inner_gradient={FLAGS.inner_gradient:g}, "
+                f"shared_gradient={FLAGS.shared_gradient:g}, level weights "
+                f"{FLAGS.level_weights or 'REDS sqrt (default)'}. Test accuracy in % on the full 10,000-image "
+                "test set, "
+                f"once at the end, after BatchNorm recalibration ({FLAGS.recalibration_batches} batches of 256 "
+                "training images, every model and level). MACs per image as counted by `ks.level_costs`. "
+                + ("M4: whole-model `Invoke()` instructions of the nested int8 file per level on Cortex-M4 (QEMU "
+                   "mps2-an386, the whole-model harness, one test image)."
+                   if m4 else "Cortex-M4 instructions not measured in this run.")
+                + "\n\n" + table + "\n\nWall time of each step (same run):\n\n" + timing
+                + "\n\nREDS knapsack, widths per level:\n\n```\n" + chosen.table() + "\n```\n"
+            )
+            write_section(f"nested_vs_individual_{FLAGS.model}",
+                          f"{name} on Fashion-MNIST 32×32: nested and REDS levels vs the same levels trained alone",
+                          body)
+
+    if FLAGS.cortex_m4:
+        publish()  # the accuracy table first: the device counts take minutes more
+        calibration, image = x_train[:200], x_test[:1]
+        for kind, model in (("unstructured", nested_u), ("REDS", nested_s)):
+            print(f"Cortex-M4: {kind} file", flush=True)
+            start = time.perf_counter()
+            m4[kind] = cortex_m4_instructions(model, calibration, image)
+            seconds[f"Cortex-M4 {kind} (convert, build, QEMU)"] = time.perf_counter() - start
+            print(f"  {m4[kind]}", flush=True)
+
+    publish()
 
 
 if __name__ == "__main__":
