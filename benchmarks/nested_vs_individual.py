@@ -66,6 +66,8 @@ flags.DEFINE_bool("prune_depthwise", False, "Also nest DepthwiseConv2D layers. t
 flags.DEFINE_list("level_weights", None, "Loss weight per level, sparsest first (default REDS's sqrt weights).")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke runs).")
+flags.DEFINE_integer("test_samples", None, "Zoo models: shorten the test set (smoke runs; the table is measured "
+                     "on the full test set).")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
 flags.DEFINE_enum("model", "quickstart", ["quickstart", "resnet8", "mobilenet_v2"],
@@ -375,7 +377,7 @@ def zoo_main():
     levels = sparsities + [0.0]
     budgets = sorted({float(b) for b in FLAGS.budgets if 0 < float(b) < 1})
     keras.utils.set_random_seed(FLAGS.seed)
-    (x_train, y_train), (x_test, y_test) = load_scaled(FLAGS.train_samples)
+    (x_train, y_train), (x_test, y_test) = load_scaled(FLAGS.train_samples, FLAGS.test_samples)
     x_train, x_test = pad32(x_train), pad32(x_test)
     steps = int(np.ceil(len(x_train) / FLAGS.batch_size))
     frequency = max(1, min(100, steps * FLAGS.ramp_epochs // 10))
@@ -513,8 +515,8 @@ def zoo_main():
                 "training and trained by itself. The full level's *alone* model is the pretrained dense model "
                 f"fine-tuned {FLAGS.epochs} epochs. Nested options: inner_gradient={FLAGS.inner_gradient:g}, "
                 f"shared_gradient={FLAGS.shared_gradient:g}, level weights "
-                f"{FLAGS.level_weights or 'REDS sqrt (default)'}. Test accuracy in % on the full 10,000-image "
-                "test set, "
+                f"{FLAGS.level_weights or 'REDS sqrt (default)'}. Test accuracy in % on {len(x_test):,} test "
+                "images, "
                 f"once at the end, after BatchNorm recalibration ({FLAGS.recalibration_batches} batches of 256 "
                 "training images, every model and level). MACs per image as counted by `ks.level_costs`. "
                 + ("M4: whole-model `Invoke()` instructions of the nested int8 file per level on Cortex-M4 (QEMU "
