@@ -12,7 +12,7 @@ import numpy as np
 # connected layers (one input vector: no reuse of a loaded weight across pixels; an entry costs
 # ~4.4-4.5 instructions, CMSIS-NN ~1.95-2.1 per MAC): M4, planned FC 256->256 nested_csr / row
 # 0.61 / 0.60x CMSIS-NN at 25 % density and 1.13 / 1.12x at 50 % (break-even ~43 %), nested_block
-# 0.47 / 0.85x (~57 %); FC 784->256 nested_csr 0.60 / 1.16x.
+# 0.47 / 0.84x (~57 %); FC 784->256 nested_csr 0.60 / 1.16x.
 DENSE_TOP_MIN_DENSITY = 0.40
 # Stride-1 1x1 convolutions: the sparse pointwise loop shares each loaded weight across four pixels,
 # so it stays ahead of the dense kernel up to a higher density.
