@@ -12,7 +12,7 @@ import keras
 from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
 from keras_subnets import registry, structured
-from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
+from keras_subnets.layers import LevelBatchNormalization, SubnetBatchNormalization, SubnetLayerMixin
 from keras_subnets.model_layers import model_layers
 from keras_subnets.models import SubnetModel
 from keras_subnets.variables import copy_into
@@ -115,7 +115,7 @@ def nest(
             "give the model a keras.Input (or call it once) first"
         )
     for layer in model_layers(model):
-        if isinstance(layer, (SubnetLayerMixin, SubnetBatchNormalization)):
+        if isinstance(layer, (SubnetLayerMixin, LevelBatchNormalization)):
             raise ValueError(f"layer '{layer.name}' is already a sub-network layer")
     selected = None if layers is None else set(layers)
     layer_levels = {name: levels_lib.validate_sparsities(v, where=f"layer_levels['{name}']")

@@ -76,7 +76,7 @@ def assert_config_round_trip(layer, **expected) -> None:
 
 
 def vary_batch_norm_per_level(model, seed: int = 0, spread: float = 0.2) -> int:
-    """Gives every level of every ``SubnetBatchNormalization`` its own statistics, as training does.
+    """Gives every row of every per-level BatchNorm its own statistics, as training does.
 
     A freshly nested model copies one BatchNorm into every level, so the
     per-level tables the converter folds from it are identical and format
@@ -88,12 +88,12 @@ def vary_batch_norm_per_level(model, seed: int = 0, spread: float = 0.2) -> int:
     Returns:
         The number of BatchNorm layers changed.
     """
-    from keras_subnets.layers import SubnetBatchNormalization
+    from keras_subnets.layers import LevelBatchNormalization
 
     rng = np.random.default_rng(seed)
     changed = 0
     for layer in model_layers(model):
-        if not isinstance(layer, SubnetBatchNormalization):
+        if not isinstance(layer, LevelBatchNormalization):
             continue
         mean = keras.ops.convert_to_numpy(layer.moving_mean)
         var = keras.ops.convert_to_numpy(layer.moving_variance)

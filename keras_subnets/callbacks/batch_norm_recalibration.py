@@ -19,12 +19,12 @@ class RecalibrateBatchNorm(keras.callbacks.Callback):
     exact averages over ``x`` (see `keras_subnets.recalibrate_batch_norm`)
     right before each validation pass inside ``fit`` and once when training
     ends, so the saved model and every validation number use settled
-    statistics.
+    statistics. An LCS subspace's α bands are recalibrated the same way.
 
     Args:
         x: training inputs to estimate the statistics from.
         batch_size: samples per forward pass.
-        max_batches: batches per level.
+        max_batches: batches per level (LCS: per band).
     """
 
     def __init__(self, x, batch_size: int = 256, max_batches: int = 40):

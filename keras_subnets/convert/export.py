@@ -12,7 +12,7 @@ import numpy as np
 
 from keras_subnets import registry
 from keras_subnets.convert.pooling import as_average_pool
-from keras_subnets.layers import SubnetBatchNormalization, SubnetLayerMixin
+from keras_subnets.layers import LevelBatchNormalization, SubnetBatchNormalization, SubnetLayerMixin
 from keras_subnets.model_layers import model_layers
 
 _PLAIN = {
@@ -43,7 +43,7 @@ class FoldedLayer:
     """A sub-network weight layer and the per-level BatchNorm folded into it."""
 
     layer: SubnetLayerMixin
-    batch_norm: SubnetBatchNormalization | None
+    batch_norm: LevelBatchNormalization | None
 
     def level_affine(self, level: int) -> tuple[np.ndarray, np.ndarray]:
         """Per-output-unit ``(a, c)``: level output = ``a * (masked conv) + c``.
@@ -84,7 +84,7 @@ def fold_plan(model: keras.Model) -> list[FoldedLayer]:
     for layer in subnet_layers(model):
         consumers = _consumers(layer)
         bn = None
-        if len(consumers) == 1 and isinstance(consumers[0], SubnetBatchNormalization):
+        if len(consumers) == 1 and isinstance(consumers[0], LevelBatchNormalization):
             bn = consumers[0]
             if bn.axis not in (-1, len(bn.input.shape) - 1):
                 bn = None
@@ -92,7 +92,7 @@ def fold_plan(model: keras.Model) -> list[FoldedLayer]:
             folded.add(id(bn))
         plan.append(FoldedLayer(layer, bn))
     for la in model_layers(model):
-        if isinstance(la, SubnetBatchNormalization) and id(la) not in folded:
+        if isinstance(la, LevelBatchNormalization) and id(la) not in folded:
             tables = [_np(v) for v in (la.moving_mean, la.moving_variance)]
             if not la.shared_affine:
                 tables += [_np(v) for v in (la.gamma, la.beta) if v is not None]

@@ -14,13 +14,13 @@ with ``kh = 1``.
 from __future__ import annotations
 
 import numpy as np
-from keras import ops
 
 from keras_subnets.layers.subnet_layer import SubnetLayerMixin
+from keras_subnets.layers.weight_layer import ConvOperation, DepthwiseConvOperation
 
 
 class _SubnetWindowMixin(SubnetLayerMixin):
-    """What a convolution and a depthwise convolution of any rank share: positions, bias and activation."""
+    """What a convolution and a depthwise convolution of any rank share: positions and config."""
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -28,33 +28,17 @@ class _SubnetWindowMixin(SubnetLayerMixin):
         self._positions_per_sample = int(np.prod([int(d) for d in out_shape[1:-1]], dtype=np.int64))
         self._build_subnet()
 
-    def _finish(self, outputs):
-        if self.use_bias:
-            outputs = ops.add(outputs, ops.reshape(self._masked_bias(), (1,) * (self.rank + 1) + (self._units,)))
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
-
     def get_config(self) -> dict:
         return {**super().get_config(), **self._subnet_config()}
 
 
-class SubnetConvMixin(_SubnetWindowMixin):
+class SubnetConvMixin(_SubnetWindowMixin, ConvOperation):
     """Nested levels of a convolution of any rank (``keras.layers.Conv1D``, ``Conv2D``, ...).
 
     The canonical weight matrix has one row per filter, columns in TFLite's
     OHWI order: ``rows[o, (ky * kw + kx) * cin + ci] = kernel[ky, kx, ci, o]``
     (``block`` pairs are therefore neighbouring input channels).
     """
-
-    def _init_subnet(self, *args) -> None:
-        super()._init_subnet(*args)
-        if self.groups != 1:
-            raise ValueError(f"layer '{self.name}': grouped convolution is not supported")
-
-    @property
-    def _units(self) -> int:
-        return self.filters
 
     def _kernel_to_rows(self, kernel: np.ndarray) -> np.ndarray:
         return np.asarray(kernel).reshape(-1, self.filters).T
@@ -66,17 +50,8 @@ class SubnetConvMixin(_SubnetWindowMixin):
         taps = int(np.prod(self.kernel.shape[:-2]))
         return np.broadcast_to(np.tile(input_levels, taps)[None, :], self._rows_shape())
 
-    def call(self, inputs):
-        padding = self.padding
-        if padding == "causal":  # Conv1D only; Keras's Conv1D pads the same way before a valid convolution.
-            inputs = ops.pad(inputs, self._compute_causal_padding())
-            padding = "valid"
-        outputs = ops.conv(inputs, self._masked_kernel(), strides=list(self.strides), padding=padding,
-                           dilation_rate=self.dilation_rate, data_format=self.data_format)
-        return self._finish(outputs)
 
-
-class SubnetDepthwiseConvMixin(_SubnetWindowMixin):
+class SubnetDepthwiseConvMixin(_SubnetWindowMixin, DepthwiseConvOperation):
     """Nested levels of a depthwise convolution of any rank.
 
     One row per output channel ``o = ci * depth_multiplier + m`` with the
@@ -84,10 +59,6 @@ class SubnetDepthwiseConvMixin(_SubnetWindowMixin):
     row). A ``structured`` depthwise layer's channels follow its input's:
     `nest` couples them to the upstream layer's width.
     """
-
-    @property
-    def _units(self) -> int:
-        return int(self.kernel.shape[-2]) * self.depth_multiplier
 
     def _kernel_to_rows(self, kernel: np.ndarray) -> np.ndarray:
         kernel = np.asarray(kernel)
@@ -105,10 +76,3 @@ class SubnetDepthwiseConvMixin(_SubnetWindowMixin):
     def _input_levels_to_rows(self, input_levels: np.ndarray) -> np.ndarray:
         per_row = np.repeat(input_levels, self.depth_multiplier)
         return np.broadcast_to(per_row[:, None], self._rows_shape())
-
-    def call(self, inputs):
-        outputs = ops.depthwise_conv(
-            inputs, self._masked_kernel(), strides=self.strides, padding=self.padding,
-            dilation_rate=self.dilation_rate, data_format=self.data_format,
-        )
-        return self._finish(outputs)

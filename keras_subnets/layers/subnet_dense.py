@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_subnets.layers.subnet_layer import SubnetLayerMixin
+from keras_subnets.layers.weight_layer import DenseOperation
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
-class SubnetDense(SubnetLayerMixin, keras.layers.Dense):
+class SubnetDense(SubnetLayerMixin, DenseOperation, keras.layers.Dense):
     """`keras.layers.Dense` whose weights hold several nested levels.
 
     Takes every argument of `keras.layers.Dense` plus:
@@ -37,10 +37,6 @@ class SubnetDense(SubnetLayerMixin, keras.layers.Dense):
         self._positions_per_sample = int(np.prod([d for d in input_shape[1:-1]], dtype=np.int64))
         self._build_subnet()
 
-    @property
-    def _units(self) -> int:
-        return self.units
-
     def _kernel_to_rows(self, kernel: np.ndarray) -> np.ndarray:
         return np.asarray(kernel).T
 
@@ -49,14 +45,6 @@ class SubnetDense(SubnetLayerMixin, keras.layers.Dense):
 
     def _input_levels_to_rows(self, input_levels: np.ndarray) -> np.ndarray:
         return np.broadcast_to(input_levels[None, :], self._rows_shape())
-
-    def call(self, inputs, training=None):
-        x = ops.matmul(inputs, self._masked_kernel())
-        if self.use_bias:
-            x = ops.add(x, self._masked_bias())
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self._subnet_config()}

@@ -13,11 +13,13 @@ from keras import ops
 
 from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
-from keras_subnets.layers.named_variables import NamedVariablesMixin
+from keras_subnets.layers.weight_layer import WeightLayerMixin
 
 
-class SubnetLayerMixin(NamedVariablesMixin):
+class SubnetLayerMixin(WeightLayerMixin):
     """Nested masks, the active level and per-level statistics for a layer.
+
+    The nested specialisation of `WeightLayerMixin` (LCS layers are the other).
 
     Takes the Keras layer's arguments plus ``levels``, ``mask_kind``,
     ``level_widths`` and ``keep_row_max`` (documented in `SubnetDense`).
@@ -73,8 +75,7 @@ class SubnetLayerMixin(NamedVariablesMixin):
                 )
         self.level_widths = level_widths
         self.keep_row_max = bool(keep_row_max)
-        if getattr(self, "data_format", "channels_last") != "channels_last":
-            raise ValueError(f"layer '{name}': only data_format='channels_last' is supported")
+        self._check_layer_arguments(name)
 
     @property
     def num_levels(self) -> int:
@@ -118,6 +119,9 @@ class SubnetLayerMixin(NamedVariablesMixin):
             factor = nested * scale + (1.0 - nested) * shared
             variable = levels_lib.scale_gradient(variable, inner, factor)
         return variable * ops.cast(keep, variable.dtype)
+
+    def _pass_weights(self, training):
+        return self._masked_kernel(), self._masked_bias() if self.use_bias else None
 
     def _masked_kernel(self):
         return self._masked(self.kernel, self.kernel_level)
@@ -215,9 +219,7 @@ class SubnetLayerMixin(NamedVariablesMixin):
             )
 
     def _saved_variables(self) -> dict:
-        found = {"kernel": self._kernel if hasattr(self, "_kernel") else self.kernel}
-        if self.use_bias:
-            found["bias"] = self.bias
+        found = self._weight_variables()
         for name in ("kernel_level", "unit_level", "active_level"):
             found[name] = getattr(self, name)
         return found

@@ -75,3 +75,36 @@ def test_geometric_bands_are_estimated_over_their_own_alpha_range():
             batch = data[16 * t:16 * (t + 1)]
             expected.append((batch @ keras.ops.convert_to_numpy(kernel) + keras.ops.convert_to_numpy(bias)).mean(0))
         np.testing.assert_allclose(mean[band], np.mean(expected, axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_one_argument_convention_for_nested_and_lcs_models():
+    # keras_subnets.recalibrate_batch_norm takes an LCS subspace too: its
+    # levels= are the bands, alpha= the exact α; the nested model refuses alpha=.
+    import keras_subnets as ks
+
+    inputs = keras.Input((6,))
+    outputs = lcs.LcsBatchNormalization(bins=3, name="bn")(lcs.LcsDense(4, name="fc")(inputs))
+    model = lcs.SubspaceModel(inputs, outputs)
+    data = np.random.default_rng(2).normal(1.0, 2.0, size=(32, 6)).astype("float32")
+    model(data)
+    before = model.get_layer("bn").moving_mean.numpy().copy()
+    ks.recalibrate_batch_norm(model, data, batch_size=16, levels=[1])
+    after = model.get_layer("bn").moving_mean.numpy().copy()
+    np.testing.assert_array_equal(after[[0, 2]], before[[0, 2]])
+    twin = keras.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    lcs.recalibrate_batch_norm(twin, data, batch_size=16, bands=[1])
+    np.testing.assert_array_equal(twin.get_layer("bn").moving_mean.numpy(), after)
+    assert not np.allclose(after[1], before[1])
+    with pytest.raises(ValueError, match="out of range"):
+        ks.recalibrate_batch_norm(model, data, levels=[3])
+    with pytest.raises(ValueError, match="not both"):
+        ks.recalibrate_batch_norm(model, data, levels=[1], alpha=0.5)
+    ks.recalibrate_batch_norm(model, data, batch_size=16, alpha=0.5)
+    lcs.recalibrate_batch_norm(twin, data, batch_size=16, alpha=0.5)
+    np.testing.assert_array_equal(twin.get_layer("bn").moving_mean.numpy(), model.get_layer("bn").moving_mean.numpy())
+
+    nested = ks.nest(keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.BatchNormalization()]),
+                     levels=[0.5, 0.0])
+    with pytest.raises(ValueError, match="alpha= applies to LCS"):
+        ks.recalibrate_batch_norm(nested, data, alpha=0.5)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_subnets.layers import SubnetBatchNormalization
+from keras_subnets.layers.level_batch_normalization import LevelBatchNormalization
 from keras_subnets.lcs import coordinates as alpha_lib
 
 BAND_SPACINGS = ("linear", "geometric")
@@ -48,8 +48,8 @@ def alpha_bin(alpha, edges):
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
-class LcsBatchNormalization(SubnetBatchNormalization):
-    """Our per-level BatchNorm, with α binned into ``bins`` bands.
+class LcsBatchNormalization(LevelBatchNormalization):
+    """The per-level BatchNorm (`LevelBatchNormalization`) with α binned into ``bins`` bands.
 
     Networks at different α see different activation statistics; LCS's answer
     is GroupNorm/InstanceNorm (no running statistics). This layer keeps
@@ -66,7 +66,7 @@ class LcsBatchNormalization(SubnetBatchNormalization):
     """
 
     def __init__(self, *args, bins: int = 4, edges=None, **kwargs):
-        kwargs.pop("levels", None)
+        kwargs.pop("levels", None)  # written by versions whose LCS BatchNorm was a SubnetBatchNormalization
         bins = int(bins)
         if not 1 <= bins <= 16:
             raise ValueError(f"LcsBatchNormalization: bins must lie in 1..16, got {bins}")
@@ -75,12 +75,13 @@ class LcsBatchNormalization(SubnetBatchNormalization):
                 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
             raise ValueError(f"LcsBatchNormalization '{kwargs.get('name', '')}': edges must be {bins - 1} "
                              f"increasing values in (0, 1), got {edges}")
+        super().__init__(*args, **kwargs)
         self.edges = edges
-        # SubnetBatchNormalization only counts its levels; these placeholders
-        # are the sparsities it requires.
-        levels = [1.0 - (k + 1) / bins for k in range(bins)]
-        super().__init__(*args, levels=levels, **kwargs)
         self.bins = bins
+
+    @property
+    def num_levels(self) -> int:
+        return self.bins
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -100,7 +101,6 @@ class LcsBatchNormalization(SubnetBatchNormalization):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.pop("levels", None)
         config["bins"] = self.bins
         config["edges"] = list(self.edges)
         return config

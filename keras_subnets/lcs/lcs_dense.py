@@ -8,11 +8,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_subnets.layers.weight_layer import DenseOperation
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
-class LcsDense(LcsLayerMixin, keras.layers.Dense):
+class LcsDense(LcsLayerMixin, DenseOperation, keras.layers.Dense):
     """`keras.layers.Dense` trained as an LCS point or line.
 
     Takes every argument of `keras.layers.Dense` plus:
@@ -38,10 +39,6 @@ class LcsDense(LcsLayerMixin, keras.layers.Dense):
         super().build(input_shape)
         self._build_lcs()
 
-    @property
-    def _units(self) -> int:
-        return self.units
-
     def _structured_masks(self, fraction):
         inputs = int(self.kernel.shape[0])
         out_mask = self._prefix(fraction, self.units) if self.structured_outputs else ops.ones((self.units,))
@@ -50,16 +47,6 @@ class LcsDense(LcsLayerMixin, keras.layers.Dense):
         else:
             in_mask = ops.ones((inputs,))
         return in_mask[:, None] * out_mask[None, :], out_mask
-
-    def call(self, inputs, training=None):
-        self._regularize(training)
-        kernel, bias = self.effective_weights()
-        x = ops.matmul(inputs, kernel)
-        if bias is not None:
-            x = ops.add(x, bias)
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self._lcs_config()}

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_subnets.layers.named_variables import NamedVariablesMixin
+from keras_subnets.layers.weight_layer import WeightLayerMixin
 from keras_subnets.lcs import coordinates as alpha_lib
 from keras_subnets.levels import scale_gradient
 
@@ -84,8 +84,11 @@ def cosine_squared(a, b):
     return dot * dot / (ops.sum(a * a) * ops.sum(b * b) + 1e-12)
 
 
-class LcsLayerMixin(NamedVariablesMixin):
+class LcsLayerMixin(WeightLayerMixin):
     """A weight layer whose weights are a point or a line of a compressible subspace.
+
+    The LCS specialisation of `keras_subnets.layers.weight_layer.WeightLayerMixin`
+    (nested layers are the other): a pass uses the weights at α.
 
     Takes the Keras layer's arguments plus the LCS ones (documented in
     `LcsDense`). A subclass also derives from a Keras weight layer and provides
@@ -148,8 +151,7 @@ class LcsLayerMixin(NamedVariablesMixin):
         if int(input_tile) < 1:
             raise ValueError(f"layer '{name}': input_tile must be >= 1, got {input_tile}")
         self.input_tile = int(input_tile)
-        if getattr(self, "data_format", "channels_last") != "channels_last":
-            raise ValueError(f"layer '{name}': only data_format='channels_last' is supported")
+        self._check_layer_arguments(name)
 
     def _build_lcs(self) -> None:
         if self.variant == "line":
@@ -218,6 +220,10 @@ class LcsLayerMixin(NamedVariablesMixin):
                 bias = (1.0 - a) * bias + a * self.bias_end
         return kernel, bias
 
+    def _pass_weights(self, training):
+        self._regularize(training)
+        return self.effective_weights()
+
     def effective_weights(self):
         """``(kernel, bias)`` the layer computes with at the current α.
 
@@ -269,9 +275,7 @@ class LcsLayerMixin(NamedVariablesMixin):
         return self.regularization * cosine_squared(self.kernel, self.kernel_end)
 
     def _saved_variables(self) -> dict:
-        found = {"kernel": self._kernel if hasattr(self, "_kernel") else self.kernel}
-        if self.use_bias:
-            found["bias"] = self.bias
+        found = self._weight_variables()
         if self.variant == "line":
             found["kernel_end"] = self.kernel_end
             if self.use_bias:

@@ -11,6 +11,7 @@ from keras import ops
 from keras_subnets.lcs import coordinates as alpha_lib
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.model_layers import model_layers
+from keras_subnets.models.compressed_model import CompressedModel
 
 
 class _WarmupFromFit(keras.callbacks.Callback):
@@ -32,7 +33,7 @@ class _WarmupFromFit(keras.callbacks.Callback):
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
-class SubspaceModel(keras.Model):
+class SubspaceModel(CompressedModel):
     """Functional model of LCS layers; ``fit`` trains the whole α range.
 
     Built like any functional model or by `keras_subnets.lcs.subspace`. Each
@@ -119,12 +120,7 @@ class SubspaceModel(keras.Model):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        layers = self.lcs_layers()
-        if not layers:
-            raise ValueError(
-                f"model '{self.name}' has no LCS layer; use keras_subnets.lcs.subspace(model, "
-                "kind=...) to convert a plain model"
-            )
+        layers = self._require_layers(self.lcs_layers(), "LCS", "keras_subnets.lcs.subspace(model, kind=...)")
         kinds = {(la.compression, la.variant) for la in layers}
         if len(kinds) != 1:
             raise ValueError(f"model '{self.name}' mixes LCS layers of kinds {sorted(kinds)}")
@@ -159,9 +155,7 @@ class SubspaceModel(keras.Model):
                 f"model '{self.name}': freeze_order freezes the |w| ranking of an unstructured LCS+P "
                 f"point; got kind={self.kind!r}, variant={self.variant!r}"
             )
-        self.inner_gradient = float(inner_gradient)
-        if not 0.0 <= self.inner_gradient <= 1.0:
-            raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
+        self.inner_gradient = self._unit_interval("inner_gradient", inner_gradient)
         if self.inner_gradient != 1.0:
             if self.kind == "bits" or self.variant != "point":
                 raise ValueError(
@@ -184,9 +178,7 @@ class SubspaceModel(keras.Model):
                 f"model '{self.name}': per_layer_bits applies to kind='bits', variant='point' only, "
                 f"got kind={self.kind!r}, variant={self.variant!r}"
             )
-        if not 0.0 <= float(warmup_fraction) <= 1.0:
-            raise ValueError(f"model '{self.name}': warmup_fraction must lie in [0, 1], got {warmup_fraction}")
-        self.warmup_fraction = float(warmup_fraction)
+        self.warmup_fraction = self._unit_interval("warmup_fraction", warmup_fraction)
         if warmup_steps is not None and int(warmup_steps) < 0:
             raise ValueError(f"model '{self.name}': warmup_steps must be >= 0, got {warmup_steps}")
         self.fixed_warmup_steps = None if warmup_steps is None else int(warmup_steps)
@@ -298,9 +290,10 @@ class SubspaceModel(keras.Model):
             total = total + self._compile_loss(y, y_alpha, sample_weight)
         return total
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config["lcs_training"] = {
+    TRAINING_KEY = "lcs_training"
+
+    def _training_config(self) -> dict:
+        return {
             "alpha_min": self.alpha_min,
             "sandwich": self.sandwich,
             "sampling": self.sampling,
@@ -314,13 +307,3 @@ class SubspaceModel(keras.Model):
             "warmup_power": self.warmup_power,
             "seed": self.seed,
         }
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from keras.src.models.functional import functional_from_config
-
-        config = dict(config)
-        training = config.pop("lcs_training", {})
-        plain = functional_from_config(keras.Model, config, custom_objects=custom_objects)
-        return cls(inputs=plain.inputs, outputs=plain.outputs, name=plain.name, **training)

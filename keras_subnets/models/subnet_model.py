@@ -21,6 +21,7 @@ from keras.src.trainers.compile_utils import CompileMetrics, MetricsList
 
 from keras_subnets import levels as levels_lib
 from keras_subnets.model_layers import model_layers
+from keras_subnets.models.compressed_model import CompressedModel
 
 
 def _level_clone(metrics: MetricsList | None, level: int) -> MetricsList | None:
@@ -80,7 +81,7 @@ class _LevelMetrics(CompileMetrics):
 
 
 @keras.saving.register_keras_serializable(package="keras_subnets")
-class SubnetModel(keras.Model):
+class SubnetModel(CompressedModel):
     """Functional model whose sub-network layers hold nested levels.
 
     Built like any functional model (``SubnetModel(inputs, outputs)``) or by
@@ -144,13 +145,8 @@ class SubnetModel(keras.Model):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        layer_levels = {len(layer.levels) for layer in self.subnet_layers()}
         if levels is None:
-            if not layer_levels:
-                raise ValueError(
-                    f"model '{self.name}' has no sub-network layer; use "
-                    "keras_subnets.nest(model, levels=...) to convert a plain model"
-                )
+            self._require_layers(self.subnet_layers(), "sub-network", "keras_subnets.nest(model, levels=...)")
             levels = next(layer.levels for layer in self.subnet_layers())
         self.levels = levels_lib.validate_sparsities(levels, where=f"model '{self.name}' levels")
         for layer in self.subnet_layers():
@@ -175,17 +171,11 @@ class SubnetModel(keras.Model):
                 "and at least 3 levels"
             )
         self.sandwich = None if sandwich is None else int(sandwich)
-        if not 0.0 <= float(distillation) <= 1.0:
-            raise ValueError(f"model '{self.name}': distillation must lie in [0, 1], got {distillation}")
-        self.distillation = float(distillation)
+        self.distillation = self._unit_interval("distillation", distillation)
         self.distillation_temperature = float(distillation_temperature)
         self.from_logits = from_logits
-        if not 0.0 <= float(inner_gradient) <= 1.0:
-            raise ValueError(f"model '{self.name}': inner_gradient must lie in [0, 1], got {inner_gradient}")
-        self.inner_gradient = float(inner_gradient)
-        if not 0.0 <= float(shared_gradient) <= 1.0:
-            raise ValueError(f"model '{self.name}': shared_gradient must lie in [0, 1], got {shared_gradient}")
-        self.shared_gradient = float(shared_gradient)
+        self.inner_gradient = self._unit_interval("inner_gradient", inner_gradient)
+        self.shared_gradient = self._unit_interval("shared_gradient", shared_gradient)
         self.validate_levels = bool(validate_levels)
         self.level_loss_trackers = [
             keras.metrics.Mean(name=f"level_{k}_loss") for k in range(len(self.levels))
@@ -407,9 +397,10 @@ class SubnetModel(keras.Model):
         for line in lines:
             emit(line)
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config["subnet_training"] = {
+    TRAINING_KEY = "subnet_training"
+
+    def _training_config(self) -> dict:
+        return {
             "levels": list(self.levels),
             "level_weights": list(self.level_weights),
             "sandwich": self.sandwich,
@@ -420,15 +411,3 @@ class SubnetModel(keras.Model):
             "shared_gradient": self.shared_gradient,
             "validate_levels": self.validate_levels,
         }
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from keras.src.models.functional import functional_from_config
-
-        config = dict(config)
-        training = config.pop("subnet_training", {})
-        plain = functional_from_config(keras.Model, config, custom_objects=custom_objects)
-        # The input and output structures as saved: a lone tensor stays a tensor,
-        # so an exported serve() takes the same arguments as the original model.
-        return cls(inputs=plain.input, outputs=plain.output, name=plain.name, **training)
