@@ -29,3 +29,23 @@ def model_layers(model: keras.Model, kind: type | tuple[type, ...] | Callable[[o
     if isinstance(kind, type | tuple):
         return [layer for layer in found if isinstance(layer, kind)]
     return [layer for layer in found if kind(layer)]
+
+
+def require_built(model, caller: str) -> None:
+    """Refuses, naming ``caller``, anything but a built Keras model with known inputs."""
+    if not isinstance(model, keras.Model) or not model.built or not getattr(model, "inputs", None):
+        raise ValueError(
+            f"{caller} needs a built Sequential or Functional model with known inputs; "
+            "give the model a keras.Input (or call it once) first"
+        )
+
+
+def functional_io(cloned: keras.Model) -> tuple:
+    """``(inputs, outputs)`` of a cloned model for a new functional model.
+
+    A functional model's own structure is kept (a lone tensor stays a
+    tensor); a Sequential's are lists.
+    """
+    if isinstance(cloned, keras.Sequential):
+        return cloned.inputs, cloned.outputs
+    return cloned.input, cloned.output

@@ -30,3 +30,22 @@ def test_filters_by_class_tuple_and_predicate():
     assert {la.name for la in model_layers(model, (keras.layers.ReLU, keras.layers.Dense))} == {
         "first", "inner_dense", "relu", "last"}
     assert [la.name for la in model_layers(model, lambda la: la.name.startswith("l"))] == ["last"]
+
+
+def test_require_built_names_the_caller_and_functional_io_keeps_the_structure():
+    import pytest
+
+    from keras_subnets.model_layers import functional_io, require_built
+
+    with pytest.raises(ValueError, match=r"^nest\(\) needs a built"):
+        require_built(keras.Sequential([keras.layers.Dense(2)]), "nest()")
+    with pytest.raises(ValueError, match="subspace"):
+        require_built("not a model", "subspace()")
+    x = keras.Input((3,))
+    lone = keras.Model(x, keras.layers.Dense(2)(x))
+    require_built(lone, "nest()")
+    inputs, outputs = functional_io(lone)
+    assert inputs is lone.input and outputs is lone.output and not isinstance(inputs, list)
+    seq = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    inputs, outputs = functional_io(seq)
+    assert isinstance(inputs, list) and isinstance(outputs, list)

@@ -13,7 +13,7 @@ from keras_subnets import levels as levels_lib
 from keras_subnets import masks as masks_lib
 from keras_subnets import registry, structured
 from keras_subnets.layers import LevelBatchNormalization, SubnetBatchNormalization, SubnetLayerMixin
-from keras_subnets.model_layers import model_layers
+from keras_subnets.model_layers import functional_io, model_layers, require_built
 from keras_subnets.models import SubnetModel
 from keras_subnets.variables import copy_into
 
@@ -105,36 +105,9 @@ def nest(
         ValueError: naming the offending layer or argument.
     """
     levels = levels_lib.validate_sparsities(levels)
-    if kind not in masks_lib.MASK_KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {masks_lib.MASK_KINDS}")
-    if widths and kind != "structured":
-        raise ValueError("widths= applies to kind='structured' only")
-    if not isinstance(model, keras.Model) or not model.built or not getattr(model, "inputs", None):
-        raise ValueError(
-            "nest() needs a built Sequential or Functional model with known inputs; "
-            "give the model a keras.Input (or call it once) first"
-        )
-    for layer in model_layers(model):
-        if isinstance(layer, (SubnetLayerMixin, LevelBatchNormalization)):
-            raise ValueError(f"layer '{layer.name}' is already a sub-network layer")
-    selected = None if layers is None else set(layers)
-    layer_levels = {name: levels_lib.validate_sparsities(v, where=f"layer_levels['{name}']")
-                    for name, v in (layer_levels or {}).items()}
-    for name, v in layer_levels.items():
-        if len(v) != len(levels):
-            raise ValueError(f"layer_levels['{name}'] has {len(v)} entries for {len(levels)} levels")
-    parts = registry.split_names(model)
-    names = {la.name for la in model_layers(model)}
-    names |= {part for split in parts.values() for part in split}
-    kept_names, kept_classes = _keep_dense_policy(keep_dense)
-    missing = (set(selected or ()) | set(layer_levels) | set(widths or {}) | kept_names) - names
-    if missing:
-        raise ValueError(f"no layer named {sorted(missing)} in model '{model.name}'")
-    model = registry.expand_split_layers(model)
-    if selected is not None:
-        selected = _with_parts(selected, parts)
-    kept_names = _with_parts(kept_names, parts)
-    layer_levels = {part: v for name, v in layer_levels.items() for part in parts.get(name, [name])}
+    layer_levels = _validate(model, levels, kind, widths, layer_levels)
+    model, selected, kept_names, layer_levels = _expand_names(model, layers, keep_dense, layer_levels, widths)
+    _, kept_classes = _keep_dense_policy(keep_dense)
 
     def kept_explicitly(layer) -> bool:
         return layer.name in kept_names or isinstance(layer, kept_classes)
@@ -147,33 +120,8 @@ def nest(
     def clone(layer):
         if not isinstance(layer, keras.layers.Layer):
             return layer  # a stateless Keras operation on symbolic tensors (x + 3.0, ops.relu6)
-        config = layer.get_config()
-        subnet_cls = _subnet_class(layer)
-        if subnet_cls is not None and not kept(layer):
-            config.pop("quantization_config", None)
-            new = subnet_cls.from_config({
-                **config,
-                "levels": layer_levels.get(layer.name, levels),
-                "mask_kind": kind,
-                "level_widths": (widths or {}).get(layer.name),
-                "keep_row_max": keep_row_max,
-            })
-        elif subnet_cls is not None and kind != "structured" and _feeds_batch_norm(layer):
-            # Kept dense but followed by a BatchNorm, whose statistics still differ per level: a
-            # sub-network layer with every unit in every level, so the converter folds that
-            # per-level BatchNorm into one level-switching operator.
-            config.pop("quantization_config", None)
-            new = subnet_cls.from_config({**config, "levels": levels, "mask_kind": "structured",
-                                          "level_widths": None, "keep_row_max": keep_row_max})
-        elif type(layer) is registry.BATCH_NORM[0] and not kept_explicitly(layer):
-            new = SubnetBatchNormalization.from_config(
-                {**config, "levels": levels, "shared_affine": shared_bn_affine}
-            )
-        elif (layer.weights and subnet_cls is None and not isinstance(layer, keras.Model)
-              and type(layer) is not registry.BATCH_NORM[0] and not kept(layer)):
-            raise ValueError(registry.unsupported_reason(layer))
-        else:
-            new = layer.__class__.from_config(config)
+        new = _nested_layer(layer, levels, kind, widths, layer_levels, keep_row_max, shared_bn_affine,
+                            kept(layer), kept_explicitly(layer))
         pairs.append((layer, new))
         return new
 
@@ -184,6 +132,86 @@ def nest(
             f"model '{model.name}' has no layer to nest{chosen}: nest() gives sub-networks to "
             f"{registry.supported_names()} layers, and found none"
         )
+    _copy_weights(pairs)
+    inputs, outputs = functional_io(cloned)
+    result = SubnetModel(inputs=inputs, outputs=outputs, name=f"{model.name}_subnets",
+                         levels=levels, **training_options)
+    if kind == "structured":
+        structured.plan_structured(result, levels, widths)
+    return result
+
+
+def _validate(model, levels: list[float], kind: str, widths, layer_levels) -> dict:
+    """Checks nest()'s arguments; returns ``layer_levels`` validated."""
+    if kind not in masks_lib.MASK_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {masks_lib.MASK_KINDS}")
+    if widths and kind != "structured":
+        raise ValueError("widths= applies to kind='structured' only")
+    require_built(model, "nest()")
+    for layer in model_layers(model):
+        if isinstance(layer, (SubnetLayerMixin, LevelBatchNormalization)):
+            raise ValueError(f"layer '{layer.name}' is already a sub-network layer")
+    layer_levels = {name: levels_lib.validate_sparsities(v, where=f"layer_levels['{name}']")
+                    for name, v in (layer_levels or {}).items()}
+    for name, v in layer_levels.items():
+        if len(v) != len(levels):
+            raise ValueError(f"layer_levels['{name}'] has {len(v)} entries for {len(levels)} levels")
+    return layer_levels
+
+
+def _expand_names(model, layers, keep_dense, layer_levels: dict, widths):
+    """Splits the split layers and carries every name argument to their parts.
+
+    Returns:
+        ``(model, selected, kept_names, layer_levels)`` with split layers
+        replaced by their parts; a name that is no layer is refused.
+    """
+    selected = None if layers is None else set(layers)
+    parts = registry.split_names(model)
+    names = {la.name for la in model_layers(model)}
+    names |= {part for split in parts.values() for part in split}
+    kept_names, _ = _keep_dense_policy(keep_dense)
+    missing = (set(selected or ()) | set(layer_levels) | set(widths or {}) | kept_names) - names
+    if missing:
+        raise ValueError(f"no layer named {sorted(missing)} in model '{model.name}'")
+    expanded = registry.expand_split_layers(model)
+    if selected is not None:
+        selected = _with_parts(selected, parts)
+    layer_levels = {part: v for name, v in layer_levels.items() for part in parts.get(name, [name])}
+    return expanded, selected, _with_parts(kept_names, parts), layer_levels
+
+
+def _nested_layer(layer, levels, kind, widths, layer_levels, keep_row_max, shared_bn_affine,
+                  kept: bool, kept_explicitly: bool):
+    """The layer that replaces ``layer`` in the nested model (without weights yet)."""
+    config = layer.get_config()
+    subnet_cls = _subnet_class(layer)
+    if subnet_cls is not None and not kept:
+        config.pop("quantization_config", None)
+        return subnet_cls.from_config({
+            **config,
+            "levels": layer_levels.get(layer.name, levels),
+            "mask_kind": kind,
+            "level_widths": (widths or {}).get(layer.name),
+            "keep_row_max": keep_row_max,
+        })
+    if subnet_cls is not None and kind != "structured" and _feeds_batch_norm(layer):
+        # Kept dense but followed by a BatchNorm, whose statistics still differ per level: a
+        # sub-network layer with every unit in every level, so the converter folds that
+        # per-level BatchNorm into one level-switching operator.
+        config.pop("quantization_config", None)
+        return subnet_cls.from_config({**config, "levels": levels, "mask_kind": "structured",
+                                       "level_widths": None, "keep_row_max": keep_row_max})
+    if type(layer) is registry.BATCH_NORM[0] and not kept_explicitly:
+        return SubnetBatchNormalization.from_config({**config, "levels": levels, "shared_affine": shared_bn_affine})
+    if (layer.weights and subnet_cls is None and not isinstance(layer, keras.Model)
+            and type(layer) is not registry.BATCH_NORM[0] and not kept):
+        raise ValueError(registry.unsupported_reason(layer))
+    return layer.__class__.from_config(config)
+
+
+def _copy_weights(pairs: list) -> None:
+    """Copies each original layer's weights into its replacement (through numpy), then masks."""
     for old, new in pairs:
         if isinstance(new, SubnetBatchNormalization):
             new.load_dense(
@@ -197,16 +225,6 @@ def nest(
             new.update_masks()
         elif old.weights:
             new.set_weights(old.get_weights())
-    # Keep the input structure of a functional model (a lone tensor stays a tensor).
-    sequential = isinstance(cloned, keras.Sequential)
-    result = SubnetModel(
-        inputs=cloned.inputs if sequential else cloned.input,
-        outputs=cloned.outputs if sequential else cloned.output, name=f"{model.name}_subnets",
-        levels=levels, **training_options,
-    )
-    if kind == "structured":
-        structured.plan_structured(result, levels, widths)
-    return result
 
 
 def _keep_dense_policy(keep_dense) -> tuple[set[str], tuple[type, ...]]:

@@ -16,7 +16,7 @@ from keras_subnets.lcs import coordinates as alpha_lib
 from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, band_edges
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.lcs.subspace_model import SubspaceModel
-from keras_subnets.model_layers import model_layers
+from keras_subnets.model_layers import functional_io, model_layers, require_built
 from keras_subnets.variables import copy_into
 
 NORMS = ("group", "instance", "batch_per_level")
@@ -116,33 +116,7 @@ def subspace(
     Raises:
         ValueError: naming the offending layer or argument.
     """
-    if kind not in alpha_lib.KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {alpha_lib.KINDS}")
-    if variant not in alpha_lib.VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; expected one of {alpha_lib.VARIANTS}")
-    if norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}; expected one of {NORMS}")
-    if line_init not in ("random", "copy"):
-        raise ValueError(f"unknown line_init {line_init!r}; expected 'random' or 'copy'")
-    alpha_lib.validate_bits(min_bits, max_bits, where="subspace()")
-    if not isinstance(model, keras.Model) or not model.built or not getattr(model, "inputs", None):
-        raise ValueError(
-            "subspace() needs a built Sequential or Functional model with known inputs; "
-            "give the model a keras.Input (or call it once) first"
-        )
-    for layer in model_layers(model):
-        if isinstance(layer, (LcsLayerMixin, LcsBatchNormalization)):
-            raise ValueError(f"layer '{layer.name}' is already an LCS layer")
-        if isinstance(layer, _OTHER_NORMS) or (
-            isinstance(layer, keras.layers.BatchNormalization) and (layer.renorm or layer.synchronized)
-        ):
-            raise ValueError(
-                f"layer '{layer.name}' ({type(layer).__name__}) is a normalisation layer that "
-                "subspace() does not support; use BatchNormalization (replaced according to "
-                f"norm=, one of {NORMS}) or GroupNormalization"
-            )
-    if not 1 <= int(alpha_bins) <= 16:
-        raise ValueError(f"subspace(): alpha_bins must lie in 1..16, got {alpha_bins}")
+    _validate(model, kind, variant, norm, line_init, min_bits, max_bits, alpha_bins)
     # Structured trains α from 0 (a quarter of the units); the others from alpha_min.
     low = 0.0 if kind == "structured" else float(training_options.get("alpha_min", 0.025))
     if alpha_bands == "geometric" and not 0.0 < low < 1.0:
@@ -182,12 +156,50 @@ def subspace(
         return layer(*args, **kwargs)
 
     cloned = keras.models.clone_model(model, clone_function=clone, call_function=call, recursive=True)
+    _copy_weights(pairs, copy_line_end=variant == "line" and line_init == "copy")
+    inputs, outputs = functional_io(cloned)
+    return SubspaceModel(inputs=inputs, outputs=outputs, name=f"{model.name}_lcs", **training_options)
+
+
+
+def _validate(model, kind: str, variant: str, norm: str, line_init: str, min_bits: int, max_bits: int,
+              alpha_bins: int) -> None:
+    """Checks subspace()'s arguments and that every layer of ``model`` can join a subspace."""
+    if kind not in alpha_lib.KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {alpha_lib.KINDS}")
+    if variant not in alpha_lib.VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {alpha_lib.VARIANTS}")
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; expected one of {NORMS}")
+    if line_init not in ("random", "copy"):
+        raise ValueError(f"unknown line_init {line_init!r}; expected 'random' or 'copy'")
+    alpha_lib.validate_bits(min_bits, max_bits, where="subspace()")
+    require_built(model, "subspace()")
+    for layer in model_layers(model):
+        if isinstance(layer, (LcsLayerMixin, LcsBatchNormalization)):
+            raise ValueError(f"layer '{layer.name}' is already an LCS layer")
+        if isinstance(layer, _OTHER_NORMS) or (
+            isinstance(layer, keras.layers.BatchNormalization) and (layer.renorm or layer.synchronized)
+        ):
+            raise ValueError(
+                f"layer '{layer.name}' ({type(layer).__name__}) is a normalisation layer that "
+                "subspace() does not support; use BatchNormalization (replaced according to "
+                f"norm=, one of {NORMS}) or GroupNormalization"
+            )
+    if not 1 <= int(alpha_bins) <= 16:
+        raise ValueError(f"subspace(): alpha_bins must lie in 1..16, got {alpha_bins}")
+
+def _copy_weights(pairs: list, copy_line_end: bool) -> None:
+    """Copies each original layer's weights into its replacement (through numpy).
+
+    With ``copy_line_end`` a line's α = 1 endpoint starts as the α = 0 one.
+    """
     for old, new in pairs:
         if isinstance(new, LcsLayerMixin):
             copy_into(new.kernel, old.kernel)
             if old.use_bias:
                 copy_into(new.bias, old.bias)
-            if variant == "line" and line_init == "copy":
+            if copy_line_end:
                 copy_into(new.kernel_end, old.kernel)
                 if old.use_bias:
                     copy_into(new.bias_end, old.bias)
@@ -202,12 +214,6 @@ def subspace(
                 copy_into(new.beta, old.beta)
         elif old.weights:
             new.set_weights(old.get_weights())
-    sequential = isinstance(cloned, keras.Sequential)
-    return SubspaceModel(
-        inputs=cloned.inputs if sequential else cloned.input,
-        outputs=cloned.outputs if sequential else cloned.output,
-        name=f"{model.name}_lcs", **training_options,
-    )
 
 
 def _replace_batch_norm(layer, config: dict, norm: str, groups: int, edges: list[float]):
