@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The keras-subnets Authors
 
+/* ks_conv_s8() and ks_conv_s8_get_buffer_size(): their bodies are in ks_conv_impl.inc, one template for the
+ * float32 and int8 kernels; this file instantiates it (KS__FN, KS__SIZE_FN and the
+ * KS__* macros below, then #include "ks_conv_impl.inc") with int8 types and requantization. */
+
 #include "ks_internal.h"
 
 #define KS__T int8_t

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The keras-subnets Authors
 
+/* ks_depthwise_conv_s8() and ks_depthwise_conv_s8_get_buffer_size(): their bodies are in ks_dw_impl.inc, one template for the
+ * float32 and int8 kernels; this file instantiates it (KS__FN, KS__SIZE_FN and the
+ * KS__* macros below, then #include "ks_dw_impl.inc") with int8 types and the requantization helpers below. */
+
 #include "ks_internal.h"
 #include "ks_requant.h"
 
