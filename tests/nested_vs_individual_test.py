@@ -9,20 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_pad32_centres_the_image():
-    from benchmarks.nested_vs_individual import pad32
-
-    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
-    padded = pad32(x)
-    assert padded.shape == (3, 32, 32, 1)
-    np.testing.assert_array_equal(padded[:, 2:30, 2:30], x)
-    assert not padded[:, :2].any() and not padded[:, 30:].any() and not padded[:, :, :2].any()
 
 
 @pytest.mark.slow
