@@ -233,6 +233,33 @@ def test_dense_plan_equals_unplanned(plib, case):
     assert plan.run(1, x, ys)[0] == kb.KS_ERR_LEVEL
 
 
+def _near_int32_limits(rng, bias, mult, shift, shifts: tuple[int, int]) -> None:
+    """The saturating add: accumulators within 2^21 of the int32 limits with
+    the largest multiplier and right shifts in ``shifts``."""
+    for start, lim in ((2, 2**31 - 1), (6, -(2**31))):
+        sl = np.s_[:, start::8]
+        bias[sl] = lim - np.sign(lim) * rng.integers(0, 2**21, size=bias[sl].shape)
+        mult[sl] = 2**31 - 1
+        shift[sl] = rng.integers(*shifts, size=shift[sl].shape)
+
+
+def _planned_fc_equals_unplanned(plib, nested, rng, cols: int, rows: int, levels: int, batch: int,
+                                 quant_params) -> None:
+    """For three input/output offset and activation settings: the planned FC
+    at every level equals the unplanned kernel."""
+    for in_off, out_off, act in ((128, -128, (-128, 127)), (-127, 127, (-128, 127)), (5, -3, (-20, 90))):
+        q = quant_params(in_off, out_off, act)
+        m, qs = nested.struct(), q.struct()
+        plan = Plan(plib, (nested, q, m, qs, q._keep))
+        assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), batch) == kb.KS_OK
+        x = rng.integers(-128, 128, size=(batch, cols)).astype(np.int8)
+        for level in range(levels):
+            st, y = plan.run(level, x, (batch, rows))
+            st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
+            assert st == st_ref == kb.KS_OK
+            np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")
+
+
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row"])
 def test_fc_plan_requantization_edges(plib, fmt):
     """The planned FC rows have their own requantization (a fast path for
@@ -256,24 +283,10 @@ def test_fc_plan_requantization_edges(plib, fmt):
     mult[:, 1::8] = np.where(rng.random(mult[:, 1::8].shape) < 0.5, 2**30, -(2**30))
     shift[:, 1::8] = rng.integers(-2, 1, size=shift[:, 1::8].shape)
     bias[:, 1::8] = rng.integers(-200, 200, size=bias[:, 1::8].shape)
-    # The saturating add: accumulators within 2^22 of the int32 limits with
-    # the largest multiplier and right shifts of 22..24.
-    for start, lim in ((2, 2**31 - 1), (6, -(2**31))):
-        sl = np.s_[:, start::8]
-        bias[sl] = lim - np.sign(lim) * rng.integers(0, 2**21, size=bias[sl].shape)
-        mult[sl] = 2**31 - 1
-        shift[sl] = rng.integers(-24, -21, size=shift[sl].shape)
-    for in_off, out_off, act in ((128, -128, (-128, 127)), (-127, 127, (-128, 127)), (5, -3, (-20, 90))):
-        q = kb.QuantParams(in_off, out_off, act[0], act[1], mult, shift, bias)
-        m, qs = nested.struct(), q.struct()
-        plan = Plan(plib, (nested, q, m, qs, q._keep))
-        assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), 3) == kb.KS_OK
-        x = rng.integers(-128, 128, size=(3, cols)).astype(np.int8)
-        for level in range(L):
-            st, y = plan.run(level, x, (3, rows))
-            st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
-            assert st == st_ref == kb.KS_OK
-            np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")
+    _near_int32_limits(rng, bias, mult, shift, (-24, -21))
+    _planned_fc_equals_unplanned(
+        plib, nested, rng, cols, rows, L, 3,
+        lambda in_off, out_off, act: kb.QuantParams(in_off, out_off, act[0], act[1], mult, shift, bias))
 
 
 @pytest.mark.parametrize("fmt", ["nested_csr", "nested_block", "row", "structured"])
@@ -299,25 +312,12 @@ def test_fc_plan_all_fast_levels(plib, fmt, with_bias):
     mult[:, 1::8] = 2**30
     shift[:, 1::8] = rng.integers(-2, 0, size=shift[:, 1::8].shape)
     bias[:, 1::8] = rng.integers(-200, 200, size=bias[:, 1::8].shape)
-    for start, lim in ((2, 2**31 - 1), (6, -(2**31))):
-        sl = np.s_[:, start::8]
-        bias[sl] = lim - np.sign(lim) * rng.integers(0, 2**21, size=bias[sl].shape)
-        mult[sl] = 2**31 - 1
-        shift[sl] = rng.integers(-23, -21, size=shift[sl].shape)
+    _near_int32_limits(rng, bias, mult, shift, (-23, -21))
     shift[1, 77] = 0
-    for in_off, out_off, act in ((128, -128, (-128, 127)), (-127, 127, (-128, 127)), (5, -3, (-20, 90))):
-        q = kb.QuantParams(
-            in_off, out_off, act[0], act[1], mult.astype(np.int32), shift, bias.astype(np.int32) if with_bias else None
-        )
-        m, qs = nested.struct(), q.struct()
-        plan = Plan(plib, (nested, q, m, qs, q._keep))
-        assert plib.ks_plan_fully_connected_s8(plan.ptr, ctypes.byref(m), ctypes.byref(qs), 2) == kb.KS_OK
-        x = rng.integers(-128, 128, size=(2, cols)).astype(np.int8)
-        for level in range(L):
-            st, y = plan.run(level, x, (2, rows))
-            st_ref, y_ref = kb.fully_connected(plib, nested, level, q, x)
-            assert st == st_ref == kb.KS_OK
-            np.testing.assert_array_equal(y, y_ref, err_msg=f"offsets {in_off} {out_off} level {level}")
+    _planned_fc_equals_unplanned(
+        plib, nested, rng, cols, rows, L, 2,
+        lambda in_off, out_off, act: kb.QuantParams(in_off, out_off, act[0], act[1], mult.astype(np.int32), shift,
+                                                    bias.astype(np.int32) if with_bias else None))
 
 
 def test_fc_plan_structured_widths(plib):
