@@ -35,7 +35,7 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
-            # The test suite runs on every core (./run test -n auto): CI has 2 cores and a time budget.
+            # ./run test runs one pytest worker per core: CI has 2 cores and a time budget.
             "pytest-xdist==3.8.0",
             "ruff>=0.6",
             "matplotlib>=3.8",

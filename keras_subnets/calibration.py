@@ -81,7 +81,8 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
     Raises:
         ValueError: without samples, or with ``alpha`` for a nested model.
     """
-    if not model_layers(model, SubnetBatchNormalization):
+    bns = model_layers(model, SubnetBatchNormalization)
+    if not bns:
         if model_layers(model, LevelBatchNormalization):
             from keras_subnets.lcs.calibration import recalibrate_batch_norm as recalibrate_bands
 
@@ -89,7 +90,6 @@ def recalibrate_batch_norm(model: keras.Model, x, batch_size: int = 256, max_bat
         return
     if alpha is not None:
         raise ValueError(f"model '{model.name}': alpha= applies to LCS subspaces; a nested model takes levels=")
-    bns = model_layers(model, SubnetBatchNormalization)
     batches = batches_of(x, batch_size, max_batches)
     chosen = range(num_levels(model)) if levels is None else levels
     estimate_rows(model, bns, batches, [lambda t, n, k=k: levels_lib.level_override(k) for k in chosen])

@@ -38,7 +38,7 @@ FAST = os.environ.get("KS_NOTEBOOK_FAST") == "1"
 (x_train, y_train), (x_test, y_test) = load_scaled(
     train_samples=2000 if FAST else None, test_samples=300 if FAST else None)
 EPOCHS = 1 if FAST else 8
-# BatchNorm re-estimation runs on a slice: its cost grows with the images, the estimate barely does.
+# BatchNorm re-estimation runs on a slice of the training images: its cost grows with their number.
 x_calib = x_train[:256 if FAST else 2000]
 keras.utils.set_random_seed(0)
 print(x_train.shape, x_test.shape)
