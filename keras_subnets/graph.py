@@ -237,23 +237,144 @@ def trace_channels(model: keras.Model, what: str = "structured levels", reducibl
         ValueError: naming the layer whose channels cannot be followed.
     """
     weight_layers = model_layers(model, WEIGHT_LAYERS)
-    memo: dict[int, ChannelMap] = {}
-    own: dict[int, Tied] = {}
-    created: list[Tied] = []
-    batch_norms: list = []
+    tracer = _ChannelTracer(model, what, weight_layers)
+    inputs, outputs = {}, {}
+    for layer in weight_layers:
+        if len(layer._inbound_nodes) != 1:
+            tracer.fail(layer, f"is called {len(layer._inbound_nodes)} times (shared layers are not supported)")
+        node = layer._inbound_nodes[0]
+        if len(node.input_tensors) != 1:
+            tracer.fail(layer, "has several inputs")
+        inputs[layer.name] = tracer.map_of(node.input_tensors[0])
+        outputs[layer.name] = tracer.map_of(node.output_tensors[0])
+    for out in model.outputs:
+        for s in tracer.map_of(out).segments:
+            s.group.root().fixed_reasons.append("reaches the model output")
+    roots = []
+    for g in tracer.created + [s.group for m in inputs.values() for s in m.segments]:
+        r = g.root()
+        if r not in roots:
+            roots.append(r)
+    graph = ChannelGraph(roots, {k: v.resolved() for k, v in inputs.items()},
+                         {k: v.resolved() for k, v in outputs.items()},
+                         [(bn, m.resolved()) for bn, m in tracer.batch_norms], weight_layers)
+    _fix_unconsumed_and_blocked(graph, reducible)
+    return graph
 
-    def fail(op, why: str):
+
+def _fix_unconsumed_and_blocked(graph: ChannelGraph, reducible):
+    """Fixes the groups no weight layer reads, and those touching a layer ``reducible`` refuses."""
+    for g in graph.groups:
+        if not graph.consumers(g):
+            g.fixed_reasons.append("feeds no weight layer")
+        if reducible is not None:
+            touching = g.producers + graph.consumers(g) + graph.depthwise(g)
+            blocked = [la.name for la in touching if not reducible(la)]
+            if blocked:
+                g.fixed_reasons.append(f"shared with layers kept whole: {blocked}")
+
+
+class _ChannelTracer:
+    """`trace_channels`' walk: the channel map of each tensor, from its producing operation back to the groups.
+
+    Every non-depthwise weight layer owns a new group; other operations pass,
+    repeat, tile, tie or concatenate their inputs' maps, or are refused by name.
+    Maps are memoised per tensor.
+    """
+
+    def __init__(self, model: keras.Model, what: str, weight_layers: list):
+        self.model = model
+        self.what = what
+        self.memo: dict[int, ChannelMap] = {}
+        self.own: dict[int, Tied] = {}
+        self.created: list[Tied] = []
+        self.batch_norms: list = []
+        for layer in weight_layers:
+            if not is_depthwise(layer):
+                g = Tied(layer.name, int(layer.kernel.shape[-1]))
+                g.producers.append(layer)
+                self.own[id(layer)] = g
+                self.created.append(g)
+
+    def fail(self, op, why: str):
         raise ValueError(
-            f"{what}: layer {_op_name(op)} {why}; supported between weight layers: channel-wise layers, "
+            f"{self.what}: layer {_op_name(op)} {why}; supported between weight layers: channel-wise layers, "
             "pooling, Flatten, depthwise layers, element-wise merges (Add, Multiply, ...), Concatenate on "
             "the channel axis (use mask kind 'unstructured', 'row' or 'block' for this model)")
 
-    def tie(op, maps: list[ChannelMap]) -> ChannelMap:
+    def map_of(self, tensor) -> ChannelMap:
+        key = id(tensor)
+        if key not in self.memo:
+            self.memo[key] = self._trace(tensor)
+        return self.memo[key]
+
+    def _trace(self, tensor) -> ChannelMap:
+        op, node_index, _ = tensor._keras_history
+        if isinstance(op, keras.layers.InputLayer):
+            channels = int(tensor.shape[-1]) if len(tensor.shape) else 1
+            g = Tied(op.name if len(self.model.inputs) > 1 else "input", channels)
+            g.fixed_reasons.append("model input")
+            return ChannelMap([Segment(g)])
+        if isinstance(op, keras.Model):
+            self.fail(op, "is a nested model (build the model flat)")
+        if isinstance(op, keras.layers.Layer) and op.weights and len(op._inbound_nodes) > 1:
+            self.fail(op, f"is called {len(op._inbound_nodes)} times (shared layers are not supported)")
+        node = op._inbound_nodes[node_index]
+        inputs = list(node.input_tensors)
+        if isinstance(op, WEIGHT_LAYERS) and not is_depthwise(op):
+            return ChannelMap([Segment(self.own[id(op)])])
+        if isinstance(op, WEIGHT_LAYERS):
+            return self._depthwise(op, inputs)
+        if isinstance(op, keras.layers.Flatten):
+            source = self.map_of(inputs[0])
+            return ChannelMap(source.segments, source.tile * int(np.prod(inputs[0].shape[1:-1])))
+        if isinstance(op, CHANNELWISE):
+            return self._channelwise(op, inputs)
+        if isinstance(op, ELEMENTWISE_MERGE) or (
+                not isinstance(op, keras.layers.Layer) and type(op).__name__ in _ELEMENTWISE_OPS):
+            return self._elementwise(op, node, inputs)
+        if isinstance(op, keras.layers.Concatenate):
+            return self._concatenate(op, inputs)
+        self._refuse(op)
+
+    def _depthwise(self, op, inputs: list) -> ChannelMap:
+        """Each input channel repeated ``depth_multiplier`` times."""
+        source = self.map_of(inputs[0])
+        if source.tile != 1:
+            self.fail(op, "reads a flattened tensor")
+        mult = int(getattr(op, "depth_multiplier", 1))
+        return ChannelMap([Segment(s.group, s.repeat * mult) for s in source.segments])
+
+    def _channelwise(self, op, inputs: list) -> ChannelMap:
+        """The input's map; a BatchNorm is recorded with it."""
+        if len(inputs) != 1:
+            self.fail(op, "has several inputs")
+        result = self.map_of(inputs[0])
+        if isinstance(op, keras.layers.BatchNormalization):
+            if op.axis not in (-1, len(inputs[0].shape) - 1):
+                self.fail(op, f"normalises axis {op.axis}, not the channels")
+            self.batch_norms.append((op, result))
+        return result
+
+    def _elementwise(self, op, node, inputs: list) -> ChannelMap:
+        """The inputs' maps tied together (scalar constants and broadcast gates allowed)."""
+        for arg in list(node.arguments.args) + list(node.arguments.kwargs.values()):
+            if not isinstance(arg, keras.KerasTensor) and not isinstance(arg, (list, tuple)) \
+                    and np.size(arg) > 1:
+                self.fail(op, "combines channels with a constant array (its entries would not follow a "
+                          "permutation)")
+        maps = [self.map_of(t) for t in inputs]
+        if any(len(t.shape) != len(inputs[0].shape) for t in inputs):
+            self.fail(op, "combines tensors of different ranks")
+        return self._tie(op, maps) if len(maps) > 1 else maps[0]
+
+    def _tie(self, op, maps: list[ChannelMap]) -> ChannelMap:
+        """Merges the groups at the same positions of ``maps``; a 1-channel map (a broadcast gate) fixes its group."""
         sizes = [m.channels for m in maps]
         full = [m for m in maps if m.channels == max(sizes)]
         for m in maps:
             if m.channels not in (1, max(sizes)):
-                fail(op, f"combines inputs of {sizes} channels")
+                self.fail(op, f"combines inputs of {sizes} channels")
             if m.channels == 1 and max(sizes) > 1:  # a broadcast scalar gate: not tied, kept whole
                 for s in m.segments:
                     s.group.root().fixed_reasons.append(f"broadcast by {op.name}")
@@ -262,7 +383,7 @@ def trace_channels(model: keras.Model, what: str = "structured levels", reducibl
             shape_a = [(s.group.root().size, s.repeat) for s in first.segments]
             shape_b = [(s.group.root().size, s.repeat) for s in other.segments]
             if shape_a != shape_b or first.tile != other.tile:
-                fail(op, f"combines channel ranges that do not line up ({shape_a} and {shape_b})")
+                self.fail(op, f"combines channel ranges that do not line up ({shape_a} and {shape_b})")
             for a, b in zip(first.segments, other.segments, strict=True):
                 ra, rb = a.group.root(), b.group.root()
                 if ra is not rb:
@@ -271,105 +392,22 @@ def trace_channels(model: keras.Model, what: str = "structured levels", reducibl
                     ra.fixed_reasons += rb.fixed_reasons
         return first
 
-    def map_of(tensor) -> ChannelMap:
-        key = id(tensor)
-        if key in memo:
-            return memo[key]
-        op, node_index, _ = tensor._keras_history
-        channels = int(tensor.shape[-1]) if len(tensor.shape) else 1
-        if isinstance(op, keras.layers.InputLayer):
-            g = Tied(op.name if len(model.inputs) > 1 else "input", channels)
-            g.fixed_reasons.append("model input")
-            result = ChannelMap([Segment(g)])
-            memo[key] = result
-            return result
-        if isinstance(op, keras.Model):
-            fail(op, "is a nested model (build the model flat)")
-        if isinstance(op, keras.layers.Layer) and op.weights and len(op._inbound_nodes) > 1:
-            fail(op, f"is called {len(op._inbound_nodes)} times (shared layers are not supported)")
-        node = op._inbound_nodes[node_index]
-        inputs = list(node.input_tensors)
-        if isinstance(op, WEIGHT_LAYERS) and not is_depthwise(op):
-            result = ChannelMap([Segment(own[id(op)])])
-        elif isinstance(op, WEIGHT_LAYERS):
-            source = map_of(inputs[0])
-            if source.tile != 1:
-                fail(op, "reads a flattened tensor")
-            mult = int(getattr(op, "depth_multiplier", 1))
-            result = ChannelMap([Segment(s.group, s.repeat * mult) for s in source.segments])
-        elif isinstance(op, keras.layers.Flatten):
-            source = map_of(inputs[0])
-            result = ChannelMap(source.segments, source.tile * int(np.prod(inputs[0].shape[1:-1])))
-        elif isinstance(op, CHANNELWISE):
-            if len(inputs) != 1:
-                fail(op, "has several inputs")
-            result = map_of(inputs[0])
-            if isinstance(op, keras.layers.BatchNormalization):
-                if op.axis not in (-1, len(inputs[0].shape) - 1):
-                    fail(op, f"normalises axis {op.axis}, not the channels")
-                batch_norms.append((op, result))
-        elif isinstance(op, ELEMENTWISE_MERGE) or (
-                not isinstance(op, keras.layers.Layer) and type(op).__name__ in _ELEMENTWISE_OPS):
-            for arg in list(node.arguments.args) + list(node.arguments.kwargs.values()):
-                if not isinstance(arg, keras.KerasTensor) and not isinstance(arg, (list, tuple)) \
-                        and np.size(arg) > 1:
-                    fail(op, "combines channels with a constant array (its entries would not follow a "
-                         "permutation)")
-            maps = [map_of(t) for t in inputs]
-            if any(len(t.shape) != len(inputs[0].shape) for t in inputs):
-                fail(op, "combines tensors of different ranks")
-            result = tie(op, maps) if len(maps) > 1 else maps[0]
-        elif isinstance(op, keras.layers.Concatenate):
-            rank = len(inputs[0].shape)
-            if op.axis not in (-1, rank - 1):
-                fail(op, f"concatenates along axis {op.axis}, not the channels")
-            maps = [map_of(t) for t in inputs]
-            if any(m.tile != 1 for m in maps):
-                fail(op, "concatenates flattened tensors")
-            result = ChannelMap([s for m in maps for s in m.segments])
-        elif registry.split_lookup(op) is not None:
-            fail(op, f"is {registry.split_lookup(op).reason}; replace it by its two parts first with "
-                 "keras_subnets.registry.expand_split_layers(model) (nest() and reds.fit_subnets() do)")
-        elif isinstance(op, keras.layers.Layer) and op.weights:
-            fail(op, "has weights but no sub-network version, so its channels cannot be followed (keep it "
-                 "dense with nest(..., keep_dense=[...]))")
-        else:
-            fail(op, "mixes or reorders channels")
-        memo[key] = result
-        return result
+    def _concatenate(self, op, inputs: list) -> ChannelMap:
+        """The members' segments in order."""
+        rank = len(inputs[0].shape)
+        if op.axis not in (-1, rank - 1):
+            self.fail(op, f"concatenates along axis {op.axis}, not the channels")
+        maps = [self.map_of(t) for t in inputs]
+        if any(m.tile != 1 for m in maps):
+            self.fail(op, "concatenates flattened tensors")
+        return ChannelMap([s for m in maps for s in m.segments])
 
-    for layer in weight_layers:
-        if not is_depthwise(layer):
-            g = Tied(layer.name, int(layer.kernel.shape[-1]))
-            g.producers.append(layer)
-            own[id(layer)] = g
-            created.append(g)
-    inputs, outputs = {}, {}
-    for layer in weight_layers:
-        if len(layer._inbound_nodes) != 1:
-            fail(layer, f"is called {len(layer._inbound_nodes)} times (shared layers are not supported)")
-        node = layer._inbound_nodes[0]
-        if len(node.input_tensors) != 1:
-            fail(layer, "has several inputs")
-        inputs[layer.name] = map_of(node.input_tensors[0])
-        outputs[layer.name] = map_of(node.output_tensors[0])
-    for out in model.outputs:
-        for s in map_of(out).segments:
-            s.group.root().fixed_reasons.append("reaches the model output")
-    roots = []
-    for g in created + [s.group for m in inputs.values() for s in m.segments]:
-        r = g.root()
-        if r not in roots:
-            roots.append(r)
-    graph = ChannelGraph(roots, {k: v.resolved() for k, v in inputs.items()},
-                         {k: v.resolved() for k, v in outputs.items()},
-                         [(bn, m.resolved()) for bn, m in batch_norms], weight_layers)
-    for g in roots:
-        if not graph.consumers(g):
-            g.fixed_reasons.append("feeds no weight layer")
-        if reducible is not None:
-            touching = g.producers + graph.consumers(g) + graph.depthwise(g)
-            blocked = [la.name for la in touching if not reducible(la)]
-            if blocked:
-                g.fixed_reasons.append(f"shared with layers kept whole: {blocked}")
-    return graph
+    def _refuse(self, op):
+        """Names why ``op``'s channels cannot be followed."""
+        if registry.split_lookup(op) is not None:
+            self.fail(op, f"is {registry.split_lookup(op).reason}; replace it by its two parts first with "
+                      "keras_subnets.registry.expand_split_layers(model) (nest() and reds.fit_subnets() do)")
+        if isinstance(op, keras.layers.Layer) and op.weights:
+            self.fail(op, "has weights but no sub-network version, so its channels cannot be followed (keep it "
+                      "dense with nest(..., keep_dense=[...]))")
+        self.fail(op, "mixes or reorders channels")

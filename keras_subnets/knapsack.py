@@ -181,107 +181,156 @@ def solve(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, in
         if resource not in problem.constraints:
             raise ValueError(f"unknown resource {resource!r}; the problem has {sorted(problem.constraints)}")
     full = problem.full_items()
-    if _fits(problem, problem.widths(full), budgets) and all(
-            np.all(g.values >= 0) for g in problem.groups):
-        widths = problem.widths(full)
-        value = problem.value(full)
-        return Solution(full, widths, value, {r: problem.cost(widths, r) for r in problem.constraints},
-                        time.perf_counter() - start, gap=0.0, method="full", bound=value)
+    if _fits(problem, problem.widths(full), budgets) and all(np.all(g.values >= 0) for g in problem.groups):
+        return _solution(problem, full, start, gap=0.0, method="full", bound=problem.value(full))
     unit = value_scale(problem)
-    index: dict[tuple[str, int], int] = {}
-    c, lb, ub, integrality = [], [], [], []
-    for g in problem.groups:
-        keep = max(_min_items(g), lower.get(g.name, 0))
-        for i, v in enumerate(g.values):
-            index[(g.name, i)] = len(c)
-            c.append(-v / unit)
-            lb.append(1.0 if i < keep else 0.0)
-            ub.append(1.0)
-            integrality.append(1)
-    rows, row_lb, row_ub = [], [], []
+    milp = _Milp(problem)
+    milp.add_items(lower, unit)
+    milp.add_prefix_rows()
+    milp.add_budget_rows(budgets)
+    result = milp.run(time_limit)
+    if result.x is None:
+        raise _infeasible(problem, budgets, lower)
+    items = milp.kept_items(result.x)
+    bound, gap = _bound_and_gap(result, unit, problem.value(items))
+    return _solution(problem, items, start, gap=gap, bound=bound)
 
-    def add_row(coeffs: dict[int, float], lo: float, hi: float):
-        rows.append(coeffs)
-        row_lb.append(lo)
-        row_ub.append(hi)
 
-    for g in problem.groups:  # prefix order: x_{i+1} <= x_i
-        for i in range(len(g.values) - 1):
-            add_row({index[(g.name, i + 1)]: 1.0, index[(g.name, i)]: -1.0}, -np.inf, 0.0)
-    pair_vars: dict[tuple[str, str], list[int]] = {}
+def _solution(problem: Problem, items: dict[str, int], start: float | None, **kwargs) -> Solution:
+    """The `Solution` keeping ``items``, timed from ``start`` (None: not timed)."""
+    widths = problem.widths(items)
+    seconds = 0.0 if start is None else time.perf_counter() - start
+    return Solution(items, widths, problem.value(items), {r: problem.cost(widths, r) for r in problem.constraints},
+                    seconds, **kwargs)
 
-    def pair(a: str, b: str) -> list[int]:
+
+class _Milp:
+    """`solve`'s MILP: one binary variable per item, prefix rows, one row per cost constraint.
+
+    Bilinear cost terms get their product variables (`pair`) when the first
+    constraint needing them is added.
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.index: dict[tuple[str, int], int] = {}
+        self.c: list[float] = []
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integrality: list[int] = []
+        self.rows: list[dict[int, float]] = []
+        self.row_lb: list[float] = []
+        self.row_ub: list[float] = []
+        self.pairs: dict[tuple[str, str], list[int]] = {}
+
+    def add_variable(self, cost: float, lo: float, hi: float, integer: bool) -> int:
+        self.c.append(cost)
+        self.lb.append(lo)
+        self.ub.append(hi)
+        self.integrality.append(int(integer))
+        return len(self.c) - 1
+
+    def add_row(self, coeffs: dict[int, float], lo: float, hi: float):
+        self.rows.append(coeffs)
+        self.row_lb.append(lo)
+        self.row_ub.append(hi)
+
+    def add_items(self, lower: Mapping[str, int], unit: float):
+        """x_{g,i}: item i of group g is kept; the first ``max(min, lower)`` items of each group always are."""
+        for g in self.problem.groups:
+            keep = max(_min_items(g), lower.get(g.name, 0))
+            for i, v in enumerate(g.values):
+                self.index[(g.name, i)] = self.add_variable(-v / unit, 1.0 if i < keep else 0.0, 1.0, True)
+
+    def add_prefix_rows(self):
+        """x_{i+1} <= x_i: every level keeps a prefix of each group."""
+        for g in self.problem.groups:
+            for i in range(len(g.values) - 1):
+                self.add_row({self.index[(g.name, i + 1)]: 1.0, self.index[(g.name, i)]: -1.0}, -np.inf, 0.0)
+
+    def pair(self, a: str, b: str) -> list[int]:
         """Variables u_j = x_{b,j} * width(a), one per item j of b."""
-        if (a, b) not in pair_vars:
-            ga, gb = problem.group(a), problem.group(b)
+        if (a, b) not in self.pairs:
+            ga, gb = self.problem.group(a), self.problem.group(b)
             table = []
             for j in range(len(gb.values)):
-                u = len(c)
+                u = self.add_variable(0.0, 0.0, float(ga.units), False)
                 table.append(u)
-                c.append(0.0)
-                lb.append(0.0)
-                ub.append(float(ga.units))
-                integrality.append(0)
                 # u_j - width(a) - |a| x_j >= -|a|
-                coeffs = {u: 1.0, index[(b, j)]: -float(ga.units)}
+                coeffs = {u: 1.0, self.index[(b, j)]: -float(ga.units)}
                 for i, size in enumerate(ga.sizes):
-                    coeffs[index[(a, i)]] = coeffs.get(index[(a, i)], 0.0) - float(size)
-                add_row(coeffs, -float(ga.units), np.inf)
-            pair_vars[(a, b)] = table
-        return pair_vars[(a, b)]
+                    coeffs[self.index[(a, i)]] = coeffs.get(self.index[(a, i)], 0.0) - float(size)
+                self.add_row(coeffs, -float(ga.units), np.inf)
+            self.pairs[(a, b)] = table
+        return self.pairs[(a, b)]
 
-    for resource, budget in budgets.items():
-        for terms in problem.constraints[resource]:
-            coeffs: dict[int, float] = {}
-            constant = 0.0
-            for t in terms:
-                free = [n for n in t.groups if not problem.group(n).fixed]
-                scale = t.coeff * math.prod(problem.group(n).units for n in t.groups if problem.group(n).fixed)
-                if not free:
-                    constant += scale
-                elif len(free) == 1:
-                    g = problem.group(free[0])
-                    for i, s in enumerate(g.sizes):
-                        k = index[(g.name, i)]
-                        coeffs[k] = coeffs.get(k, 0.0) + scale * s
-                else:
-                    # Linearise over the group with fewer items.
-                    a, b = sorted(free, key=lambda n: (-len(problem.group(n).values), n))
-                    gb = problem.group(b)
-                    for j, k in enumerate(pair(a, b)):
-                        coeffs[k] = coeffs.get(k, 0.0) + scale * gb.sizes[j]
-            add_row(coeffs, -np.inf, budget - constant)
-    n = len(c)
-    matrix = sparse.lil_matrix((len(rows), n))
-    for r, coeffs in enumerate(rows):
-        for k, v in coeffs.items():
-            matrix[r, k] = v
-    constraints = optimize.LinearConstraint(matrix.tocsr(), row_lb, row_ub) if rows else ()
-    result = optimize.milp(np.asarray(c), constraints=constraints, integrality=np.asarray(integrality),
-                           bounds=optimize.Bounds(lb, ub),
-                           options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "presolve": True})
-    if result.x is None:
-        minimum = {g.name: max(_min_items(g), lower.get(g.name, 0)) for g in problem.groups}
-        widths = problem.widths(minimum)
-        smallest = {r: problem.cost(widths, r) for r in budgets}
-        raise InfeasibleBudget(
-            f"no sub-network fits budgets {dict(budgets)}: the smallest allowed one (minimum widths"
-            f"{' and the previous level' if lower else ''}) costs {smallest}; raise the budget or lower "
-            "min_units"
-        )
-    items = {g.name: int(round(sum(result.x[index[(g.name, i)]] for i in range(len(g.values)))))
-             for g in problem.groups}
-    widths = problem.widths(items)
-    value = problem.value(items)
+    def add_budget_rows(self, budgets: Mapping[str, float]):
+        """One row per cost constraint of each budgeted resource: its variable part within budget - constant."""
+        for resource, budget in budgets.items():
+            for terms in self.problem.constraints[resource]:
+                coeffs, constant = self._linear_cost(terms)
+                self.add_row(coeffs, -np.inf, budget - constant)
+
+    def _linear_cost(self, terms: Sequence[Term]) -> tuple[dict[int, float], float]:
+        """``terms`` as coefficients of the variables plus a constant (fixed groups count at full width)."""
+        problem = self.problem
+        coeffs: dict[int, float] = {}
+        constant = 0.0
+        for t in terms:
+            free = [n for n in t.groups if not problem.group(n).fixed]
+            scale = t.coeff * math.prod(problem.group(n).units for n in t.groups if problem.group(n).fixed)
+            if not free:
+                constant += scale
+            elif len(free) == 1:
+                g = problem.group(free[0])
+                for i, s in enumerate(g.sizes):
+                    k = self.index[(g.name, i)]
+                    coeffs[k] = coeffs.get(k, 0.0) + scale * s
+            else:
+                # Linearise over the group with fewer items.
+                a, b = sorted(free, key=lambda n: (-len(problem.group(n).values), n))
+                gb = problem.group(b)
+                for j, k in enumerate(self.pair(a, b)):
+                    coeffs[k] = coeffs.get(k, 0.0) + scale * gb.sizes[j]
+        return coeffs, constant
+
+    def run(self, time_limit: float):
+        """HiGHS's result (``x`` is None when no point is feasible)."""
+        matrix = sparse.lil_matrix((len(self.rows), len(self.c)))
+        for r, coeffs in enumerate(self.rows):
+            for k, v in coeffs.items():
+                matrix[r, k] = v
+        constraints = optimize.LinearConstraint(matrix.tocsr(), self.row_lb, self.row_ub) if self.rows else ()
+        return optimize.milp(np.asarray(self.c), constraints=constraints, integrality=np.asarray(self.integrality),
+                             bounds=optimize.Bounds(self.lb, self.ub),
+                             options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "presolve": True})
+
+    def kept_items(self, x: np.ndarray) -> dict[str, int]:
+        return {g.name: int(round(sum(x[self.index[(g.name, i)]] for i in range(len(g.values)))))
+                for g in self.problem.groups}
+
+
+def _infeasible(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int]) -> InfeasibleBudget:
+    """The error naming what the smallest allowed sub-network costs."""
+    minimum = {g.name: max(_min_items(g), lower.get(g.name, 0)) for g in problem.groups}
+    widths = problem.widths(minimum)
+    smallest = {r: problem.cost(widths, r) for r in budgets}
+    return InfeasibleBudget(
+        f"no sub-network fits budgets {dict(budgets)}: the smallest allowed one (minimum widths"
+        f"{' and the previous level' if lower else ''}) costs {smallest}; raise the budget or lower "
+        "min_units"
+    )
+
+
+def _bound_and_gap(result, unit: float, value: float) -> tuple[float | None, float | None]:
+    """HiGHS's proven upper bound on the value, in the problem's units, and the gap to it (None: no bound)."""
     dual = getattr(result, "mip_dual_bound", None)
-    bound = gap = None
-    if dual is not None and np.isfinite(dual):
-        # The objective is minimised, so -dual bounds the scaled value from above; an incumbent
-        # within HiGHS's tolerances of it (or a rounded one) can sit a hair above it.
-        bound = max(-float(dual) * unit, value)
-        gap = (bound - value) / bound if bound > 0 else 0.0
-    return Solution(items, widths, value, {r: problem.cost(widths, r) for r in problem.constraints},
-                    time.perf_counter() - start, gap=gap, bound=bound)
+    if dual is None or not np.isfinite(dual):
+        return None, None
+    # The objective is minimised, so -dual bounds the scaled value from above; an incumbent
+    # within HiGHS's tolerances of it (or a rounded one) can sit a hair above it.
+    bound = max(-float(dual) * unit, value)
+    return bound, (bound - value) / bound if bound > 0 else 0.0
 
 
 def solve_nested(problem: Problem, budgets: Sequence[Mapping[str, float]], time_limit: float = 60.0,
@@ -365,9 +414,7 @@ def greedy(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, i
             raise InfeasibleBudget(f"greedy: nothing left to drop and budgets {dict(budgets)} still exceeded")
         items[best] -= 1
         excess = over(items)
-    widths = problem.widths(items)
-    return Solution(items, widths, problem.value(items), {r: problem.cost(widths, r) for r in problem.constraints},
-                    time.perf_counter() - start, method="greedy")
+    return _solution(problem, items, start, method="greedy")
 
 
 def brute_force(problem: Problem, budgets: Mapping[str, float], lower: Mapping[str, int] | None = None
@@ -382,8 +429,7 @@ def brute_force(problem: Problem, budgets: Mapping[str, float], lower: Mapping[s
         if all(problem.cost(widths, r) <= b + 1e-9 for r, b in budgets.items()):
             value = problem.value(items)
             if best is None or value > best.value + 1e-12:
-                best = Solution(items, widths, value, {r: problem.cost(widths, r) for r in problem.constraints},
-                                0.0, method="brute_force")
+                best = _solution(problem, items, None, method="brute_force")
     return best
 
 

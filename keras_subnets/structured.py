@@ -55,14 +55,38 @@ def plan_structured(
     """
     explicit = dict(explicit or {})
     layers = [la for la in model_layers(model) if _is_structured(la)]
+    _check_explicit(explicit, layers, len(sparsities))
+    channels = graph.trace_channels(model, what="structured levels", reducible=_is_structured)
+    _check_producers(channels, layers)
+    given = _given_group_widths(model, channels, explicit, len(sparsities))
+    per_level = _level_widths(channels, given, sparsities)
+    unit_levels = {}
+    for g in channels.groups:
+        try:
+            unit_levels[g.name] = masks_lib.prefix_levels(g.size, [w[g.name] for w in per_level])
+        except ValueError as err:
+            raise ValueError(f"structured levels: channel group '{g.name}': {err}") from None
+    plan = {}
+    for layer in layers:
+        inputs = channels.inputs[layer.name].levels(unit_levels)
+        outputs = channels.outputs[layer.name].levels(unit_levels)
+        widths = [int(np.sum(outputs <= k)) for k in range(len(sparsities))]
+        layer.set_structured_levels(widths, inputs, unit_levels=outputs)
+        plan[layer.name] = widths
+    return plan
+
+
+def _check_explicit(explicit: Mapping[str, Sequence[int]], layers: list, levels: int):
     unknown = set(explicit) - {la.name for la in layers}
     if unknown:
         raise ValueError(f"widths given for unknown or non-structured layers: {sorted(unknown)}")
-    levels = len(sparsities)
     for name, given in explicit.items():
         if len(given) != levels:
             raise ValueError(f"widths['{name}'] has {len(given)} entries for {levels} levels")
-    channels = graph.trace_channels(model, what="structured levels", reducible=_is_structured)
+
+
+def _check_producers(channels: graph.ChannelGraph, layers: list):
+    """Every channel a structured layer reads comes from structured layers (else its prefix is not a level)."""
     for layer in layers:
         for s in channels.inputs[layer.name].segments:
             producers = s.group.producers
@@ -72,7 +96,11 @@ def plan_structured(
                     f"structured levels: layer '{layer.name}' is fed by '{other.name}', "
                     "which is not structured; nest the whole model with kind='structured'"
                 )
-    # Explicit widths per group.
+
+
+def _given_group_widths(model: keras.Model, channels: graph.ChannelGraph, explicit: Mapping[str, Sequence[int]],
+                        levels: int) -> dict[str, list[int]]:
+    """The user's per-layer widths as ``{channel group: units per level}`` (a depthwise layer's over its multiplier)."""
     given: dict[str, list[int]] = {}
     for name, widths in explicit.items():
         layer = model.get_layer(name)
@@ -98,55 +126,52 @@ def plan_structured(
             raise ValueError(f"structured levels: widths['{name}']: channel group '{g.name}' keeps every "
                              f"channel ({'; '.join(g.fixed_reasons)})")
         given[g.name] = per_group
+    return given
 
-    def widths_for(multiplier: float, level: int | None) -> dict[str, int]:
-        out = {}
-        for g in channels.groups:
-            if level is not None and g.name in given:
-                out[g.name] = given[g.name][level]
-            elif g.fixed:
-                out[g.name] = g.size
-            else:
-                out[g.name] = max(1, int(round(multiplier * g.size)))
-        return out
 
-    def kept_weights(widths: Mapping[str, int]) -> int:
-        total = 0
-        for layer in channels.layers:
-            source = channels.inputs[layer.name]
-            reads = sum(widths[s.group.name] * s.repeat for s in source.segments) * source.tile
-            if graph.is_depthwise(layer):
-                total += reads * _taps(layer)
-            else:
-                total += reads * widths[channels.outputs[layer.name].segments[0].group.name] * _taps(layer)
-        return total
+def _group_widths(channels: graph.ChannelGraph, given: Mapping[str, list[int]], multiplier: float,
+                  level: int | None) -> dict[str, int]:
+    """Every group's width at ``level``: the user's, the whole group when fixed, else ``multiplier`` of it."""
+    out = {}
+    for g in channels.groups:
+        if level is not None and g.name in given:
+            out[g.name] = given[g.name][level]
+        elif g.fixed:
+            out[g.name] = g.size
+        else:
+            out[g.name] = max(1, int(round(multiplier * g.size)))
+    return out
 
-    dense_total = kept_weights(widths_for(1.0, None))
+
+def _kept_weights(channels: graph.ChannelGraph, widths: Mapping[str, int]) -> int:
+    """Kernel weights of every weight layer when each group keeps ``widths`` units."""
+    total = 0
+    for layer in channels.layers:
+        source = channels.inputs[layer.name]
+        reads = sum(widths[s.group.name] * s.repeat for s in source.segments) * source.tile
+        if graph.is_depthwise(layer):
+            total += reads * _taps(layer)
+        else:
+            total += reads * widths[channels.outputs[layer.name].segments[0].group.name] * _taps(layer)
+    return total
+
+
+def _level_widths(channels: graph.ChannelGraph, given: Mapping[str, list[int]],
+                  sparsities: Sequence[float]) -> list[dict[str, int]]:
+    """Per level, the group widths whose shared multiplier (bisected) keeps ``1 - sparsity`` of the weights."""
+    dense_total = _kept_weights(channels, _group_widths(channels, given, 1.0, None))
     per_level = []
     for k, s in enumerate(sparsities):
         target = (1.0 - s) * dense_total
         lo, hi = 0.0, 1.0
         for _ in range(40):
             mid = 0.5 * (lo + hi)
-            if kept_weights(widths_for(mid, k)) < target:
+            if _kept_weights(channels, _group_widths(channels, given, mid, k)) < target:
                 lo = mid
             else:
                 hi = mid
-        per_level.append(widths_for(hi, k))
-    unit_levels = {}
-    for g in channels.groups:
-        try:
-            unit_levels[g.name] = masks_lib.prefix_levels(g.size, [w[g.name] for w in per_level])
-        except ValueError as err:
-            raise ValueError(f"structured levels: channel group '{g.name}': {err}") from None
-    plan = {}
-    for layer in layers:
-        inputs = channels.inputs[layer.name].levels(unit_levels)
-        outputs = channels.outputs[layer.name].levels(unit_levels)
-        widths = [int(np.sum(outputs <= k)) for k in range(levels)]
-        layer.set_structured_levels(widths, inputs, unit_levels=outputs)
-        plan[layer.name] = widths
-    return plan
+        per_level.append(_group_widths(channels, given, hi, k))
+    return per_level
 
 
 def _tie_note(group: graph.Tied) -> str:
