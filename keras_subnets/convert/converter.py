@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import keras
 import numpy as np
@@ -94,6 +94,27 @@ def convert(
     Raises:
         ConversionError: naming the layer, level or argument at fault.
     """
+    _check_backend()
+    layers, L, plan = _check_model(model, quantize, accuracy)
+    int8 = quantize == "int8"
+    samples = representative_samples(representative_data, tuple(model.inputs[0].shape), num_calibration_samples) \
+        if int8 else None
+    converted = _convert_levels(model, range(L) if int8 else [L - 1], samples, int8, progress)
+    check_same_graph(converted)
+    if int8:
+        union_ranges(converted)
+    tfl = converted[-1]
+    reads = _replace_subnet_operators(tfl, model, plan, L, int8, dense_top)
+    meta = {"version": options.FORMAT_VERSION, "quantize": quantize, "input": SUBNET_INPUT,
+            "mask_kinds": sorted({la.mask_kind for la in layers}),
+            "target_sparsity": list(getattr(model, "levels", [])),
+            "levels": _level_table(model, reads, accuracy)}
+    _write_metadata(tfl, meta)
+    fb.compact(tfl)
+    return fb.save(tfl)
+
+
+def _check_backend():
     backend = keras.backend.backend()
     if backend != "tensorflow":
         # TensorFlow's converter traces the model as a TensorFlow function: a
@@ -103,6 +124,10 @@ def convert(
             "Save the model (model.save('model.keras')) and run 'keras-subnets convert model.keras "
             "-o model.tflite', which always uses TensorFlow"
         )
+
+
+def _check_model(model: keras.Model, quantize: str, accuracy: list[float] | None) -> tuple[list, int, list]:
+    """The model's sub-network layers, its number of levels and its fold plan, or the reason it cannot convert."""
     if quantize not in ("int8", "float32"):
         raise ConversionError(f"quantize must be 'int8' or 'float32', got {quantize!r}")
     layers = model_layers(model, SubnetLayerMixin)
@@ -127,16 +152,17 @@ def convert(
             # level-switching operator is not verified for that rewrite yet.
             raise ConversionError(f"layer '{la.name}': dilation_rate {la.dilation_rate} is not supported by "
                                   "the converter yet; use dilation 1")
-    int8 = quantize == "int8"
-    samples = representative_samples(representative_data, tuple(model.inputs[0].shape), num_calibration_samples) \
-        if int8 else None
-    levels_to_build = range(L) if int8 else [L - 1]
+    return layers, L, plan
+
+
+def _convert_levels(model: keras.Model, levels: Sequence[int], samples, int8: bool, progress: bool) -> list:
+    """TensorFlow's conversion of each of ``levels`` as a plain model, loaded for editing."""
     converted = []
     line = ProgressLine() if progress else None
-    for n, k in enumerate(levels_to_build, start=1):
+    for n, k in enumerate(levels, start=1):
         if line:
             line.update(f"keras-subnets convert: {'calibrating' if int8 else 'building'} level {k} "
-                        f"({n}/{len(levels_to_build)})")
+                        f"({n}/{len(levels)})")
         try:
             converted.append(fb.load(tf_convert(plain_model(model, k), samples)))
         except ConversionError:
@@ -145,10 +171,16 @@ def convert(
             raise ConversionError(tf_failure(model, k, err)) from err
     if line:
         line.done()
-    check_same_graph(converted)
-    if int8:
-        union_ranges(converted)
-    tfl = converted[-1]
+    return converted
+
+
+def _replace_subnet_operators(tfl, model: keras.Model, plan: list, L: int, int8: bool,
+                              dense_top: bool | None) -> np.ndarray:
+    """Adds the ``subnet`` input and turns every sub-network layer's operator into its ``KS_*`` operator.
+
+    Returns:
+        The bytes all replaced operators read at each level.
+    """
     sg = tfl.subgraphs[0]
     weight_layers = [la for la in model_layers(model) if op_kind(la) is not None]
     mapping = match_ops(tfl, weight_layers)
@@ -159,48 +191,58 @@ def convert(
     for op_index, layer in mapping.items():
         if id(layer) not in folded_by_layer:
             continue  # a plain layer the user kept dense: stays a builtin operator
-        op = sg.operators[op_index]
-        op_plan = plan_op(tfl, op, folded_by_layer[id(layer)], int8, dense_top)
-        nested, name = op_plan.nested, layer.name
-        inputs = [int(op.inputs[0]), subnet_index,
-                  -1 if nested.values is None else fb.add_constant(tfl, sg, f"{name}/values", nested.values),
-                  -1 if nested.indices is None else fb.add_constant(tfl, sg, f"{name}/indices", nested.indices),
-                  fb.add_constant(tfl, sg, f"{name}/levels", nested.level_table)]
-        table_names = ("bias", "multiplier", "shift") if int8 else ("bias", "scale")
-        inputs += [fb.add_constant(tfl, sg, f"{name}/{t}", table)
-                   for t, table in zip(table_names, op_plan.tables, strict=True)]
-        if nested.dense is not None:
-            # Input 8 (format v3; v4: every int8 sparse operator): the layer's weights in TFLite's layout.
-            # No quantization parameters: the multiplier tables are its requantization, and per-channel
-            # scales would cost 4 bytes per output channel (1.6 kB of the quickstart CNN's 26 kB plain
-            # model) that nothing reads.
-            inputs.append(fb.add_constant(tfl, sg, f"{name}/dense", nested.dense))
-        op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
-        op.inputs = np.asarray(inputs, np.int32)
-        op.builtinOptionsType = 0
-        op.builtinOptions = None
-        op.customOptions = np.frombuffer(options.encode(op_plan.options), np.uint8)
-        op.customOptionsFormat = 0
+        op_plan = plan_op(tfl, sg.operators[op_index], folded_by_layer[id(layer)], int8, dense_top)
+        _write_custom_operator(tfl, sg.operators[op_index], layer.name, op_plan, subnet_index, int8)
         replaced += 1
-        reads += [bytes_read(nested, k, int8) for k in range(L)]
+        reads += [bytes_read(op_plan.nested, k, int8) for k in range(L)]
     if replaced != len(plan):
         raise ConversionError(f"only {replaced} of {len(plan)} sub-network layers became custom operators")
+    return reads
+
+
+def _write_custom_operator(tfl, op, name: str, op_plan, subnet_index: int, int8: bool):
+    """Rewrites ``op`` in place as ``op_plan``'s custom operator, its tensors added as constants."""
+    sg = tfl.subgraphs[0]
+    nested = op_plan.nested
+    inputs = [int(op.inputs[0]), subnet_index,
+              -1 if nested.values is None else fb.add_constant(tfl, sg, f"{name}/values", nested.values),
+              -1 if nested.indices is None else fb.add_constant(tfl, sg, f"{name}/indices", nested.indices),
+              fb.add_constant(tfl, sg, f"{name}/levels", nested.level_table)]
+    table_names = ("bias", "multiplier", "shift") if int8 else ("bias", "scale")
+    inputs += [fb.add_constant(tfl, sg, f"{name}/{t}", table)
+               for t, table in zip(table_names, op_plan.tables, strict=True)]
+    if nested.dense is not None:
+        # Input 8 (format v3; v4: every int8 sparse operator): the layer's weights in TFLite's layout.
+        # No quantization parameters: the multiplier tables are its requantization, and per-channel
+        # scales would cost 4 bytes per output channel (1.6 kB of the quickstart CNN's 26 kB plain
+        # model) that nothing reads.
+        inputs.append(fb.add_constant(tfl, sg, f"{name}/dense", nested.dense))
+    op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
+    op.inputs = np.asarray(inputs, np.int32)
+    op.builtinOptionsType = 0
+    op.builtinOptions = None
+    op.customOptions = np.frombuffer(options.encode(op_plan.options), np.uint8)
+    op.customOptionsFormat = 0
+
+
+def _level_table(model: keras.Model, reads: np.ndarray, accuracy: list[float] | None) -> list[dict]:
+    """One metadata row per level: sparsity, MACs, non-zeros, bytes read, accuracy."""
     table = []
-    for k in range(L):
+    for k in range(len(reads)):
         costs = level_costs(model, k)
         table.append({"level": k, "sparsity": round(costs["sparsity"], 6), "macs": costs["macs"],
                       "nonzeros": costs["nonzeros"], "bytes_read": int(reads[k]),
                       "accuracy": None if accuracy is None else float(accuracy[k])})
-    meta = {"version": options.FORMAT_VERSION, "quantize": quantize, "input": SUBNET_INPUT,
-            "mask_kinds": sorted({la.mask_kind for la in layers}),
-            "target_sparsity": list(getattr(model, "levels", [])), "levels": table}
+    return table
+
+
+def _write_metadata(tfl, meta: dict):
+    """Stores the level table as JSON, and its costs in binary for firmware that picks its level at run time."""
     fb.set_metadata(tfl, METADATA_NAME, json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
-    # The same costs in binary for firmware that picks its level at run time (ks_governor.h).
+    # ks_governor.h reads the binary copy.
     from keras_subnets.firmware.modelfile import LEVEL_COSTS_NAME, level_costs_blob
 
     fb.set_metadata(tfl, LEVEL_COSTS_NAME, level_costs_blob(meta))
-    fb.compact(tfl)
-    return fb.save(tfl)
 
 
 def read_levels(tflite: bytes) -> dict:
