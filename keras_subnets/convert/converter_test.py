@@ -91,6 +91,15 @@ def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
         layer = layers[table_name.rsplit("/", 1)[0]]
         macs += layer.level_masks().reshape(3, -1).sum(axis=1) * pixels
     assert [row["macs"] for row in table["levels"]] == macs.tolist()
+    # Inner activations carry short names (TensorFlow's fused names were 200-320 bytes each): a KS_*
+    # operator's output is its layer's name; the graph's inputs and outputs keep TensorFlow's names.
+    for op in sg.operators:
+        if fb.op_name(parsed, op).startswith("KS_") and int(op.outputs[0]) not in sg.outputs:
+            layer_name = fb._text(sg.tensors[op.inputs[4]].name).rsplit("/", 1)[0]
+            assert fb._text(sg.tensors[op.outputs[0]].name) == layer_name
+    inner = set(range(len(sg.tensors))) - {int(i) for i in sg.inputs} - {int(i) for i in sg.outputs}
+    assert max(len(sg.tensors[i].name) for i in inner) < 40
+    assert fb._text(sg.tensors[sg.inputs[0]].name).startswith("serving_default")
     reads = [row["bytes_read"] for row in table["levels"]]
     assert reads[0] < reads[1] < reads[2]
     assert json.loads(json.dumps(table)) == table
