@@ -241,6 +241,9 @@ def _export_c(path: str) -> int:
     ops = modelfile.ops_needed(blob)
     print(f"wrote {FLAGS.output} ({len(blob):,} bytes as {FLAGS.name}[]) and {header_path} "
           f"({FLAGS.name}_register_ops: {ops.count} operators: {', '.join([*ops.custom, *ops.builtin])})")
+    defines = modelfile.firmware_defines(blob)
+    if defines:
+        print(f"build the keras-subnets sources with {' '.join(defines)} (only the kernels this file needs)")
     return 0
 
 

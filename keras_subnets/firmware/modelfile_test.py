@@ -81,3 +81,19 @@ def test_converter_writes_the_binary_level_table(blob):
     rows = modelfile.read_level_costs(modelfile.write_level_table(blob, measured))
     assert [r["instructions_m4"] for r in rows] == [1000, 2000] and [r["accuracy"] for r in rows] == [0.6, 0.7]
     assert modelfile.select_level(rows, "instructions_m4", 1500) == 0
+
+
+def test_firmware_defines_name_the_formats_and_precision(blob):
+    """Bit (format id - 1) per weight format in the file (tflm_ops/include/ks_ops.h), int8 only when every
+    operator is int8; export-c and inspect show them; a plain file needs none."""
+    assert modelfile.firmware_defines(blob) == ["-DKS_FORMATS=0x4", "-DKS_NO_FLOAT32"]
+    assert "// Build the keras-subnets sources with -DKS_FORMATS=0x4 -DKS_NO_FLOAT32" in modelfile.export_c(blob)[1]
+    assert "firmware flags (only the kernels this file needs): -DKS_FORMATS=0x4 -DKS_NO_FLOAT32" in (
+        modelfile.format_description(modelfile.describe(blob)))
+    assert modelfile.firmware_defines(densify(blob, 1)) == []
+    keras.utils.set_random_seed(0)
+    model = ks.nest(ks.zoo.quickstart_cnn(), [0.8, 0.0], kind="block")
+    calib = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    as_float = convert(model, calib, quantize="float32", progress=False)
+    # Float32 blocks have no even-width rule, so every layer stays nested_block.
+    assert modelfile.firmware_defines(as_float) == ["-DKS_FORMATS=0x2"]

@@ -176,3 +176,40 @@ def test_int8_only_build_is_smaller_and_identical_on_m4(tflm_root, images):
     assert fam_full["keras-subnets: float32 kernels"] > 8_000 and "keras-subnets: float32 kernels" not in fam_lean
     assert abs(sum(fam_full.values()) - a.flash_bytes) < 0.01 * a.flash_bytes
     assert fam_full["model (.tflite array)"] >= len(blob)
+
+
+def test_build_for_one_file_refuses_another_format(tflm_root, images):
+    """A firmware built with the flags of a structured file (`firmware_defines`) runs it bit-exact and
+    refuses an unstructured file in AllocateTensors, naming the format it lacks."""
+    require_target("x86")
+    structured = cached_file("quickstart", "structured")
+    defines = modelfile.firmware_defines(structured)
+    assert defines == ["-DKS_FORMATS=0x8", "-DKS_NO_FLOAT32"]
+    res = runner.run(structured, "x86", images, ks_defines=defines)
+    check_bit_exact(res, wheel_levels(structured, images), "quickstart structured, structured-only build")
+    with pytest.raises(runner.FirmwareError, match=r"AllocateTensors failed") as info:
+        runner.run(cached_file("quickstart", "unstructured"), "x86", images, ks_defines=defines)
+    assert "weight format 'nested_csr', but this firmware was built without it (KS_FORMATS = 8)" in info.value.log
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_build_for_the_file_is_smaller_and_identical_on_m4(kind, tflm_root, images):
+    """Only the file's formats (`firmware_defines`): every level as the full build gives it, and the
+    keras-subnets code shrinks."""
+    from keras_subnets.firmware import size
+
+    require_target("m4")
+    blob = cached_file("quickstart", kind)
+    full = runner.build_firmware(blob, "m4", images, ks_defines=["-DKS_NO_FLOAT32"])
+    trimmed = runner.build_firmware(blob, "m4", images, ks_defines=modelfile.firmware_defines(blob))
+    a, b = runner.run_firmware(full), runner.run_firmware(trimmed)
+    check_bit_exact(b, wheel_levels(blob, images), f"quickstart {kind}, trimmed build on m4")
+    for level in a.outputs:
+        np.testing.assert_array_equal(a.outputs[level], b.outputs[level])
+
+    def ks_code(fw):
+        parts = size.sizes_by_family(fw.elf.with_suffix(".map"))
+        return sum(v for k, v in parts.items() if k.startswith("keras-subnets"))
+
+    assert ks_code(trimmed) < 0.75 * ks_code(full), (ks_code(trimmed), ks_code(full))

@@ -22,6 +22,11 @@ PLAN_BYTES = 8192  # > sizeof(ks_plan) on any host; the plan writes only its own
 
 @pytest.fixture(scope="module")
 def plib(lib):
+    return setup_plans(lib)
+
+
+def setup_plans(lib):
+    """``lib`` with the ctypes signatures of the plan and dense-kernel API."""
     kd.setup(lib)
     i32, vp, P = ctypes.c_int32, ctypes.c_void_p, ctypes.POINTER
     lib.ks_plan_fully_connected_s8.argtypes = [vp, P(kb.KsMatrix), P(kb.KsQuantParams), i32]

@@ -21,6 +21,9 @@ ks_status ks__check_level(const ks_matrix *w, int32_t level, int32_t dtype)
     if (level < 0 || level >= L) {
         return KS_ERR_LEVEL;
     }
+    if (w->format >= KS_FORMAT_NESTED_CSR && w->format <= KS_FORMAT_STRUCTURED && !KS_FORMAT_BUILT(w->format)) {
+        return KS_ERR_UNSUPPORTED;
+    }
     switch (w->format) {
     case KS_FORMAT_NESTED_CSR:
     case KS_FORMAT_NESTED_BLOCK:

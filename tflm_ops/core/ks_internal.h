@@ -18,6 +18,17 @@
 #define KS_SINGLE_ROUNDING 0
 #endif
 
+/* Format tests that are constants where the build (KS_FORMATS, ks_ops.h)
+ * leaves a side out, so the compiler drops that side's kernels from the
+ * dispatch and the linker from the image.  Only meaningful for a matrix
+ * that passed ks_validate_matrix() or ks__check_level(), which refuse a
+ * format left out. */
+#define KS__IS_BLOCK(fmt) (KS_FORMAT_BUILT(KS_FORMAT_NESTED_BLOCK) && (fmt) == KS_FORMAT_NESTED_BLOCK)
+#define KS__IS_ROW(fmt) (KS_FORMAT_BUILT(KS_FORMAT_ROW) && (fmt) == KS_FORMAT_ROW)
+#define KS__IS_STRUCTURED(fmt) \
+    (KS_FORMAT_BUILT(KS_FORMAT_STRUCTURED) && (((KS_FORMATS) & 0x7) == 0 || (fmt) == KS_FORMAT_STRUCTURED))
+#define KS__CSR_BUILT KS_FORMAT_BUILT(KS_FORMAT_NESTED_CSR)
+
 /*
  * TFLM MultiplyByQuantizedMultiplier (double rounding unless
  * KS_SINGLE_ROUNDING).  gemmlowp's SaturatingRoundingDoublingHighMul,
@@ -308,7 +319,7 @@ static inline int32_t ks__ptr_at(const ks_matrix *w, int32_t i)
 static inline void ks__row_range(const ks_matrix *w, int32_t level, int32_t o,
                                  int32_t *begin, int32_t *end)
 {
-    if (w->format == KS_FORMAT_ROW) {
+    if (KS__IS_ROW(w->format)) {
         const int32_t stride = w->counts[w->num_levels - 1];
         *begin = o * stride;
         *end = *begin + w->counts[level];

@@ -168,11 +168,11 @@ int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t 
                                 const ks_quant_params *q, int32_t qbase, int8_t *y)
 {
     const int32_t fmt = w->format;
-    const int32_t is_block = fmt == KS_FORMAT_NESTED_BLOCK;
+    const int32_t is_block = KS__IS_BLOCK(fmt);
     ks__pw_args a;
     int32_t u8;
 
-    if (fmt == KS_FORMAT_STRUCTURED) {
+    if (KS__IS_STRUCTURED(fmt)) {
         ks__structured_pointwise_s8(w, level, x, npix, q, qbase, y);
         return 1;
     }
@@ -213,8 +213,8 @@ int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t 
     a.qbase = qbase;
     if (is_block) {
         (u8 ? pw_blk_u8 : pw_blk_u16)(&a, x, y);
-    } else {
-        (u8 ? pw_csr_u8 : pw_csr_u16)(&a, x, y);
+    } else if (KS__CSR_BUILT || KS_FORMAT_BUILT(KS_FORMAT_ROW)) {
+        (u8 ? pw_csr_u8 : pw_csr_u16)(&a, x, y); /* row too (ks__row_range) */
     }
     return 1;
 }

@@ -282,7 +282,7 @@ int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t
                            void *scratch)
 {
     const int32_t fmt = w->format;
-    const int32_t is_block = fmt == KS_FORMAT_NESTED_BLOCK;
+    const int32_t is_block = KS__IS_BLOCK(fmt);
     const int32_t taps = cp->kernel_h * cp->kernel_w;
     const int32_t K = taps * in->c;
     const int32_t rows = w->rows;
@@ -301,14 +301,16 @@ int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t
     int32_t ky;
     int32_t kx;
 
-    if (scratch == NULL || fmt == KS_FORMAT_STRUCTURED || w->cols != K) {
+    if (scratch == NULL || KS__IS_STRUCTURED(fmt) || w->cols != K) {
         return 0;
     }
     u8 = ks_index_is_u8(is_block ? (K + 1) / 2 : K);
     if (is_block) {
         rows_fn = u8 ? spc_blk_u8 : spc_blk_u16;
+    } else if (KS__CSR_BUILT || KS_FORMAT_BUILT(KS_FORMAT_ROW)) {
+        rows_fn = u8 ? spc_csr_u8 : spc_csr_u16; /* row too */
     } else {
-        rows_fn = u8 ? spc_csr_u8 : spc_csr_u16;
+        return 0;
     }
     g.img0 = input;
     g.toff = toff;

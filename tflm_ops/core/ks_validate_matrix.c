@@ -10,15 +10,17 @@ ks_status ks_validate_matrix(const ks_matrix *w)
     if (w == NULL) {
         return KS_ERR_ARG;
     }
+    /* A format this build leaves out (KS_FORMATS) is a valid file this
+     * firmware cannot run; its validator is not linked either. */
     switch (w->format) {
     case KS_FORMAT_NESTED_CSR:
-        return ks_validate_nested_csr(w);
+        return KS_FORMAT_BUILT(KS_FORMAT_NESTED_CSR) ? ks_validate_nested_csr(w) : KS_ERR_UNSUPPORTED;
     case KS_FORMAT_NESTED_BLOCK:
-        return ks_validate_nested_block(w);
+        return KS_FORMAT_BUILT(KS_FORMAT_NESTED_BLOCK) ? ks_validate_nested_block(w) : KS_ERR_UNSUPPORTED;
     case KS_FORMAT_ROW:
-        return ks_validate_row(w);
+        return KS_FORMAT_BUILT(KS_FORMAT_ROW) ? ks_validate_row(w) : KS_ERR_UNSUPPORTED;
     case KS_FORMAT_STRUCTURED:
-        return ks_validate_structured(w);
+        return KS_FORMAT_BUILT(KS_FORMAT_STRUCTURED) ? ks_validate_structured(w) : KS_ERR_UNSUPPORTED;
     default:
         return KS_ERR_FORMAT;
     }

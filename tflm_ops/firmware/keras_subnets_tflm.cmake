@@ -21,6 +21,11 @@
 #                  OPTIMIZED_KERNEL_DIR=cmsis_nn; KS_TFLM_TARGET must carry
 #                  CMSIS-NN's include directories)
 #   KS_NO_DSP      plain C loops even where the Cortex-M DSP extension exists
+#   KS_FORMATS     the weight formats to build, a mask (bit format id - 1; e.g.
+#                  0x1 nested_csr only, 0x8 structured only; default all):
+#                  `keras-subnets export-c` prints the one a file needs; the
+#                  other formats' kernels stay out of the image and a file
+#                  that needs one is refused in AllocateTensors, by name
 #
 # Compile with the flags your TFLM library was built with (print_vars.mk
 # prints them for TFLM's make build): at least TF_LITE_STATIC_MEMORY, and
@@ -31,6 +36,7 @@ cmake_minimum_required(VERSION 3.13)
 option(KS_NO_FLOAT32 "keras-subnets: leave the float32 kernels out" OFF)
 option(KS_CMSIS_NN "keras-subnets: call CMSIS-NN for the densest levels" OFF)
 option(KS_NO_DSP "keras-subnets: no Cortex-M DSP loops" OFF)
+set(KS_FORMATS "" CACHE STRING "keras-subnets: weight formats to build (mask; empty: all)")
 
 get_filename_component(_KS_OPS "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 file(GLOB _KS_CORE_SOURCES CONFIGURE_DEPENDS "${_KS_OPS}/core/*.c")
@@ -52,7 +58,8 @@ target_compile_options(keras_subnets_tflm PRIVATE
 target_compile_definitions(keras_subnets_tflm PUBLIC TF_LITE_STATIC_MEMORY
   $<$<BOOL:${KS_NO_FLOAT32}>:KS_NO_FLOAT32>
   $<$<BOOL:${KS_CMSIS_NN}>:KS_CMSIS_NN>
-  $<$<BOOL:${KS_NO_DSP}>:KS_NO_DSP>)
+  $<$<BOOL:${KS_NO_DSP}>:KS_NO_DSP>
+  $<$<BOOL:${KS_FORMATS}>:KS_FORMATS=${KS_FORMATS}>)
 if(KS_TFLM_TARGET)
   target_link_libraries(keras_subnets_tflm PUBLIC ${KS_TFLM_TARGET})
 endif()

@@ -47,6 +47,19 @@ typedef enum ks_dtype {
 } ks_dtype;
 
 /*
+ * KS_FORMATS: the weight formats this build runs, bit (format - 1) for each
+ * (default 0xF: all four).  A firmware built for known files defines only
+ * their formats (`keras-subnets export-c` prints the flags a file needs), so
+ * the other formats' kernels are never referenced and the linker leaves them
+ * out; ks_validate_matrix() refuses a format left out with
+ * KS_ERR_UNSUPPORTED.  Flash only: the formats built run the same code.
+ */
+#ifndef KS_FORMATS
+#define KS_FORMATS 0xF
+#endif
+#define KS_FORMAT_BUILT(f) ((f) >= 1 && (f) <= 4 && (((KS_FORMATS) >> ((f) - 1)) & 1) != 0)
+
+/*
  * A nested weight matrix.  Which pointers are used depends on `format`;
  * unused ones may be NULL.  The index element type is not stored: it follows
  * from the index space (cols, or ceil(cols/2) blocks), see ks_index_is_u8().

@@ -202,6 +202,13 @@ bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
     return false;
   }
 #endif
+  if (!KS_FORMAT_BUILT(o.format)) {
+    static const char* const kNames[] = {"nested_csr", "nested_block", "row", "structured"};
+    Fail(error, kind).Append("weight format '").Append(kNames[o.format - 1])
+        .Append("', but this firmware was built without it (KS_FORMATS = ").Append(int64_t{KS_FORMATS})
+        .Append("); build with the flags `keras-subnets export-c` prints for this file");
+    return false;
+  }
   return true;
 }
 
