@@ -2,7 +2,6 @@
 # Copyright 2026 The keras-subnets Authors
 
 import keras
-import numpy as np
 import pytest
 
 import keras_subnets as ks
@@ -13,60 +12,6 @@ from keras_subnets.demo import load_scaled
 @pytest.fixture(scope="module")
 def data():
     return load_scaled(train_samples=512, test_samples=64)
-
-
-def _flatten_model():
-    inputs = keras.Input((8, 8, 1))
-    x = keras.layers.Conv2D(6, 3, padding="same", name="c1")(inputs)
-    x = keras.layers.BatchNormalization(name="bn1")(x)
-    x = keras.layers.ReLU()(x)
-    x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(12, activation="relu", name="d1")(x)
-    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="head")(x))
-
-
-def _randomise_bn(model):
-    rng = np.random.default_rng(0)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.get_weights()])
-
-
-@pytest.mark.parametrize("build", [ks.zoo.ds_cnn_s, ks.zoo.quickstart_cnn, _flatten_model])
-def test_permutation_keeps_the_function_and_sorts_importance(build):
-    model = build(input_shape=(8, 8, 1)) if build is not _flatten_model else build()
-    _randomise_bn(model)
-    x = np.random.default_rng(1).normal(size=(6, 8, 8, 1)).astype("float32")
-    before = model.predict(x, verbose=0)
-    importance = reds.magnitude_importance(model)
-    applied = reds.permute_channels(model, importance)
-    np.testing.assert_allclose(model.predict(x, verbose=0), before, rtol=1e-5, atol=1e-6)
-    assert applied
-    after = reds.magnitude_importance(model)
-    scores = reds.permutation.group_scores(ks.graph.trace_channels(model), after)
-    for name in applied:
-        assert np.all(np.diff(scores[name]) <= 1e-6), name
-
-
-def test_permutation_rejects_channel_reordering_layers_by_name():
-    inputs = keras.Input((6, 6, 4))
-    a = keras.layers.Conv2D(4, 1)(inputs)
-    x = keras.layers.Permute((1, 3, 2), name="swap")(a)
-    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
-    with pytest.raises(ValueError, match="'swap' \\(Permute\\) mixes or reorders"):
-        reds.permute_channels(model, reds.magnitude_importance(model))
-
-
-def test_importance_uses_gradients(data):
-    (x, y), _ = data
-    model = ks.zoo.quickstart_cnn()
-    model.compile("adam", "sparse_categorical_crossentropy")
-    scores = reds.unit_importance(model, x, y, batches=2, batch_size=64)
-    assert scores["stem"].shape == (32,) and scores["dw1"].shape == (32,) and scores["classifier"].shape == (10,)
-    assert all(np.all(v >= 0) and np.any(v > 0) for v in scores.values())
-    with pytest.raises(ValueError, match="no samples"):
-        reds.unit_importance(model, x[:0], y[:0])
 
 
 def test_knapsack_costs_agree_with_the_nested_model_and_levels_are_nested():
