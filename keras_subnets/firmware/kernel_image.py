@@ -145,27 +145,69 @@ def _c_arr(name, a, ctype):
 
 
 def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, img: Image):
-    rng = np.random.default_rng(case.seed)
-    is_int8 = case.dtype == "int8"
-    T = np.int8 if is_int8 else np.float32
-    rows, cols = case.rows, case.cols
-    dm = case.geometry.depth_multiplier if case.op == "depthwise_conv" else 0
-    L = len(case.density) if case.nested is None else case.nested.num_levels
-    if case.nested is not None:
+    """Appends one case's arrays to ``hdr`` and its block of calls to ``body``; one `Call` per level to ``calls``."""
+    _CaseWriter(case, tag, hdr, body).write(lib, calls, img)
+
+
+class _CaseWriter:
+    """The C of one case: inputs and quantization arrays, the matrix, geometry, plan, and a checked call per level.
+
+    Expected outputs come from the host build of the core (``lib``); int8
+    ones are first checked against the numpy oracle.
+    """
+
+    def __init__(self, case: Case, tag: str, hdr: list, body: list):
+        self.case, self.tag, self.hdr, self.body = case, tag, hdr, body
+        self.is_int8 = case.dtype == "int8"
+        self.T = np.int8 if self.is_int8 else np.float32
+        self.L = len(case.density) if case.nested is None else case.nested.num_levels
+
+    def write(self, lib, calls: list, img: Image):
+        case = self.case
+        rng = np.random.default_rng(case.seed)
+        if case.nested is not None:
+            x, W, params, pdecl = self._nested_inputs(rng)
+            nested, fl = case.nested, case.first_level
+        else:
+            x, W, params, pdecl = self._int8_inputs(rng) if self.is_int8 else self._float_inputs(rng)
+            dm = case.geometry.depth_multiplier if case.op == "depthwise_conv" else 0
+            nested, fl = encode(case.fmt, W, case.density, rng, case.in_channels, dm)
+        assert kb.validate(lib, nested) == kb.KS_OK, case
+        self._matrix_arrays(nested, x)
+        self.body.append(self._matrix_decl(nested, pdecl))
+        if case.op != "fc":
+            self.body.append(self._geometry_decl())
+        if case.planned:
+            self.body.append(self._plan_decl())
+        levels = list(case.levels if case.levels is not None else range(self.L)) + list(case.bad_levels)
+        for k in levels:
+            self._level_call(lib, nested, fl, W, params, x, k, calls, img)
+        self.body.append("  }\n")
+
+    def _quant_arrays(self, mult, shift, bias):
+        tag = self.tag
+        self.hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
+        self.hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
+
+    def _nested_inputs(self, rng):
+        """A converted layer's matrix and int8 parameters (benchmarks' model cases)."""
+        case, tag = self.case, self.tag
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
-        params, nested, fl = case.params, case.nested, case.first_level
-        mult, shift, bias = params.multiplier, params.shift, params.bias
-        layout = int(np.asarray(mult).ndim == 2) if params.layout is None else params.layout
-        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
-        hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
+        params = case.params
+        layout = int(np.asarray(params.multiplier).ndim == 2) if params.layout is None else params.layout
+        self._quant_arrays(params.multiplier, params.shift, params.bias)
         pdecl = (
             f"const ks_quant_params q = {{{params.input_offset}, {params.output_offset}, {params.act_min},"
             f" {params.act_max}, {layout}, bias{tag}, mult{tag}, shift{tag}}};"
         )
-    elif is_int8:
+        return x, None, params, pdecl
+
+    def _int8_inputs(self, rng):
+        """Random int8 input, weights and requantization (per level or shared, optionally negative)."""
+        case, tag = self.case, self.tag
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
-        W = rng.integers(-127, 128, size=(rows, cols)).astype(np.int8)
-        qshape = (L, rows) if case.per_level else (rows,)
+        W = rng.integers(-127, 128, size=(case.rows, case.cols)).astype(np.int8)
+        qshape = (self.L, case.rows) if case.per_level else (case.rows,)
         mult = rng.integers(2**30, 2**31, size=qshape).astype(np.int64)
         if case.negative_multipliers:
             mult = np.where(rng.random(qshape) < 0.3, -mult, mult)
@@ -173,79 +215,92 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         shift = rng.integers(-13, -8, size=qshape).astype(np.int32)
         bias = rng.integers(-4000, 4000, size=qshape).astype(np.int32)
         params = kb.QuantParams(128, 3, case.act[0], case.act[1], mult, shift, bias)
-        hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
-        hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
+        self._quant_arrays(mult, shift, bias)
         pdecl = (
             f"const ks_quant_params q = {{128, 3, {case.act[0]}, {case.act[1]}, {int(case.per_level)},"
             f" bias{tag}, mult{tag}, shift{tag}}};"
         )
-    else:
+        return x, W, params, pdecl
+
+    def _float_inputs(self, rng):
+        """Random float32 input, weights, scales and biases."""
+        case, tag = self.case, self.tag
         x = rng.standard_normal(case.x_shape).astype(np.float32)
-        W = rng.standard_normal((rows, cols)).astype(np.float32)
-        qshape = (L, rows) if case.per_level else (rows,)
+        W = rng.standard_normal((case.rows, case.cols)).astype(np.float32)
+        qshape = (self.L, case.rows) if case.per_level else (case.rows,)
         scale = rng.uniform(0.5, 1.5, qshape).astype(np.float32)
         bias = rng.standard_normal(qshape).astype(np.float32)
         params = kb.FloatParams(-6.0, 6.0, scale, bias)
-        hdr += [_c_arr(f"scale{tag}", scale, "float"), _c_arr(f"fbias{tag}", bias, "float")]
+        self.hdr += [_c_arr(f"scale{tag}", scale, "float"), _c_arr(f"fbias{tag}", bias, "float")]
         pdecl = f"const ks_float_params q = {{-6.0f, 6.0f, {int(case.per_level)}, scale{tag}, fbias{tag}}};"
-    if case.nested is None:
-        nested, fl = encode(case.fmt, W, case.density, rng, case.in_channels, dm)
-    assert kb.validate(lib, nested) == kb.KS_OK, case
-    ctype = CTYPES[T]
-    hdr.append(_c_arr(f"x{tag}", x, ctype))
-    hdr.append(f"static {ctype} y{tag}[{int(np.prod(case.y_shape))}] __attribute__((aligned(4)));\n")
-    hdr.append(_c_arr(f"v{tag}", nested.values, ctype))
-    if nested.indices is not None:
-        hdr.append(_c_arr(f"i{tag}", nested.indices, CTYPES[nested.indices.dtype.type]))
-    for nm in ("ptr", "counts", "out_width", "in_width"):
-        a = getattr(nested, nm)
-        if a is not None:
-            # Format v2: level pointers are uint16 up to 65535 entries (kb.pointer_dtype).
-            hdr.append(_c_arr(f"{nm}{tag}", a, "uint16_t" if a.dtype == np.uint16 else "int32_t"))
+        return x, W, params, pdecl
 
-    def opt(nm):
-        return f"{nm}{tag}" if getattr(nested, nm) is not None else "0"
+    def _matrix_arrays(self, nested, x):
+        """The input, the output buffer and the nested matrix's arrays."""
+        tag, hdr = self.tag, self.hdr
+        ctype = CTYPES[self.T]
+        hdr.append(_c_arr(f"x{tag}", x, ctype))
+        hdr.append(f"static {ctype} y{tag}[{int(np.prod(self.case.y_shape))}] __attribute__((aligned(4)));\n")
+        hdr.append(_c_arr(f"v{tag}", nested.values, ctype))
+        if nested.indices is not None:
+            hdr.append(_c_arr(f"i{tag}", nested.indices, CTYPES[nested.indices.dtype.type]))
+        for nm in ("ptr", "counts", "out_width", "in_width"):
+            a = getattr(nested, nm)
+            if a is not None:
+                # Format v2: level pointers are uint16 up to 65535 entries (kb.pointer_dtype).
+                hdr.append(_c_arr(f"{nm}{tag}", a, "uint16_t" if a.dtype == np.uint16 else "int32_t"))
 
-    table = nested.counts if nested.counts is not None else nested.out_width
-    body.append(
-        f"  {{ const ks_matrix w = {{ {kb.FORMATS[nested.fmt]}, {kb.DTYPES[np.dtype(T)]}, {L}, {rows}, {cols},"
-        f" v{tag}, {nested.values.size}, {opt('indices').replace('indices', 'i')},"
-        f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')},"
-        f" {0 if nested.ptr is None else nested.ptr.size}, {opt('counts')}, {opt('out_width')},"
-        f" {opt('in_width')}, {0 if table is None else table.size}, {nested.in_channels},"
-        f" {nested.depth_multiplier}, {getattr(nested, 'tap_major', 0)} }};\n    {pdecl}\n"
-    )
-    sfx = "s8" if is_int8 else "f32"
-    if case.op != "fc":
-        g = case.geometry
-        xs, ys = case.x_shape, case.y_shape
-        body.append(
+    def _matrix_decl(self, nested, pdecl: str) -> str:
+        """Opens the case's block: the ``ks_matrix w`` over those arrays and the parameters ``q``."""
+        tag, case = self.tag, self.case
+
+        def opt(nm):
+            return f"{nm}{tag}" if getattr(nested, nm) is not None else "0"
+
+        table = nested.counts if nested.counts is not None else nested.out_width
+        return (
+            f"  {{ const ks_matrix w = {{ {kb.FORMATS[nested.fmt]}, {kb.DTYPES[np.dtype(self.T)]}, {self.L},"
+            f" {case.rows}, {case.cols},"
+            f" v{tag}, {nested.values.size}, {opt('indices').replace('indices', 'i')},"
+            f" {0 if nested.indices is None else nested.indices.size}, {opt('ptr')},"
+            f" {0 if nested.ptr is None else nested.ptr.size}, {opt('counts')}, {opt('out_width')},"
+            f" {opt('in_width')}, {0 if table is None else table.size}, {nested.in_channels},"
+            f" {nested.depth_multiplier}, {getattr(nested, 'tap_major', 0)} }};\n    {pdecl}\n"
+        )
+
+    def _geometry_decl(self) -> str:
+        g, xs, ys = self.case.geometry, self.case.x_shape, self.case.y_shape
+        return (
             f"    const ks_conv_params cp = {{{g.kernel_h},{g.kernel_w},{g.stride_h},{g.stride_w},"
             f"{g.dilation_h},{g.dilation_w},{g.pad_h},{g.pad_w},{g.depth_multiplier}}};\n"
             f"    const ks_dims din = {{{xs[0]},{xs[1]},{xs[2]},{xs[3]}}};\n"
             f"    const ks_dims dout = {{{ys[0]},{ys[1]},{ys[2]},{ys[3]}}};\n"
         )
-    if case.planned:
-        if not is_int8:
+
+    def _plan_decl(self) -> str:
+        """Builds the case's ``ks_plan`` in the image and checks its scratch fits."""
+        case = self.case
+        if not self.is_int8:
             raise ValueError("plans are int8 only")
         plan_call = (
             f"ks_plan_fully_connected_s8(&plan, &w, &q, {case.x_shape[0]})"
             if case.op == "fc"
             else f"ks_plan_{case.op}_s8(&plan, &cp, &w, &q, &din, &dout)"
         )
-        body.append(
+        return (
             f"    static ks_plan plan;\n"
             f'    if ({plan_call} != KS_OK) {{ printf("FAIL plan {case.name}\\n"); g_fail++; }}\n'
             f"    if (ks_plan_scratch_size(&plan) > (int32_t)sizeof g_scratch) {{\n"
             f'      printf("FAIL plan scratch\\n"); g_fail++; }}\n'
         )
-    pix = 1 if case.op == "fc" else int(np.prod(case.y_shape[1:3]))
-    batches = case.x_shape[0]
-    levels = list(case.levels if case.levels is not None else range(L)) + list(case.bad_levels)
-    for k in levels:
+
+    def _level_call(self, lib, nested, fl, W, params, x, k: int, calls: list, img: Image):
+        """Level ``k`` run on the host (the expected output or status), and its timed, checked call in the image."""
+        case, tag, is_int8 = self.case, self.tag, self.is_int8
+        sfx = "s8" if is_int8 else "f32"
         if case.op == "fc":
             st, y = kb.fully_connected(lib, nested, k, params, x)
-            call = f"ks_fully_connected_{sfx}(&w, {k}, &q, {batches}, x{tag}, y{tag})"
+            call = f"ks_fully_connected_{sfx}(&w, {k}, &q, {case.x_shape[0]}, x{tag}, y{tag})"
         else:
             st, y, sz = kb.conv(lib, case.op, case.geometry, nested, k, params, x, case.y_shape)
             img.scratch = max(img.scratch, sz)
@@ -265,15 +320,16 @@ def _case_arrays(case: Case, lib, tag: str, hdr: list, body: list, calls: list, 
         label = f"{case.name} {case.dtype} {case.fmt}{' plan' if case.planned else ''} L{k}"
         if st == kb.KS_OK:
             exp = f"e{tag}_{len(calls)}"
-            hdr.append(_c_arr(exp, y, ctype))
+            self.hdr.append(_c_arr(exp, y, CTYPES[self.T]))
             chk = "check_s8" if is_int8 else "check_f32"
             check = f'    {chk}("{label}", st, {KS_OK_NAME}, y{tag}, {exp}, {y.size});\n'
         else:
             check = f'    check_status("{label}", st, {st});\n'
-        body.append(f"    KS_BENCH_BEGIN(k);\n    st = {call};\n    KS_BENCH_END(k);\n{check}")
-        macs = int(np.count_nonzero(fl <= k)) * pix * batches if (0 <= k < L and fl is not None) else 0
-        calls.append(Call(case, k, st, macs, rows * cols * pix * batches))
-    body.append("  }\n")
+        self.body.append(f"    KS_BENCH_BEGIN(k);\n    st = {call};\n    KS_BENCH_END(k);\n{check}")
+        pix = 1 if case.op == "fc" else int(np.prod(case.y_shape[1:3]))
+        batches = case.x_shape[0]
+        macs = int(np.count_nonzero(fl <= k)) * pix * batches if (0 <= k < self.L and fl is not None) else 0
+        calls.append(Call(case, k, st, macs, case.rows * case.cols * pix * batches))
 
 
 def _numpy_oracle(case: Case, Wk: np.ndarray, params, level: int, x: np.ndarray) -> np.ndarray:
