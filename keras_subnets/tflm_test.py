@@ -16,7 +16,7 @@ from tflite_micro.python.tflite_micro import runtime
 
 import keras_subnets as ks
 from keras_subnets import tflm
-from keras_subnets.convert import convert, densify
+from keras_subnets.convert import convert, densify, options
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.demo import load_scaled
 from keras_subnets.testing import vary_batch_norm_per_level
@@ -111,13 +111,17 @@ def edited(blob: bytes, edit) -> bytes:
 
 
 def with_options(op, **changes) -> None:
-    options = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+    """Rewrites an operator's options; a key set to None ends the record before that field."""
+    opts = options.read(op.customOptions)
     for key, value in changes.items():
         if value is None:
-            options.pop(key)
+            opts.pop(key)
         else:
-            options[key] = value
-    op.customOptions = np.frombuffer(bytes(flexbuffers.Dumps(options)), np.uint8)
+            opts[key] = value
+    version = opts.pop("version")
+    # Versions 1-4 wrote a flexbuffer map.
+    data = bytes(flexbuffers.Dumps({**opts, "version": version})) if version < 5 else options.pack(opts, version)
+    op.customOptions = np.frombuffer(data, np.uint8)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -164,18 +168,27 @@ def test_run_levels_dequantizes(files, images):
     ("name", "edit", "message"),
     [
         ("version 1 (an older file)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=1),
-         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 4\); "
+         r"KS_CONV_2D: unsupported custom options version 1 \(this kernel reads version 5\); "
          r"reconvert with keras_subnets.convert"),
         ("version 3 (values beside D)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=3),
-         r"KS_CONV_2D: unsupported custom options version 3 \(this kernel reads version 4\); "
+         r"KS_CONV_2D: unsupported custom options version 3 \(this kernel reads version 5\); "
          r"reconvert with keras_subnets.convert"),
-        ("version 5", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=5),
-         r"KS_CONV_2D: unsupported custom options version 5 \(this kernel reads version 4\)"),
+        ("version 4 (flexbuffer options)", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=4),
+         r"KS_CONV_2D: unsupported custom options version 4 \(this kernel reads version 5\); "
+         r"reconvert with keras_subnets.convert"),
+        ("version 6", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], version=6),
+         r"KS_CONV_2D: unsupported custom options version 6 \(this kernel reads version 5\)"),
         ("missing key", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=None),
-         r"KS_FULLY_CONNECTED: custom options lack integer key 'rows'"),
+         r"KS_FULLY_CONNECTED: custom options end or overflow int32 at 'rows'"),
+        ("trailing bytes", lambda m, sg, ops: setattr(ops["KS_FULLY_CONNECTED"][0], "customOptions", np.frombuffer(
+            bytes(bytearray(ops["KS_FULLY_CONNECTED"][0].customOptions)) + b"\x00", np.uint8)),
+         r"KS_FULLY_CONNECTED: custom options run past their last field"),
+        ("a varint past int32", lambda m, sg, ops: setattr(ops["KS_FULLY_CONNECTED"][0], "customOptions",
+                                                           np.frombuffer(b"KSO\x05\xff\xff\xff\xff\x1f", np.uint8)),
+         r"KS_FULLY_CONNECTED: custom options end or overflow int32 at 'format'"),
         ("garbage options", lambda m, sg, ops: setattr(ops["KS_DEPTHWISE_CONV_2D"][0], "customOptions",
                                                        np.frombuffer(b"\x07\xff\x00", np.uint8)),
-         r"KS_DEPTHWISE_CONV_2D: custom options are missing or not a flexbuffer map"),
+         r"KS_DEPTHWISE_CONV_2D: custom options are missing or neither a keras-subnets record nor a flexbuffer map"),
         ("wrong rows", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], rows=11),
          r"KS_FULLY_CONNECTED: dense weights \(input 8\) of level 2 must be \[11, 16\] \[rows, cols\], "
          r"got \[10, 16\]"),
@@ -186,7 +199,7 @@ def test_run_levels_dequantizes(files, images):
         ("dense_top out of range", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dense_top=2),
          r"KS_CONV_2D: option 'dense_top' = 2 is outside \[0, 1\]"),
         ("dense_top missing", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dense_top=None),
-         r"KS_CONV_2D: custom options lack integer key 'dense_top'"),
+         r"KS_CONV_2D: custom options end or overflow int32 at 'dense_top'"),
         ("unknown table layout", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=3),
          r"KS_CONV_2D: option 'tables' = 3 is outside \[0, 2\]"),
         ("prefix tables on a sparse format", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=2),
@@ -237,8 +250,8 @@ def test_table_layouts(files):
         model = fb.load(blob)
         sg = model.subgraphs[0]
         for name, op in fb.custom_ops(model):
-            opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
-            assert opts["version"] == 4
+            opts = options.decode(op.customOptions)
+            assert opts["version"] == 5
             rows = opts["rows"]
             tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:8 if quantize == "int8" else 7]]
             level_table = fb.tensor_data(model, sg.tensors[op.inputs[4]])
@@ -412,7 +425,7 @@ def test_tflm_glue_compiles_against_tflm_headers(tmp_path):
 
 
 def test_damaged_options_never_crash(files):
-    """Truncated or bit-flipped flexbuffer options: a clean error (or a still-valid map), never a crash."""
+    """Truncated or bit-flipped options: a clean error (or a still-valid record), never a crash."""
     blob = files["row", "float32"]
     model = fb.load(blob)
     op = next(o for o in model.subgraphs[0].operators if fb.op_name(model, o) == "KS_CONV_2D")

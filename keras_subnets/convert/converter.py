@@ -247,7 +247,7 @@ def _write_metadata(tfl, meta: dict):
 
 
 def _short_activation_names(model, by_output: dict[int, str]) -> None:
-    """Renames the graph's inner activation tensors (not its inputs and outputs).
+    """Renames the graph's inner activation tensors (not its inputs and outputs), drops their shape signatures.
 
     TensorFlow names a fused operator's output by every op it fused
     (``model_subnets_level3_1/stem_relu_1/Relu;model_subnets_level3_1/stem_bn_1/...``,
@@ -262,6 +262,9 @@ def _short_activation_names(model, by_output: dict[int, str]) -> None:
             continue
         name = by_output.get(index) or fb._text(tensor.name).split(";", 1)[0].split("/", 1)[-1]
         tensor.name = name.encode()
+        # The batch dimension as -1 matters only where a runtime resizes the graph's inputs; TFLM never
+        # reads a signature (12-20 bytes per tensor).
+        tensor.shapeSignature = None
 
 
 def read_levels(tflite: bytes) -> dict:

@@ -99,6 +99,7 @@ def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
             assert fb._text(sg.tensors[op.outputs[0]].name) == layer_name
     inner = set(range(len(sg.tensors))) - {int(i) for i in sg.inputs} - {int(i) for i in sg.outputs}
     assert max(len(sg.tensors[i].name) for i in inner) < 40
+    assert all(sg.tensors[i].shapeSignature is None for i in inner)
     assert fb._text(sg.tensors[sg.inputs[0]].name).startswith("serving_default")
     reads = [row["bytes_read"] for row in table["levels"]]
     assert reads[0] < reads[1] < reads[2]

@@ -105,7 +105,7 @@ def test_dense_tensor_layout_and_sparse_levels(kind, files):
     sg = model.subgraphs[0]
     for name, op in fb.custom_ops(model):
         opts = options.decode(op.customOptions)
-        assert opts["version"] == 4 and opts["dense_top"] == 1
+        assert opts["version"] == options.FORMAT_VERSION and opts["dense_top"] == 1
         assert len(op.inputs) == options.DENSE_INPUT + 1
         tensor = sg.tensors[op.inputs[options.DENSE_INPUT]]
         dense = fb.tensor_data(model, tensor)
@@ -195,20 +195,21 @@ def test_float32_files_keep_the_sparse_top_level(images):
     assert all(len(op.inputs) == 7 for _, op in fb.custom_ops(parsed))
 
 
-@pytest.mark.parametrize("old", [2, 3])
+@pytest.mark.parametrize("old", [2, 3, 4])
 def test_older_version_file_is_refused_by_name(files, old):
     def make_old(model, sg, ops):
+        # Versions 1-4 wrote the options as a flexbuffer map.
         op = first_op(ops, "KS_CONV_2D")
-        opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+        opts = options.read(op.customOptions)
         opts["version"] = old
         op.customOptions = np.frombuffer(bytes(flexbuffers.Dumps(opts)), np.uint8)
 
     blob = edited(files["unstructured", None], make_old)
     with pytest.raises(RuntimeError, match=rf"KS_CONV_2D: unsupported custom options version {old} "
-                                           r"\(this kernel reads version 4\); reconvert with keras_subnets.convert"):
+                                           r"\(this kernel reads version 5\); reconvert with keras_subnets.convert"):
         tflm.make_interpreter(blob)
     with pytest.raises(ValueError, match=rf"KS_CONV_2D: format version {old} is not supported \(this library "
-                                         r"reads version 4\); reconvert"):
+                                         r"reads version 5\); reconvert"):
         densify(blob, 0)
 
 

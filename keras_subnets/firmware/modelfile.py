@@ -189,13 +189,12 @@ def select_level(levels: list[dict], cost: str, budget: int) -> int:
 
 
 def _options(op) -> dict:
-    from flatbuffers import flexbuffers
+    from keras_subnets.convert import options
 
     try:
-        opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+        return options.read(op.customOptions)
     except Exception:  # reported as unreadable, never a crash
         return {}
-    return opts if isinstance(opts, dict) else {}
 
 
 def firmware_defines(tflite: bytes) -> list[str]:

@@ -68,13 +68,13 @@ def test_quickstart_every_level_bit_exact_and_bad_level(target, tflm_root, image
 
 
 def corrupt_rows(blob: bytes) -> bytes:
-    from flatbuffers import flexbuffers
+    from keras_subnets.convert import options
 
     model = fb.load(blob)
     op = next(op for name, op in fb.custom_ops(model) if name == "KS_FULLY_CONNECTED")
-    opts = flexbuffers.Loads(bytes(bytearray(op.customOptions)))
+    opts = options.decode(op.customOptions)
     opts["rows"] = int(opts["rows"]) + 1
-    op.customOptions = np.frombuffer(bytes(flexbuffers.Dumps(opts)), np.uint8)
+    op.customOptions = np.frombuffer(options.encode(opts), np.uint8)
     return fb.save(model)
 
 

@@ -7,7 +7,9 @@
  * FinishOp and EvalOp at every level — including format v3's option
  * dense_top and its dense tensor (input 8), the tap-major structured
  * depthwise values and the ks_dense_* kernels; format v4's int8 sparse
- * operators, whose values are always that dense tensor.
+ * operators, whose values are always that dense tensor; format v5's
+ * binary options record through InitOp (intact: every field read back;
+ * truncated or with a byte too many: refused; one bit flipped: no crash).
  *
  * Tensors are built mostly valid (a nested matrix encoded as the converter
  * encodes it, tables of the layout's length, shapes from the geometry) so
@@ -111,6 +113,41 @@ void Const1D(Arena* arena, Tensor* t, int32_t type, int32_t count, const int32_t
   SetTensor(t, type, dims, 1, p);
 }
 
+// Format v5 options: "KSO", version, zigzag LEB128 varints (kCommonOptions
+// then kInt8Options order of tflm/ks_op.cc), float32 clamp bounds for float.
+size_t PutVarint(uint8_t* p, int64_t value) {
+  uint32_t z = (static_cast<uint32_t>(value) << 1) ^ static_cast<uint32_t>(static_cast<int32_t>(value) >> 31);
+  size_t n = 0;
+  do {
+    p[n] = static_cast<uint8_t>(z & 0x7Fu);
+    z >>= 7;
+    if (z != 0) p[n] |= 0x80u;
+    ++n;
+  } while (z != 0);
+  return n;
+}
+
+size_t EncodeOptions(const OpOptions& o, uint8_t* p) {
+  size_t n = 0;
+  p[n++] = 'K';
+  p[n++] = 'S';
+  p[n++] = 'O';
+  p[n++] = static_cast<uint8_t>(o.version);
+  const int64_t common[] = {o.format, o.levels, o.rows, o.cols, o.in_channels, o.depth_multiplier,
+                            o.kernel_h, o.kernel_w, o.stride_h, o.stride_w, o.dilation_h, o.dilation_w,
+                            o.padding, o.int8, o.tables, o.dense_top};
+  for (int64_t v : common) n += PutVarint(p + n, v);
+  if (o.int8 != 0) {
+    const int64_t q[] = {o.input_offset, o.output_offset, o.act_min, o.act_max};
+    for (int64_t v : q) n += PutVarint(p + n, v);
+  } else {
+    const float bounds[2] = {static_cast<float>(o.act_min_f), static_cast<float>(o.act_max_f)};
+    memcpy(p + n, bounds, sizeof bounds);  // little-endian targets only (docs/format.md §1)
+    n += sizeof bounds;
+  }
+  return n;
+}
+
 constexpr int32_t kMaxRows = 12;
 constexpr int32_t kMaxCols = 54;  // 3x3x6
 
@@ -158,6 +195,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   o.act_min_f = -6.0;
   o.act_max_f = 6.0;
   const int32_t value_type = o.int8 ? keras_subnets::kTypeInt8 : keras_subnets::kTypeFloat32;
+
+  // ---- the options as the file stores them (format v5 record), through InitOp ----
+  {
+    uint8_t record[128];
+    size_t length = EncodeOptions(o, record);
+    const uint8_t damage = s.U8();
+    if (damage % 8 == 1) {
+      length = s.U8() % (length + 1);  // truncated
+    } else if (damage % 8 == 2) {
+      record[s.U8() % length] ^= static_cast<uint8_t>(1u << (s.U8() % 8));  // one bit flipped
+    } else if (damage % 8 == 3) {
+      record[length++] = s.U8();  // one byte too many
+    }
+    // An exact-size heap block: ASan reports any read past the record.
+    uint8_t* bytes = static_cast<uint8_t*>(arena.Alloc(length));
+    memcpy(bytes, record, length);
+    OpData* parsed = static_cast<OpData*>(arena.Alloc(sizeof(OpData)));
+    keras_subnets::InitOp(kind, bytes, length, parsed);
+    if (damage % 8 == 0 || damage % 8 >= 4) {
+      // Intact: InitOp must read back every field the converter would write.
+      const OpOptions& r = parsed->options;
+      if (parsed->init_error != nullptr || r.version != o.version || r.format != o.format ||
+          r.levels != o.levels || r.rows != o.rows || r.cols != o.cols || r.in_channels != o.in_channels ||
+          r.depth_multiplier != o.depth_multiplier || r.kernel_h != o.kernel_h || r.kernel_w != o.kernel_w ||
+          r.stride_h != o.stride_h || r.stride_w != o.stride_w || r.dilation_h != o.dilation_h ||
+          r.dilation_w != o.dilation_w || r.padding != o.padding || r.int8 != o.int8 || r.tables != o.tables ||
+          r.dense_top != o.dense_top ||
+          (o.int8 != 0 ? (r.input_offset != o.input_offset || r.output_offset != o.output_offset ||
+                          r.act_min != o.act_min || r.act_max != o.act_max)
+                       : (r.act_min_f != o.act_min_f || r.act_max_f != o.act_max_f))) {
+        abort();
+      }
+    } else if (damage % 8 == 1 && parsed->init_error == nullptr && length < EncodeOptions(o, record)) {
+      abort();  // a truncated record must be refused
+    } else if (damage % 8 == 3 && parsed->init_error == nullptr) {
+      abort();  // so must trailing bytes
+    }
+  }
 
   // ---- the nested matrix, encoded as the converter does ----
   const bool dense_top = o.dense_top != 0;

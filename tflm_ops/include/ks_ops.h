@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KS_FORMAT_VERSION 4
+#define KS_FORMAT_VERSION 5
 #define KS_MAX_LEVELS 16
 
 typedef enum ks_status {

@@ -475,19 +475,71 @@ ErrorMessage& ErrorMessage::Append(int64_t value) {
   return Append(text);
 }
 
+namespace {
+
+// Format v5 options (docs/format.md §12, §17): "KSO", the version byte, the
+// fields of kCommonOptions (then kInt8Options) as zigzag LEB128 varints of
+// at most 5 bytes, or for float32 the two clamp bounds as little-endian
+// float32, and nothing after.  Every read is bounds-checked: the record
+// comes from an untrusted file.
+class OptionReader {
+ public:
+  OptionReader(const uint8_t* buffer, size_t length) : p_(buffer), n_(length) {}
+  bool Varint(int64_t* value) {
+    uint32_t z = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      if (pos_ >= n_) return false;
+      const uint8_t byte = p_[pos_++];
+      if (shift == 28 && (byte & 0xF0u) != 0) return false;  // beyond 32 bits
+      z |= static_cast<uint32_t>(byte & 0x7Fu) << shift;
+      if ((byte & 0x80u) == 0) {
+        *value = static_cast<int64_t>(static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1u));
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Float32(double* value) {
+    if (pos_ > n_ || n_ - pos_ < 4) return false;
+    const uint32_t bits = static_cast<uint32_t>(p_[pos_]) | static_cast<uint32_t>(p_[pos_ + 1]) << 8 |
+                          static_cast<uint32_t>(p_[pos_ + 2]) << 16 | static_cast<uint32_t>(p_[pos_ + 3]) << 24;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    *value = f;
+    pos_ += 4;
+    return true;
+  }
+  bool AtEnd() const { return pos_ == n_; }
+
+ private:
+  const uint8_t* p_;
+  size_t n_;
+  size_t pos_ = 4;  // after "KSO" and the version byte
+};
+
+}  // namespace
+
 void InitOp(OpKind kind, const uint8_t* buffer, size_t length, OpData* data) {
   memset(data, 0, sizeof(*data));
   data->kind = kind;
   OpOptions& o = data->options;
-  const FlexbufferMap map(buffer, length);
-  if (!map.Ok()) {
-    data->init_error = "custom options are missing or not a flexbuffer map";
-    return;
-  }
-  if (!map.GetInt("version", &o.version)) {
-    data->init_error = "custom options lack integer key";
-    data->init_key = "version";
-    return;
+  const bool record = buffer != nullptr && length >= 4 && buffer[0] == 'K' && buffer[1] == 'S' &&
+                      buffer[2] == 'O';
+  if (!record) {
+    // Versions 1-4 wrote a flexbuffer map: read only its version, to refuse
+    // the file by name.
+    const FlexbufferMap map(buffer, length);
+    if (!map.Ok()) {
+      data->init_error = "custom options are missing or neither a keras-subnets record nor a flexbuffer map";
+      return;
+    }
+    if (!map.GetInt("version", &o.version)) {
+      data->init_error = "custom options lack integer key";
+      data->init_key = "version";
+      return;
+    }
+  } else {
+    o.version = buffer[3];
   }
   if (o.version != KS_FORMAT_VERSION) {
     data->init_error = "unsupported custom options version";
@@ -495,25 +547,29 @@ void InitOp(OpKind kind, const uint8_t* buffer, size_t length, OpData* data) {
     data->init_value = o.version;
     return;
   }
+  OptionReader reader(buffer, length);
   for (const IntOption& opt : kCommonOptions) {
-    if (!map.GetInt(opt.key, &(o.*opt.field))) {
-      data->init_error = "custom options lack integer key";
+    if (!reader.Varint(&(o.*opt.field))) {
+      data->init_error = "custom options end or overflow int32 at";
       data->init_key = opt.key;
       return;
     }
   }
   if (o.int8 != 0) {
     for (const IntOption& opt : kInt8Options) {
-      if (!map.GetInt(opt.key, &(o.*opt.field))) {
-        data->init_error = "custom options lack integer key";
+      if (!reader.Varint(&(o.*opt.field))) {
+        data->init_error = "custom options end or overflow int32 at";
         data->init_key = opt.key;
         return;
       }
     }
-  } else if (!map.GetDouble("act_min_f", &o.act_min_f) ||
-             !map.GetDouble("act_max_f", &o.act_max_f)) {
-    data->init_error = "custom options lack float keys";
+  } else if (!reader.Float32(&o.act_min_f) || !reader.Float32(&o.act_max_f)) {
+    data->init_error = "custom options end at";
     data->init_key = "act_min_f/act_max_f";
+    return;
+  }
+  if (!reader.AtEnd()) {
+    data->init_error = "custom options run past their last field";
     return;
   }
 }
