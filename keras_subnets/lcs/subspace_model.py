@@ -126,6 +126,16 @@ class SubspaceModel(CompressedModel):
             raise ValueError(f"model '{self.name}' mixes LCS layers of kinds {sorted(kinds)}")
         self.kind, self.variant = kinds.pop()
         self.alpha_min = alpha_lib.validate_alpha(alpha_min, where=f"model '{self.name}' alpha_min")
+        self._set_draws(sandwich, sampling, per_layer_bits, draw_spacing, stratified_draws)
+        self._set_gradient_routing(freeze_order, inner_gradient)
+        self._check_per_layer_bits()
+        self._set_warmup(warmup_fraction, warmup_steps, warmup_power)
+        self.seed = int(seed)
+        self._alpha_seed = keras.random.SeedGenerator(self.seed)
+        self._add_warmup_state()
+
+    def _set_draws(self, sandwich, sampling, per_layer_bits, draw_spacing, stratified_draws):
+        """How each step draws its α: sandwich endpoints, sampling scheme, spacing, stratification."""
         if int(sandwich) < 0:
             raise ValueError(f"model '{self.name}': sandwich must be >= 0, got {sandwich}")
         self.sandwich = int(sandwich)
@@ -149,6 +159,9 @@ class SubspaceModel(CompressedModel):
                 f"model '{self.name}': stratified_draws spreads the sandwich's draws of a step; "
                 "use sampling='sandwich' (or kind='structured')"
             )
+
+    def _set_gradient_routing(self, freeze_order, inner_gradient):
+        """freeze_order and inner_gradient, refused where the subspace has no nested networks to route between."""
         self.freeze_order = bool(freeze_order)
         if self.freeze_order and (self.kind, self.variant) != ("unstructured", "point"):
             raise ValueError(
@@ -163,12 +176,15 @@ class SubspaceModel(CompressedModel):
                     f"only LCS+P 'unstructured' and 'structured' subspaces have; got kind={self.kind!r}, "
                     f"variant={self.variant!r}"
                 )
-            if not (self.kind == "structured" or sampling == "sandwich"):
+            if not (self.kind == "structured" or self.sampling == "sandwich"):
                 raise ValueError(
                     f"model '{self.name}': inner_gradient needs several networks per step; use "
                     "sampling='sandwich'"
                 )
-        if self.per_layer_bits and sampling == "sandwich":
+
+    def _check_per_layer_bits(self):
+        """per_layer_bits needs one α per layer and step: LCS 'bits' points under sampling='lcs'."""
+        if self.per_layer_bits and self.sampling == "sandwich":
             raise ValueError(
                 f"model '{self.name}': per_layer_bits draws one α per layer and step, which the sandwich's "
                 "fixed endpoints do not; use sampling='lcs' with per_layer_bits"
@@ -178,6 +194,9 @@ class SubspaceModel(CompressedModel):
                 f"model '{self.name}': per_layer_bits applies to kind='bits', variant='point' only, "
                 f"got kind={self.kind!r}, variant={self.variant!r}"
             )
+
+    def _set_warmup(self, warmup_fraction, warmup_steps, warmup_power):
+        """The ``unstructured`` warm-up ramp: its share of training (or explicit steps) and its power."""
         self.warmup_fraction = self._unit_interval("warmup_fraction", warmup_fraction)
         if warmup_steps is not None and int(warmup_steps) < 0:
             raise ValueError(f"model '{self.name}': warmup_steps must be >= 0, got {warmup_steps}")
@@ -185,8 +204,9 @@ class SubspaceModel(CompressedModel):
         if not float(warmup_power) >= 1.0:
             raise ValueError(f"model '{self.name}': warmup_power must be >= 1, got {warmup_power}")
         self.warmup_power = float(warmup_power)
-        self.seed = int(seed)
-        self._alpha_seed = keras.random.SeedGenerator(self.seed)
+
+    def _add_warmup_state(self):
+        """The step counter and the warm-up length as model weights."""
         # Both live in the model so .keras files and checkpoints carry the
         # warm-up position and a resumed fit continues it.
         self.lcs_step = self.add_weight(
