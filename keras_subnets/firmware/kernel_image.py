@@ -184,27 +184,27 @@ class _CaseWriter:
             self._level_call(lib, nested, fl, W, params, x, k, calls, img)
         self.body.append("  }\n")
 
-    def _quant_arrays(self, mult, shift, bias):
+    def _quant_arrays(self, params, layout: int) -> str:
+        """The int8 tables' arrays; returns the declaration of ``q`` over them."""
         tag = self.tag
-        self.hdr += [_c_arr(f"mult{tag}", mult, "int32_t"), _c_arr(f"shift{tag}", shift, "int8_t")]
-        self.hdr.append(_c_arr(f"bias{tag}", bias, "int32_t"))
-
-    def _nested_inputs(self, rng):
-        """A converted layer's matrix and int8 parameters (benchmarks' model cases)."""
-        case, tag = self.case, self.tag
-        x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
-        params = case.params
-        layout = int(np.asarray(params.multiplier).ndim == 2) if params.layout is None else params.layout
-        self._quant_arrays(params.multiplier, params.shift, params.bias)
-        pdecl = (
+        self.hdr += [_c_arr(f"mult{tag}", params.multiplier, "int32_t"), _c_arr(f"shift{tag}", params.shift, "int8_t")]
+        self.hdr.append(_c_arr(f"bias{tag}", params.bias, "int32_t"))
+        return (
             f"const ks_quant_params q = {{{params.input_offset}, {params.output_offset}, {params.act_min},"
             f" {params.act_max}, {layout}, bias{tag}, mult{tag}, shift{tag}}};"
         )
-        return x, None, params, pdecl
+
+    def _nested_inputs(self, rng):
+        """A converted layer's matrix and int8 parameters (benchmarks' model cases)."""
+        case = self.case
+        x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
+        params = case.params
+        layout = int(np.asarray(params.multiplier).ndim == 2) if params.layout is None else params.layout
+        return x, None, params, self._quant_arrays(params, layout)
 
     def _int8_inputs(self, rng):
         """Random int8 input, weights and requantization (per level or shared, optionally negative)."""
-        case, tag = self.case, self.tag
+        case = self.case
         x = rng.integers(-128, 128, size=case.x_shape).astype(np.int8)
         W = rng.integers(-127, 128, size=(case.rows, case.cols)).astype(np.int8)
         qshape = (self.L, case.rows) if case.per_level else (case.rows,)
@@ -215,12 +215,7 @@ class _CaseWriter:
         shift = rng.integers(-13, -8, size=qshape).astype(np.int32)
         bias = rng.integers(-4000, 4000, size=qshape).astype(np.int32)
         params = kb.QuantParams(128, 3, case.act[0], case.act[1], mult, shift, bias)
-        self._quant_arrays(mult, shift, bias)
-        pdecl = (
-            f"const ks_quant_params q = {{128, 3, {case.act[0]}, {case.act[1]}, {int(case.per_level)},"
-            f" bias{tag}, mult{tag}, shift{tag}}};"
-        )
-        return x, W, params, pdecl
+        return x, W, params, self._quant_arrays(params, int(case.per_level))
 
     def _float_inputs(self, rng):
         """Random float32 input, weights, scales and biases."""
