@@ -25,7 +25,7 @@ import numpy as np
 from absl import app
 
 from benchmarks import report
-from benchmarks.whole_model import CPUS, KERNEL_OBJECTS, KINDS, MODELS, NAMES, WRITE, files, image, progress
+from benchmarks.whole_model import CPUS, KERNEL_OBJECTS, NAMES, WRITE, chosen_models, files, image, progress
 
 
 def firmware(blob: bytes, cpu: str, x: np.ndarray, defines: list[str]):
@@ -67,12 +67,8 @@ def main(argv):
 
     root = build.find_tflm_root()
     x = image()
-    models = [("quickstart", kind) for kind in KINDS.value if "quickstart" in MODELS.value]
-    if "ds_cnn_s" in MODELS.value:
-        models.append(("ds_cnn_s", "structured"))
-    models += [("mlp", kind) for kind in KINDS.value if "mlp" in MODELS.value]
     rows = []
-    for which, kind in models:
+    for which, kind in chosen_models():
         name = f"{NAMES[which]} {kind}"
         progress(f"{name}: converting (4 levels) and the plain baseline")
         blobs = files(which, kind)

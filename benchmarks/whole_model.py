@@ -106,6 +106,14 @@ def files(which: str, kind: str) -> dict[str, bytes]:
     }
 
 
+def chosen_models() -> list[tuple[str, str]]:
+    """(model, kind) pairs that --models and --kinds select (DS-CNN S: structured only)."""
+    models = [("quickstart", kind) for kind in KINDS.value if "quickstart" in MODELS.value]
+    if "ds_cnn_s" in MODELS.value:
+        models.append(("ds_cnn_s", "structured"))
+    return models + [("mlp", kind) for kind in KINDS.value if "mlp" in MODELS.value]
+
+
 def measure(name: str, blobs: dict[str, bytes], cpus: list[str], x: np.ndarray) -> dict:
     """Runs every file of one model on every CPU; returns the counts."""
     from keras_subnets import tflm
@@ -216,12 +224,8 @@ def main(argv):
         build.get_target(cpu)
     root = build.find_tflm_root()
     x = image()
-    models = [("quickstart", kind) for kind in KINDS.value if "quickstart" in MODELS.value]
-    if "ds_cnn_s" in MODELS.value:
-        models.append(("ds_cnn_s", "structured"))
-    models += [("mlp", kind) for kind in KINDS.value if "mlp" in MODELS.value]
     results = {}
-    for which, kind in models:
+    for which, kind in chosen_models():
         name = f"{NAMES[which]} {kind}"
         progress(f"{name}: converting (4 levels) and the plain baselines")
         blobs = files(which, kind)
