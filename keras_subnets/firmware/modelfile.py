@@ -34,6 +34,8 @@ KS_OPS = {
     "KS_DEPTHWISE_CONV_2D": ("keras_subnets::kDepthwiseConv2DName", "keras_subnets::Register_KS_DEPTHWISE_CONV_2D()"),
 }
 FORMAT_NAMES = {v: k for k, v in FORMAT_IDS.items()}
+# Bit of each operator in the firmware's KS_OPS mask (its OpKind, tflm_ops/tflm/ks_op.h).
+OP_BITS = {"KS_FULLY_CONNECTED": 0, "KS_CONV_2D": 1, "KS_DEPTHWISE_CONV_2D": 2}
 TABLE_LAYOUTS = {0: "shared", 1: "per-level", 2: "prefix"}
 # Builtins whose TFLM resolver method is not Add + CamelCase(NAME).
 _RESOLVER_EXCEPTIONS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM", "PADV2": "AddPadV2",
@@ -201,9 +203,11 @@ def firmware_defines(tflite: bytes) -> list[str]:
     """Preprocessor flags for the keras-subnets sources of a firmware that runs only ``tflite``.
 
     ``-DKS_FORMATS=<mask>`` names the weight formats the file's ``KS_*``
-    operators use (bit ``format id - 1``, ``tflm_ops/include/ks_ops.h``), so the
-    other formats' kernels stay out of the image; ``-DKS_NO_FLOAT32`` when every
-    operator is int8.  A firmware built with them refuses, in Prepare and by
+    operators use (bit ``format id - 1``, ``tflm_ops/include/ks_ops.h``) and
+    ``-DKS_OPS=<mask>`` the operators (bit 0 ``KS_FULLY_CONNECTED``, 1
+    ``KS_CONV_2D``, 2 ``KS_DEPTHWISE_CONV_2D``, ``tflm_ops/tflm/ks_op.h``), so
+    the other formats' and operators' kernels stay out of the image;
+    ``-DKS_NO_FLOAT32`` when every operator is int8.  A firmware built with them refuses, in Prepare and by
     name, a file that needs a format left out. Empty for a file without
     ``KS_*`` operators.
 
@@ -211,8 +215,11 @@ def firmware_defines(tflite: bytes) -> list[str]:
         ModelFileError: an operator whose options do not name a known format.
     """
     model = fb.load(tflite)
-    formats, all_int8 = set(), True
+    formats, op_mask, all_int8 = set(), 0, True
     for name, op in fb.custom_ops(model):
+        if name not in OP_BITS:
+            raise ModelFileError(f"custom operator {name} is not a keras-subnets operator")
+        op_mask |= 1 << OP_BITS[name]
         opts = _options(op)
         fmt = opts.get("format")
         if fmt not in FORMAT_NAMES:
@@ -222,7 +229,7 @@ def firmware_defines(tflite: bytes) -> list[str]:
     if not formats:
         return []
     mask = sum(1 << (f - 1) for f in formats)
-    return [f"-DKS_FORMATS=0x{mask:x}", *(["-DKS_NO_FLOAT32"] if all_int8 else [])]
+    return [f"-DKS_FORMATS=0x{mask:x}", f"-DKS_OPS=0x{op_mask:x}", *(["-DKS_NO_FLOAT32"] if all_int8 else [])]
 
 
 def describe(tflite: bytes) -> dict:

@@ -84,11 +84,13 @@ def test_converter_writes_the_binary_level_table(blob):
 
 
 def test_firmware_defines_name_the_formats_and_precision(blob):
-    """Bit (format id - 1) per weight format in the file (tflm_ops/include/ks_ops.h), int8 only when every
-    operator is int8; export-c and inspect show them; a plain file needs none."""
-    assert modelfile.firmware_defines(blob) == ["-DKS_FORMATS=0x4", "-DKS_NO_FLOAT32"]
-    assert "// Build the keras-subnets sources with -DKS_FORMATS=0x4 -DKS_NO_FLOAT32" in modelfile.export_c(blob)[1]
-    assert "firmware flags (only the kernels this file needs): -DKS_FORMATS=0x4 -DKS_NO_FLOAT32" in (
+    """Bit (format id - 1) per weight format in the file (tflm_ops/include/ks_ops.h), bit OpKind per operator
+    (tflm_ops/tflm/ks_op.h), int8 only when every operator is int8; export-c and inspect show them; a plain
+    file needs none; an MLP needs only KS_FULLY_CONNECTED."""
+    assert modelfile.firmware_defines(blob) == ["-DKS_FORMATS=0x4", "-DKS_OPS=0x7", "-DKS_NO_FLOAT32"]
+    header = modelfile.export_c(blob)[1]
+    assert "// Build the keras-subnets sources with -DKS_FORMATS=0x4 -DKS_OPS=0x7 -DKS_NO_FLOAT32" in header
+    assert "firmware flags (only the kernels this file needs): -DKS_FORMATS=0x4 -DKS_OPS=0x7 -DKS_NO_FLOAT32" in (
         modelfile.format_description(modelfile.describe(blob)))
     assert modelfile.firmware_defines(densify(blob, 1)) == []
     keras.utils.set_random_seed(0)
@@ -96,4 +98,9 @@ def test_firmware_defines_name_the_formats_and_precision(blob):
     calib = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
     as_float = convert(model, calib, quantize="float32", progress=False)
     # Float32 blocks have no even-width rule, so every layer stays nested_block.
-    assert modelfile.firmware_defines(as_float) == ["-DKS_FORMATS=0x2"]
+    assert modelfile.firmware_defines(as_float) == ["-DKS_FORMATS=0x2", "-DKS_OPS=0x7"]
+    mlp = keras.Sequential([keras.Input((12,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+    nested = ks.nest(mlp, [0.5, 0.0], kind="unstructured")
+    flat = np.random.default_rng(1).random((4, 12)).astype(np.float32)
+    assert modelfile.firmware_defines(convert(nested, flat, num_calibration_samples=4, progress=False)) == [
+        "-DKS_FORMATS=0x1", "-DKS_OPS=0x1", "-DKS_NO_FLOAT32"]

@@ -180,16 +180,20 @@ def test_int8_only_build_is_smaller_and_identical_on_m4(tflm_root, images):
 
 def test_build_for_one_file_refuses_another_format(tflm_root, images):
     """A firmware built with the flags of a structured file (`firmware_defines`) runs it bit-exact and
-    refuses an unstructured file in AllocateTensors, naming the format it lacks."""
+    refuses an unstructured file in AllocateTensors, naming the format it lacks; one built for fully
+    connected operators only refuses the CNN, naming the operator."""
     require_target("x86")
     structured = cached_file("quickstart", "structured")
     defines = modelfile.firmware_defines(structured)
-    assert defines == ["-DKS_FORMATS=0x8", "-DKS_NO_FLOAT32"]
+    assert defines == ["-DKS_FORMATS=0x8", "-DKS_OPS=0x7", "-DKS_NO_FLOAT32"]
     res = runner.run(structured, "x86", images, ks_defines=defines)
     check_bit_exact(res, wheel_levels(structured, images), "quickstart structured, structured-only build")
     with pytest.raises(runner.FirmwareError, match=r"AllocateTensors failed") as info:
         runner.run(cached_file("quickstart", "unstructured"), "x86", images, ks_defines=defines)
     assert "weight format 'nested_csr', but this firmware was built without it (KS_FORMATS = 8)" in info.value.log
+    with pytest.raises(runner.FirmwareError, match=r"AllocateTensors failed") as info:
+        runner.run(structured, "x86", images, ks_defines=["-DKS_FORMATS=0x8", "-DKS_OPS=0x1"])
+    assert "KS_CONV_2D: this firmware was built without the operator (KS_OPS = 1)" in info.value.log
 
 
 @pytest.mark.slow

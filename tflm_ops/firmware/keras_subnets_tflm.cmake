@@ -26,6 +26,8 @@
 #                  `keras-subnets export-c` prints the one a file needs; the
 #                  other formats' kernels stay out of the image and a file
 #                  that needs one is refused in AllocateTensors, by name
+#   KS_OPS         the operators to build, a mask (bit 0 KS_FULLY_CONNECTED,
+#                  1 KS_CONV_2D, 2 KS_DEPTHWISE_CONV_2D; default all), likewise
 #
 # Compile with the flags your TFLM library was built with (print_vars.mk
 # prints them for TFLM's make build): at least TF_LITE_STATIC_MEMORY, and
@@ -37,6 +39,7 @@ option(KS_NO_FLOAT32 "keras-subnets: leave the float32 kernels out" OFF)
 option(KS_CMSIS_NN "keras-subnets: call CMSIS-NN for the densest levels" OFF)
 option(KS_NO_DSP "keras-subnets: no Cortex-M DSP loops" OFF)
 set(KS_FORMATS "" CACHE STRING "keras-subnets: weight formats to build (mask; empty: all)")
+set(KS_OPS "" CACHE STRING "keras-subnets: operators to build (mask; empty: all)")
 
 get_filename_component(_KS_OPS "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 file(GLOB _KS_CORE_SOURCES CONFIGURE_DEPENDS "${_KS_OPS}/core/*.c")
@@ -59,7 +62,8 @@ target_compile_definitions(keras_subnets_tflm PUBLIC TF_LITE_STATIC_MEMORY
   $<$<BOOL:${KS_NO_FLOAT32}>:KS_NO_FLOAT32>
   $<$<BOOL:${KS_CMSIS_NN}>:KS_CMSIS_NN>
   $<$<BOOL:${KS_NO_DSP}>:KS_NO_DSP>
-  $<$<BOOL:${KS_FORMATS}>:KS_FORMATS=${KS_FORMATS}>)
+  $<$<BOOL:${KS_FORMATS}>:KS_FORMATS=${KS_FORMATS}>
+  $<$<BOOL:${KS_OPS}>:KS_OPS=${KS_OPS}>)
 if(KS_TFLM_TARGET)
   target_link_libraries(keras_subnets_tflm PUBLIC ${KS_TFLM_TARGET})
 endif()

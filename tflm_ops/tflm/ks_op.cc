@@ -202,6 +202,11 @@ bool CheckOptions(OpKind kind, const OpOptions& o, ErrorMessage* error) {
     return false;
   }
 #endif
+  if (!KindBuilt(kind)) {
+    Fail(error, kind).Append("this firmware was built without the operator (KS_OPS = ").Append(int64_t{KS_OPS})
+        .Append("); build with the flags `keras-subnets export-c` prints for this file");
+    return false;
+  }
   if (!KS_FORMAT_BUILT(o.format)) {
     static const char* const kNames[] = {"nested_csr", "nested_block", "row", "structured"};
     Fail(error, kind).Append("weight format '").Append(kNames[o.format - 1])
@@ -339,20 +344,22 @@ bool PrepareShapes(OpData* data, const TensorView& input,
   data->in_dims = in;
   data->out_dims = out;
   const bool int8 = o.int8 != 0;
-  if (kind == OpKind::kConv2D) {
+  // KindBuilt: constants, so a build without an operator (KS_OPS) never references its kernels.
+  const bool conv = KindBuilt(OpKind::kConv2D) &&
+                    (kind == OpKind::kConv2D || !KindBuilt(OpKind::kDepthwiseConv2D));
+  if (conv) {
     data->scratch_bytes =
         int8 ? ks_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
              : KS_F32_SIZE(ks_conv_f32_get_buffer_size(&cp, &data->matrix, &in));
-  } else {
+  } else if (KindBuilt(OpKind::kDepthwiseConv2D)) {
     data->scratch_bytes =
         int8 ? ks_depthwise_conv_s8_get_buffer_size(&cp, &data->matrix, &in)
              : KS_F32_SIZE(ks_depthwise_conv_f32_get_buffer_size(&cp, &data->matrix, &in));
   }
   if (data->dense_top && data->scratch_bytes >= 0) {
     // One scratch buffer serves whichever kernel the level runs.
-    const int32_t dense_bytes = kind == OpKind::kConv2D
-                                    ? ks_dense_conv_s8_get_buffer_size(&cp, &in, &out)
-                                    : ks_dense_depthwise_conv_s8_get_buffer_size(&cp, &in, &out);
+    const int32_t dense_bytes = conv ? ks_dense_conv_s8_get_buffer_size(&cp, &in, &out)
+                                     : ks_dense_depthwise_conv_s8_get_buffer_size(&cp, &in, &out);
     data->scratch_bytes = dense_bytes < 0 ? dense_bytes
                           : dense_bytes > data->scratch_bytes ? dense_bytes
                                                               : data->scratch_bytes;
@@ -797,13 +804,16 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     ks_status ps = KS_ERR_ARG;
     switch (kind) {
       case OpKind::kFullyConnected:
+        if (!KindBuilt(OpKind::kFullyConnected)) break;  // KS_OPS: not in this build
         ps = ks_plan_fully_connected_s8(&data->plan, &data->matrix, &data->quant, data->batches);
         break;
       case OpKind::kConv2D:
+        if (!KindBuilt(OpKind::kConv2D)) break;  // KS_OPS: not in this build
         ps = ks_plan_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant, &data->in_dims,
                              &data->out_dims);
         break;
       case OpKind::kDepthwiseConv2D:
+        if (!KindBuilt(OpKind::kDepthwiseConv2D)) break;  // KS_OPS: not in this build
         ps = ks_plan_depthwise_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant,
                                        &data->in_dims, &data->out_dims);
         break;
@@ -864,14 +874,17 @@ bool SetDenseShifts(OpData* data, int32_t* shifts, ErrorMessage* error) {
   ks_status ps = KS_ERR_ARG;
   switch (data->kind) {
     case OpKind::kFullyConnected:
+      if (!KindBuilt(OpKind::kFullyConnected)) break;  // KS_OPS: not in this build
       ps = ks_plan_dense_fully_connected_s8(&data->dense_plan, data->dense, data->matrix.rows, cols, &q,
                                             data->batches);
       break;
     case OpKind::kConv2D:
+      if (!KindBuilt(OpKind::kConv2D)) break;  // KS_OPS: not in this build
       ps = ks_plan_dense_conv_s8(&data->dense_plan, &data->conv, data->dense, &q, &data->in_dims,
                                  &data->out_dims);
       break;
     case OpKind::kDepthwiseConv2D:
+      if (!KindBuilt(OpKind::kDepthwiseConv2D)) break;  // KS_OPS: not in this build
       ps = ks_plan_dense_depthwise_conv_s8(&data->dense_plan, &data->conv, data->dense, &q, &data->in_dims,
                                            &data->out_dims);
       break;
@@ -983,14 +996,17 @@ bool EvalOp(const OpRuntime& rt, const TensorView* inputs, int32_t num_inputs,
   // float32 (no dense_top, no plans).
   switch (kind) {
     case OpKind::kFullyConnected:
+      if (!KindBuilt(OpKind::kFullyConnected)) break;  // KS_OPS: not in this build
       s = KS_F32(ks_fully_connected_f32(w, level, &data.fparams, data.batches, static_cast<const float*>(in),
                                         static_cast<float*>(out)));
       break;
     case OpKind::kConv2D:
+      if (!KindBuilt(OpKind::kConv2D)) break;  // KS_OPS: not in this build
       s = KS_F32(ks_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims, static_cast<const float*>(in),
                              &data.out_dims, static_cast<float*>(out), scratch));
       break;
     case OpKind::kDepthwiseConv2D:
+      if (!KindBuilt(OpKind::kDepthwiseConv2D)) break;  // KS_OPS: not in this build
       s = KS_F32(ks_depthwise_conv_f32(&data.conv, w, level, &data.fparams, &data.in_dims,
                                        static_cast<const float*>(in), &data.out_dims, static_cast<float*>(out),
                                        scratch));

@@ -34,6 +34,16 @@ enum class OpKind : int32_t {
   kDepthwiseConv2D = 2,
 };
 
+// KS_OPS: the operators this build runs, bit (OpKind) for each (default 0x7:
+// all three).  A firmware for known files defines only their operators
+// (`keras-subnets export-c` prints the flag), so the other operators' plans
+// and kernels are never referenced and the linker leaves them out; Prepare
+// refuses an operator left out by name.  Flash only, like KS_FORMATS.
+#ifndef KS_OPS
+#define KS_OPS 0x7
+#endif
+constexpr bool KindBuilt(OpKind kind) { return ((KS_OPS >> static_cast<int32_t>(kind)) & 1) != 0; }
+
 // The custom code the converter writes for `kind` (KS_FULLY_CONNECTED, ...).
 const char* OpName(OpKind kind);
 
