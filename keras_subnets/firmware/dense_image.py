@@ -349,93 +349,110 @@ def image_source(layers, kernels, img: Image, region: str = "d", single_rounding
     """(file-scope C, main()-body C) calling every layer with every kernel.
     Appends to img.calls.  The main body declares its own block scope."""
     hdr, body = [], []
-    cmsis = "cmsis_nn" in kernels
     for i, layer in enumerate(layers):
         tag = f"d{i}"
-        q, g = layer.q, layer.geometry
         expected = reference(layer, single_rounding)
-        hdr += [
-            _c_arr(f"w{tag}", layer.weights, "int8_t"),
-            _c_arr(f"x{tag}", layer.x, "int8_t"),
-            _c_arr(f"e{tag}", expected, "int8_t"),
-            _c_arr(f"mult{tag}", q.multiplier, "int32_t"),
-            _c_arr(f"shift{tag}", q.shift, "int32_t"),
-            f"static int8_t y{tag}[{expected.size}] __attribute__((aligned(4)));\n",
-        ]
-        if q.bias is not None:
-            hdr.append(_c_arr(f"bias{tag}", q.bias, "int32_t"))
-        bias = f"bias{tag}" if q.bias is not None else "NULL"
-        hdr.append(
-            f"static const ks_dense_quant q{tag} = {{{q.input_offset}, {q.output_offset}, {q.act_min},"
-            f" {q.act_max}, {bias}, mult{tag}, shift{tag}}};\n"
-        )
-        xs, ys = layer.x.shape, layer.y_shape
-        if layer.op != "fc":
-            hdr.append(
-                f"static const ks_conv_params cp{tag} = {{{g.kernel_h}, {g.kernel_w}, {g.stride_h}, {g.stride_w},"
-                f" {g.dilation_h}, {g.dilation_w}, {g.pad_h}, {g.pad_w}, {g.depth_multiplier}}};\n"
-                f"static const ks_dims din{tag} = {{{xs[0]}, {xs[1]}, {xs[2]}, {xs[3]}}};\n"
-                f"static const ks_dims dout{tag} = {{{ys[0]}, {ys[1]}, {ys[2]}, {ys[3]}}};\n"
-            )
-        if cmsis:
-            # As TFLM's kernels/cmsis_nn/*.cc fill them.
-            act = f"{{{q.act_min}, {q.act_max}}}"
-            hdr.append(
-                f"static cmsis_nn_per_channel_quant_params pq{tag} = {{(int32_t *)mult{tag}, (int32_t *)shift{tag}}};\n"
-                f"static const cmsis_nn_dims bdims{tag} = {{1, 1, 1, {ys[-1]}}};\n"
-            )
-            if layer.op == "fc":
-                rows, cols = layer.weights.shape
-                hdr.append(
-                    f"static const cmsis_nn_fc_params fcp{tag} = {{{q.input_offset}, 0, {q.output_offset}, {act}}};\n"
-                    f"static const cmsis_nn_dims idims{tag} = {{{xs[0]}, 1, 1, {cols}}};\n"
-                    f"static const cmsis_nn_dims fdims{tag} = {{{cols}, 1, 1, {rows}}};\n"
-                    f"static const cmsis_nn_dims odims{tag} = {{{xs[0]}, 1, 1, {rows}}};\n"
-                )
-            else:
-                fdims_c = xs[3] if layer.op == "conv" else ys[3]
-                hdr.append(
-                    f"static const cmsis_nn_dims idims{tag} = {{{xs[0]}, {xs[1]}, {xs[2]}, {xs[3]}}};\n"
-                    f"static const cmsis_nn_dims fdims{tag} = {{1, {g.kernel_h}, {g.kernel_w}, {fdims_c}}};\n"
-                    f"static const cmsis_nn_dims odims{tag} = {{{ys[0]}, {ys[1]}, {ys[2]}, {ys[3]}}};\n"
-                )
-                tiles = (
-                    f"{{{g.stride_w}, {g.stride_h}}}, {{{g.pad_w}, {g.pad_h}}},"
-                    f" {{{g.dilation_w}, {g.dilation_h}}}, {act}"
-                )
-                if layer.op == "conv":
-                    hdr.append(
-                        f"static const cmsis_nn_conv_params ncp{tag} ="
-                        f" {{{q.input_offset}, {q.output_offset}, {tiles}}};\n"
-                    )
-                else:
-                    hdr.append(
-                        f"static const cmsis_nn_dw_conv_params ndw{tag} = {{{q.input_offset}, {q.output_offset},"
-                        f" {g.depth_multiplier}, {tiles}}};\n"
-                    )
+        hdr += _layer_arrays(layer, tag, expected)
+        if "cmsis_nn" in kernels:
+            hdr += _cmsis_nn_params(layer, tag)
         for kernel in kernels:
-            size, call = _call_code(layer, kernel, tag)
-            label = f"{layer.name} {kernel}"
-            ctx = ""
-            if kernel == "cmsis_nn":
-                ctx = "    cmsis_nn_context ctx; ctx.buf = scratch; ctx.size = size;\n"
-            body.append(
-                "  {\n"
-                + ("    static ks_plan plan;\n" if kernel == "ks_dense_plan" else "")
-                + f"    const int32_t size = {size};\n"
-                f"    void *scratch = size > 0 ? (void *)g_dscratch : NULL;\n{ctx}"
-                f"    int st;\n"
-                f'    if (size > (int32_t)sizeof g_dscratch) {{ printf("FAIL {label}: scratch %ld\\n", (long)size);'
-                f" g_dfail++; }}\n"
-                f"    memset(y{tag}, 0x55, sizeof y{tag});\n"
-                f"    KS_BENCH_BEGIN({region});\n"
-                f"    st = (int){call};\n"
-                f"    KS_BENCH_END({region});\n"
-                f'    dense_check("{label}", st, y{tag}, e{tag}, {expected.size});\n'
-                "  }\n"
-            )
+            body.append(_kernel_block(layer, kernel, tag, region, expected.size))
             img.calls.append(Call(layer, kernel))
     return "".join(hdr), "".join(body)
+
+
+def _layer_arrays(layer, tag: str, expected: np.ndarray) -> list[str]:
+    """The layer's weights, input, expected output, output buffer, ks_dense_quant and (conv) geometry."""
+    q, g = layer.q, layer.geometry
+    hdr = [
+        _c_arr(f"w{tag}", layer.weights, "int8_t"),
+        _c_arr(f"x{tag}", layer.x, "int8_t"),
+        _c_arr(f"e{tag}", expected, "int8_t"),
+        _c_arr(f"mult{tag}", q.multiplier, "int32_t"),
+        _c_arr(f"shift{tag}", q.shift, "int32_t"),
+        f"static int8_t y{tag}[{expected.size}] __attribute__((aligned(4)));\n",
+    ]
+    if q.bias is not None:
+        hdr.append(_c_arr(f"bias{tag}", q.bias, "int32_t"))
+    bias = f"bias{tag}" if q.bias is not None else "NULL"
+    hdr.append(
+        f"static const ks_dense_quant q{tag} = {{{q.input_offset}, {q.output_offset}, {q.act_min},"
+        f" {q.act_max}, {bias}, mult{tag}, shift{tag}}};\n"
+    )
+    xs, ys = layer.x.shape, layer.y_shape
+    if layer.op != "fc":
+        hdr.append(
+            f"static const ks_conv_params cp{tag} = {{{g.kernel_h}, {g.kernel_w}, {g.stride_h}, {g.stride_w},"
+            f" {g.dilation_h}, {g.dilation_w}, {g.pad_h}, {g.pad_w}, {g.depth_multiplier}}};\n"
+            f"static const ks_dims din{tag} = {{{xs[0]}, {xs[1]}, {xs[2]}, {xs[3]}}};\n"
+            f"static const ks_dims dout{tag} = {{{ys[0]}, {ys[1]}, {ys[2]}, {ys[3]}}};\n"
+        )
+    return hdr
+
+
+def _cmsis_nn_params(layer, tag: str) -> list[str]:
+    """CMSIS-NN's parameter structs for the layer, as TFLM's kernels/cmsis_nn/*.cc fill them."""
+    q, g = layer.q, layer.geometry
+    xs, ys = layer.x.shape, layer.y_shape
+    act = f"{{{q.act_min}, {q.act_max}}}"
+    hdr = [
+        f"static cmsis_nn_per_channel_quant_params pq{tag} = {{(int32_t *)mult{tag}, (int32_t *)shift{tag}}};\n"
+        f"static const cmsis_nn_dims bdims{tag} = {{1, 1, 1, {ys[-1]}}};\n"
+    ]
+    if layer.op == "fc":
+        rows, cols = layer.weights.shape
+        hdr.append(
+            f"static const cmsis_nn_fc_params fcp{tag} = {{{q.input_offset}, 0, {q.output_offset}, {act}}};\n"
+            f"static const cmsis_nn_dims idims{tag} = {{{xs[0]}, 1, 1, {cols}}};\n"
+            f"static const cmsis_nn_dims fdims{tag} = {{{cols}, 1, 1, {rows}}};\n"
+            f"static const cmsis_nn_dims odims{tag} = {{{xs[0]}, 1, 1, {rows}}};\n"
+        )
+        return hdr
+    fdims_c = xs[3] if layer.op == "conv" else ys[3]
+    hdr.append(
+        f"static const cmsis_nn_dims idims{tag} = {{{xs[0]}, {xs[1]}, {xs[2]}, {xs[3]}}};\n"
+        f"static const cmsis_nn_dims fdims{tag} = {{1, {g.kernel_h}, {g.kernel_w}, {fdims_c}}};\n"
+        f"static const cmsis_nn_dims odims{tag} = {{{ys[0]}, {ys[1]}, {ys[2]}, {ys[3]}}};\n"
+    )
+    tiles = (
+        f"{{{g.stride_w}, {g.stride_h}}}, {{{g.pad_w}, {g.pad_h}}},"
+        f" {{{g.dilation_w}, {g.dilation_h}}}, {act}"
+    )
+    if layer.op == "conv":
+        hdr.append(
+            f"static const cmsis_nn_conv_params ncp{tag} ="
+            f" {{{q.input_offset}, {q.output_offset}, {tiles}}};\n"
+        )
+    else:
+        hdr.append(
+            f"static const cmsis_nn_dw_conv_params ndw{tag} = {{{q.input_offset}, {q.output_offset},"
+            f" {g.depth_multiplier}, {tiles}}};\n"
+        )
+    return hdr
+
+
+def _kernel_block(layer, kernel: str, tag: str, region: str, expected_size: int) -> str:
+    """One timed call of ``kernel`` on the layer, its scratch checked and its output compared."""
+    size, call = _call_code(layer, kernel, tag)
+    label = f"{layer.name} {kernel}"
+    ctx = ""
+    if kernel == "cmsis_nn":
+        ctx = "    cmsis_nn_context ctx; ctx.buf = scratch; ctx.size = size;\n"
+    return (
+        "  {\n"
+        + ("    static ks_plan plan;\n" if kernel == "ks_dense_plan" else "")
+        + f"    const int32_t size = {size};\n"
+        f"    void *scratch = size > 0 ? (void *)g_dscratch : NULL;\n{ctx}"
+        f"    int st;\n"
+        f'    if (size > (int32_t)sizeof g_dscratch) {{ printf("FAIL {label}: scratch %ld\\n", (long)size);'
+        f" g_dfail++; }}\n"
+        f"    memset(y{tag}, 0x55, sizeof y{tag});\n"
+        f"    KS_BENCH_BEGIN({region});\n"
+        f"    st = (int){call};\n"
+        f"    KS_BENCH_END({region});\n"
+        f'    dense_check("{label}", st, y{tag}, e{tag}, {expected_size});\n'
+        "  }\n"
+    )
 
 
 def scratch_bytes(layers) -> int:
