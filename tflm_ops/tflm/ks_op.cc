@@ -581,31 +581,51 @@ void InitOp(OpKind kind, const uint8_t* buffer, size_t length, OpData* data) {
   }
 }
 
-bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
-               int32_t num_outputs, const TensorView& output,
-               ErrorMessage* error) {
-  const OpKind kind = data->kind;
-  const OpOptions& o = data->options;
+namespace {
+
+// Element counts of the operator's tensors, as CheckOperatorInputs read them.
+struct TensorCounts {
+  int64_t in = 0, subnet = 0, values = 0, indices = 0, table = 0;
+  int64_t bias = 0, scale = 0, shift = 0, out = 0, dense = 0;
+};
+
+// Format v4: an int8 sparse operator always carries the dense weights D
+// (input 8) and reads every level's values from it; structured carries D
+// with dense_top.
+bool HasDense(const OpOptions& o) {
+  return o.int8 != 0 && (o.dense_top != 0 || o.format != KS_FORMAT_STRUCTURED);
+}
+
+// Clears what a previous PrepareOp set (TFLM may prepare an operator again).
+void ResetPrepared(OpData* data) {
   data->prepared = false;
   data->dense_top = false;
   data->dense = nullptr;
   data->dense_shift_count = 0;
   data->dense_shift_source = nullptr;
   memset(&data->dense_quant, 0, sizeof(data->dense_quant));
-  if (data->init_error != nullptr) {
-    ErrorMessage& m = Fail(error, kind).Append(data->init_error);
-    if (data->init_key != nullptr) m.Append(" '").Append(data->init_key).Append("'");
-    if (data->init_has_value) {
-      m.Append(" ").Append(data->init_value).Append(" (this kernel reads version ")
-          .Append(int64_t{KS_FORMAT_VERSION}).Append("); reconvert with keras_subnets.convert");
-    }
-    return false;
+}
+
+// Reports the options InitOp could not read.
+void ReportInitError(const OpData& data, ErrorMessage* error) {
+  ErrorMessage& m = Fail(error, data.kind).Append(data.init_error);
+  if (data.init_key != nullptr) m.Append(" '").Append(data.init_key).Append("'");
+  if (data.init_has_value) {
+    m.Append(" ").Append(data.init_value).Append(" (this kernel reads version ")
+        .Append(int64_t{KS_FORMAT_VERSION}).Append("); reconvert with keras_subnets.convert");
   }
-  if (!CheckOptions(kind, o, error)) return false;
+}
+
+// The operator's inputs and output against its options: how many there
+// are, their types, which are absent, and the dense tensor's shape.
+bool CheckOperatorInputs(const OpData& data, const TensorView* inputs, int32_t num_inputs,
+                         int32_t num_outputs, const TensorView& output, TensorCounts* n,
+                         ErrorMessage* error) {
+  const OpKind kind = data.kind;
+  const OpOptions& o = data.options;
   const bool int8 = o.int8 != 0;
   const bool dense_top = o.dense_top != 0;
   const int32_t L = static_cast<int32_t>(o.levels);
-  const int32_t rows = static_cast<int32_t>(o.rows);
   const int32_t cols = static_cast<int32_t>(o.cols);
   const int32_t format = static_cast<int32_t>(o.format);
   const bool structured = format == KS_FORMAT_STRUCTURED;
@@ -618,10 +638,7 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
         .Append(int64_t{L});
     return false;
   }
-  // Format v4: an int8 sparse operator always carries the dense weights D
-  // (input 8) and reads every level's values from it; structured carries D
-  // with dense_top.
-  const bool has_dense = int8 && (dense_top || !structured);
+  const bool has_dense = HasDense(o);
   const int32_t expected_inputs = int8 ? (has_dense ? 9 : 8) : 7;
   if (num_inputs != expected_inputs || num_outputs != 1) {
     Fail(error, kind).Append("expects ").Append(int64_t{expected_inputs})
@@ -630,19 +647,17 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     return false;
   }
   const int32_t value_type = int8 ? kTypeInt8 : kTypeFloat32;
-  int64_t n_in = 0, n_subnet = 0, n_values = 0, n_indices = 0, n_table = 0;
-  int64_t n_bias = 0, n_scale = 0, n_shift = 0, n_out = 0, n_dense = 0;
   // Every level whose values come from the dense tensor: the values input
   // is absent (-1).
   const bool values_in_dense = has_dense;
-  if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n_in, error) ||
-      !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n_subnet, error) ||
+  if (!CheckTensor(kind, inputs[kInput], kInput, value_type, false, &n->in, error) ||
+      !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n->subnet, error) ||
       (!values_in_dense &&
-       !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n_values, error)) ||
-      !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n_bias, error) ||
-      !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n_scale, error) ||
-      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n_shift, error)) ||
-      (has_dense && !CheckTensor(kind, inputs[kDense], kDense, kTypeInt8, true, &n_dense, error))) {
+       !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n->values, error)) ||
+      !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n->bias, error) ||
+      !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n->scale, error) ||
+      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n->shift, error)) ||
+      (has_dense && !CheckTensor(kind, inputs[kDense], kDense, kTypeInt8, true, &n->dense, error))) {
     return false;
   }
   if (values_in_dense && inputs[kValues].present) {
@@ -655,33 +670,30 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
         .Append(" (version 4 reads a block's two values from input 8; the converter writes nested_csr)");
     return false;
   }
-  if (!output.present || output.type != value_type || (n_out = ElementCount(output)) < 0) {
+  if (!output.present || output.type != value_type || (n->out = ElementCount(output)) < 0) {
     Fail(error, kind).Append("output must be ").Append(TypeName(value_type));
     return false;
   }
-  if (n_subnet < 1) {
+  if (n->subnet < 1) {
     Fail(error, kind).Append("the subnet input must hold one int32 (the level)");
     return false;
   }
-  if (has_dense && !CheckDenseShape(kind, o, inputs[kDense], n_dense, L, error)) return false;
+  return !has_dense || CheckDenseShape(kind, o, inputs[kDense], n->dense, L, error);
+}
+
+// The matrix's index and level arrays: structured's widths, row's counts,
+// or nested_csr / nested_block's indices and level pointers.
+bool AttachLevelArrays(OpData* data, const TensorView* inputs, TensorCounts* n, ErrorMessage* error) {
+  const OpKind kind = data->kind;
+  const OpOptions& o = data->options;
+  const int32_t L = static_cast<int32_t>(o.levels);
+  const int32_t cols = static_cast<int32_t>(o.cols);
+  const int32_t format = static_cast<int32_t>(o.format);
+  const bool structured = format == KS_FORMAT_STRUCTURED;
   ks_matrix& m = data->matrix;
-  memset(&m, 0, sizeof(m));
-  m.format = format;
-  m.dtype = int8 ? KS_DTYPE_INT8 : KS_DTYPE_FLOAT32;
-  // A sparse format with dense_top stores levels 0..L-2 only.
-  m.num_levels = (dense_top && !structured) ? L - 1 : L;
-  m.rows = rows;
-  m.cols = cols;
-  m.values = values_in_dense ? inputs[kDense].data : inputs[kValues].data;
-  m.num_values = static_cast<int32_t>(values_in_dense ? n_dense : n_values);
-  m.in_channels = static_cast<int32_t>(o.in_channels);
-  m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
-  // TFLite's depthwise filter is tap-major; conv (OHWI) and FC are the
-  // canonical rows.
-  m.tap_major = (values_in_dense && kind == OpKind::kDepthwiseConv2D) ? 1 : 0;
   const int32_t* level_table = nullptr;
   if (structured || format == KS_FORMAT_ROW) {
-    if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n_table, error)) {
+    if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, kTypeInt32, true, &n->table, error)) {
       return false;
     }
     level_table = static_cast<const int32_t*>(inputs[kLevelTable].data);
@@ -693,8 +705,8 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     }
     // out_width ++ in_width in one tensor: its halves are only meaningful
     // when it holds exactly 2L entries.
-    if (n_table != 2 * int64_t{L}) {
-      Fail(error, kind).Append("level table has ").Append(n_table)
+    if (n->table != 2 * int64_t{L}) {
+      Fail(error, kind).Append("level table has ").Append(n->table)
           .Append(" entries, the structured format needs 2 * levels = ")
           .Append(2 * int64_t{L});
       return false;
@@ -710,32 +722,64 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
       return false;
     }
     const int32_t index_type = ks_index_is_u8(space) ? kTypeUInt8 : kTypeUInt16;
-    if (!CheckTensor(kind, inputs[kIndices], kIndices, index_type, true, &n_indices, error)) {
+    if (!CheckTensor(kind, inputs[kIndices], kIndices, index_type, true, &n->indices, error)) {
       return false;
     }
     m.indices = inputs[kIndices].data;
-    m.num_indices = static_cast<int32_t>(n_indices);
+    m.num_indices = static_cast<int32_t>(n->indices);
     if (format == KS_FORMAT_ROW) {
       m.counts = level_table;
-      m.num_table = static_cast<int32_t>(n_table);
+      m.num_table = static_cast<int32_t>(n->table);
     } else {
       // Format v2: the pointers' width follows from the entry count.
       const int32_t ptr_type = ks_ptr_is_u16(m.num_indices) ? kTypeUInt16 : kTypeInt32;
-      if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, ptr_type, true, &n_table, error)) {
+      if (!CheckTensor(kind, inputs[kLevelTable], kLevelTable, ptr_type, true, &n->table, error)) {
         return false;
       }
       m.ptr = inputs[kLevelTable].data;
-      m.num_ptr = static_cast<int32_t>(n_table);
+      m.num_ptr = static_cast<int32_t>(n->table);
     }
   }
+  return true;
+}
+
+// data->matrix over the weight tensors (values, indices, level table),
+// validated against docs/format.md.
+bool BuildMatrix(OpData* data, const TensorView* inputs, TensorCounts* n, ErrorMessage* error) {
+  const OpKind kind = data->kind;
+  const OpOptions& o = data->options;
+  const bool int8 = o.int8 != 0;
+  const bool dense_top = o.dense_top != 0;
+  const int32_t L = static_cast<int32_t>(o.levels);
+  const int32_t rows = static_cast<int32_t>(o.rows);
+  const int32_t cols = static_cast<int32_t>(o.cols);
+  const int32_t format = static_cast<int32_t>(o.format);
+  const bool structured = format == KS_FORMAT_STRUCTURED;
+  const bool values_in_dense = HasDense(o);
+  ks_matrix& m = data->matrix;
+  memset(&m, 0, sizeof(m));
+  m.format = format;
+  m.dtype = int8 ? KS_DTYPE_INT8 : KS_DTYPE_FLOAT32;
+  // A sparse format with dense_top stores levels 0..L-2 only.
+  m.num_levels = (dense_top && !structured) ? L - 1 : L;
+  m.rows = rows;
+  m.cols = cols;
+  m.values = values_in_dense ? inputs[kDense].data : inputs[kValues].data;
+  m.num_values = static_cast<int32_t>(values_in_dense ? n->dense : n->values);
+  m.in_channels = static_cast<int32_t>(o.in_channels);
+  m.depth_multiplier = static_cast<int32_t>(o.depth_multiplier);
+  // TFLite's depthwise filter is tap-major; conv (OHWI) and FC are the
+  // canonical rows.
+  m.tap_major = (values_in_dense && kind == OpKind::kDepthwiseConv2D) ? 1 : 0;
+  if (!AttachLevelArrays(data, inputs, n, error)) return false;
   const ks_status status = ks_validate_matrix(&m);
   if (status != KS_OK) {
     Fail(error, kind).Append("weights violate docs/format.md (").Append(StatusName(status))
         .Append("): format ").Append(int64_t{format}).Append(", ").Append(int64_t{rows})
         .Append("x").Append(int64_t{cols}).Append(", ").Append(int64_t{m.num_levels})
         .Append(dense_top && !structured ? " sparse levels" : " levels").Append("; values ")
-        .Append(m.num_values).Append(", indices ").Append(n_indices)
-        .Append(", level table ").Append(n_table);
+        .Append(m.num_values).Append(", indices ").Append(n->indices)
+        .Append(", level table ").Append(n->table);
     return false;
   }
   if (dense_top && structured && (m.out_width[L - 1] != rows || m.in_width[L - 1] != m.in_channels)) {
@@ -745,6 +789,20 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
         .Append(" of ").Append(int64_t{m.in_channels}).Append(")");
     return false;
   }
+  return true;
+}
+
+// The per-channel tables (bias, multiplier or scale, shift) in the layout of
+// option 'tables', checked against the matrix; the dense kernel's
+// requantization when the densest level runs dense.
+bool BuildTables(OpData* data, const TensorView* inputs, const TensorCounts& counts, ErrorMessage* error) {
+  const OpKind kind = data->kind;
+  const OpOptions& o = data->options;
+  const bool int8 = o.int8 != 0;
+  const bool dense_top = o.dense_top != 0;
+  const int32_t L = static_cast<int32_t>(o.levels);
+  const int64_t n_bias = counts.bias, n_scale = counts.scale, n_shift = counts.shift;
+  const ks_matrix& m = data->matrix;
   // The per-channel tables describe all L levels, also when the sparse
   // arrays hold only L-1 of them.
   ks_matrix all_levels = m;
@@ -794,37 +852,61 @@ bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
     data->dense_top = true;
     data->dense = static_cast<const int8_t*>(inputs[kDense].data);
   }
-  if (!PrepareShapes(data, inputs[kInput], output, n_in, n_out, error)) return false;
-  if (data->scratch_bytes < 0) {
-    Fail(error, kind).Append("scratch size is invalid");
+  return true;
+}
+
+// Everything derivable from the tables and shapes, once (ks_plan.h); the
+// scratch then covers the plan's.
+bool PreparePlan(OpData* data, ErrorMessage* error) {
+  const OpKind kind = data->kind;
+  ks_status ps = KS_ERR_ARG;
+  switch (kind) {
+    case OpKind::kFullyConnected:
+      if (!KindBuilt(OpKind::kFullyConnected)) break;  // KS_OPS: not in this build
+      ps = ks_plan_fully_connected_s8(&data->plan, &data->matrix, &data->quant, data->batches);
+      break;
+    case OpKind::kConv2D:
+      if (!KindBuilt(OpKind::kConv2D)) break;  // KS_OPS: not in this build
+      ps = ks_plan_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant, &data->in_dims,
+                           &data->out_dims);
+      break;
+    case OpKind::kDepthwiseConv2D:
+      if (!KindBuilt(OpKind::kDepthwiseConv2D)) break;  // KS_OPS: not in this build
+      ps = ks_plan_depthwise_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant,
+                                     &data->in_dims, &data->out_dims);
+      break;
+  }
+  if (ps != KS_OK) {
+    Fail(error, kind).Append("cannot prepare the kernel (").Append(StatusName(ps)).Append(")");
     return false;
   }
-  if (o.int8 != 0) {
-    // Everything derivable from the tables and shapes, once (ks_plan.h).
-    ks_status ps = KS_ERR_ARG;
-    switch (kind) {
-      case OpKind::kFullyConnected:
-        if (!KindBuilt(OpKind::kFullyConnected)) break;  // KS_OPS: not in this build
-        ps = ks_plan_fully_connected_s8(&data->plan, &data->matrix, &data->quant, data->batches);
-        break;
-      case OpKind::kConv2D:
-        if (!KindBuilt(OpKind::kConv2D)) break;  // KS_OPS: not in this build
-        ps = ks_plan_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant, &data->in_dims,
-                             &data->out_dims);
-        break;
-      case OpKind::kDepthwiseConv2D:
-        if (!KindBuilt(OpKind::kDepthwiseConv2D)) break;  // KS_OPS: not in this build
-        ps = ks_plan_depthwise_conv_s8(&data->plan, &data->conv, &data->matrix, &data->quant,
-                                       &data->in_dims, &data->out_dims);
-        break;
-    }
-    if (ps != KS_OK) {
-      Fail(error, kind).Append("cannot prepare the kernel (").Append(StatusName(ps)).Append(")");
-      return false;
-    }
-    const int32_t plan_bytes = ks_plan_scratch_size(&data->plan);
-    if (plan_bytes > data->scratch_bytes) data->scratch_bytes = plan_bytes;
+  const int32_t plan_bytes = ks_plan_scratch_size(&data->plan);
+  if (plan_bytes > data->scratch_bytes) data->scratch_bytes = plan_bytes;
+  return true;
+}
+
+}  // namespace
+
+bool PrepareOp(OpData* data, const TensorView* inputs, int32_t num_inputs,
+               int32_t num_outputs, const TensorView& output,
+               ErrorMessage* error) {
+  ResetPrepared(data);
+  if (data->init_error != nullptr) {
+    ReportInitError(*data, error);
+    return false;
   }
+  if (!CheckOptions(data->kind, data->options, error)) return false;
+  TensorCounts n;
+  if (!CheckOperatorInputs(*data, inputs, num_inputs, num_outputs, output, &n, error) ||
+      !BuildMatrix(data, inputs, &n, error) || !BuildTables(data, inputs, n, error) ||
+      !PrepareShapes(data, inputs[kInput], output, n.in, n.out, error)) {
+    return false;
+  }
+  if (data->scratch_bytes < 0) {
+    Fail(error, data->kind).Append("scratch size is invalid");
+    return false;
+  }
+  if (data->options.int8 != 0 && !PreparePlan(data, error)) return false;
   data->prepared = data->dense_shift_count == 0;  // else SetDenseShifts finishes
   return true;
 }
