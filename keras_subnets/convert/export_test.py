@@ -24,13 +24,7 @@ def _randomise_rows(model):
 
 
 def _cnn():
-    inputs = keras.Input((8, 8, 2))
-    x = keras.layers.Conv2D(6, 3, padding="same", name="conv")(inputs)
-    x = keras.layers.BatchNormalization(name="bn")(x)
-    x = keras.layers.ReLU()(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    base = keras.Model(inputs, keras.layers.Dense(3, name="head")(x))
-    model = ks.nest(base, LEVELS)
+    model = ks.nest(ks.zoo.quickstart_cnn(input_shape=(8, 8, 2), classes=3), LEVELS)
     _randomise_rows(model)
     return model
 
@@ -48,15 +42,17 @@ def test_plain_model_of_each_level_computes_that_level():
 
 def test_folded_affine_is_the_batch_norm_after_the_masked_layer():
     model = _cnn()
-    (conv, head) = fold_plan(model)
-    assert conv.layer.name == "conv" and conv.batch_norm is model.get_layer("bn") and head.batch_norm is None
+    plan = fold_plan(model)
+    assert [(f.layer.name, f.batch_norm and f.batch_norm.name) for f in plan] == [
+        ("stem", "stem_bn"), ("dw1", "dw1_bn"), ("pw1", "pw1_bn"), ("dw2", "dw2_bn"), ("pw2", "pw2_bn"),
+        ("classifier", None)]
+    stem = plan[0]
     x = np.random.default_rng(2).normal(size=(2, 8, 8, 2)).astype("float32")
-    bn_output = keras.Model(model.input, model.get_layer("bn").output)
+    bn_output = keras.Model(model.input, model.get_layer("stem_bn").output)
     for level in range(len(LEVELS)):
-        layer = conv.layer
-        masked = keras.ops.convert_to_numpy(keras.ops.conv(
-            x, layer.kernel.numpy() * layer.level_masks()[level], padding="same"))
-        a, c = conv.level_affine(level)
+        kernel = stem.layer.kernel.numpy() * stem.layer.level_masks()[level]
+        masked = keras.ops.convert_to_numpy(keras.ops.conv(x, kernel, strides=2, padding="same"))
+        a, c = stem.level_affine(level)
         with ks.level(model, level):
             expected = bn_output(x, training=False)
         np.testing.assert_allclose(a * masked + c, expected, rtol=1e-4, atol=1e-4)
