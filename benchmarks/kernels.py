@@ -198,7 +198,7 @@ def model_cases(tflite: bytes, tag: str):
     with the core's kernels (format v3: an operator with option dense_top runs its densest level with
     ks_dense_*, see `model_dense_layers`)."""
     from keras_subnets.convert import flatbuffer as fb
-    from keras_subnets.convert import options
+    from keras_subnets.convert import formats, options
 
     model = fb.load(tflite)
     sg = model.subgraphs[0]
@@ -237,14 +237,15 @@ def model_cases(tflite: bytes, tag: str):
         sparse_levels = tuple(range(L - 1 if dense_top else L))
         if not sparse_levels:
             continue
+        bias, mult, shift = formats.split_tables(arrs[5], True)  # format v5: one tensor (input 5)
         params = kb.QuantParams(
             o["input_offset"],
             o["output_offset"],
             o["act_min"],
             o["act_max"],
-            np.ascontiguousarray(arrs[6]),
-            np.ascontiguousarray(arrs[7]),
-            np.ascontiguousarray(arrs[5]),
+            mult,
+            shift,
+            bias,
             layout=o["tables"],  # shared, per level or structured prefix, as stored (format v2)
         )
         xs, ys = tuple(int(d) for d in t_in.shape), tuple(int(d) for d in t_out.shape)
@@ -284,7 +285,7 @@ def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer
     """``(level, layer)`` of every KS_* operator whose densest level runs ks_dense_* (format v3 dense_top):
     the dense tensor as stored, that level's requantization, a random input."""
     from keras_subnets.convert import flatbuffer as fb
-    from keras_subnets.convert import options
+    from keras_subnets.convert import formats, options
     from keras_subnets.convert.densify import level_row
 
     model = fb.load(tflite)
@@ -296,7 +297,7 @@ def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer
             continue
         L, rows = o["levels"], o["rows"]
         arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]
-        bias, mult, shift = (level_row(arrs[i], o, arrs[4], L - 1) for i in (5, 6, 7))
+        bias, mult, shift = (level_row(t, o, arrs[4], L - 1) for t in formats.split_tables(arrs[5], True))
         q = di.DenseQuant(o["input_offset"], o["output_offset"], o["act_min"], o["act_max"], mult, shift, bias)
         xs = tuple(int(d) for d in sg.tensors[op.inputs[0]].shape)
         ys = tuple(int(d) for d in sg.tensors[op.outputs[0]].shape)

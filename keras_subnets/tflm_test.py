@@ -16,7 +16,7 @@ from tflite_micro.python.tflite_micro import runtime
 
 import keras_subnets as ks
 from keras_subnets import tflm
-from keras_subnets.convert import convert, densify, options
+from keras_subnets.convert import convert, densify, formats, options
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.demo import load_scaled
 from keras_subnets.testing import vary_batch_norm_per_level
@@ -253,7 +253,12 @@ def test_table_layouts(files):
             opts = options.decode(op.customOptions)
             assert opts["version"] == 5
             rows = opts["rows"]
-            tables = [fb.tensor_data(model, sg.tensors[i]) for i in op.inputs[5:8 if quantize == "int8" else 7]]
+            # Format v5: the tables back to back in input 5 (uint8), inputs 6 and 7 absent.
+            absent = op.inputs[6:8] if quantize == "int8" else op.inputs[6:7]
+            assert [int(i) for i in absent] == [-1] * len(absent) and len(absent) == (2 if quantize == "int8" else 1)
+            stored = fb.tensor_data(model, sg.tensors[op.inputs[5]])
+            assert stored.dtype == np.uint8
+            tables = formats.split_tables(stored, quantize == "int8")
             level_table = fb.tensor_data(model, sg.tensors[op.inputs[4]])
             if name == "KS_FULLY_CONNECTED":
                 layout, expected_shape = 0, (rows,)
@@ -261,9 +266,10 @@ def test_table_layouts(files):
                 layout, expected_shape = 2, (int(level_table[:L].sum()),)
                 assert expected_shape[0] < L * rows  # some level leaves rows inactive: not stored
             else:
-                layout, expected_shape = 1, (L, rows)
+                layout, expected_shape = 1, (L * rows,)
             assert opts["tables"] == layout, (kind, quantize, name)
             assert [t.shape for t in tables] == [expected_shape] * len(tables), (kind, quantize, name)
+            assert stored.size == expected_shape[0] * (9 if quantize == "int8" else 8)
             if quantize == "int8":
                 assert [t.dtype for t in tables] == [np.int32, np.int32, np.int8]
             if kind in ("unstructured", "block"):
@@ -280,19 +286,32 @@ def retype_tensor(index: int, op_name: str, dtype):
     return edit
 
 
+def edit_tables(model, sg, op, change) -> None:
+    """Rewrites an int8 operator's input 5 (bias, multiplier, shift back to back) as ``change(tables)``
+    returns them; arrays of different lengths make a tensor of no whole entries."""
+    tensor = sg.tensors[op.inputs[5]]
+    tables = change([t.copy() for t in formats.split_tables(fb.tensor_data(model, tensor), True)])
+    data = np.frombuffer(b"".join(np.ascontiguousarray(t).tobytes() for t in tables), np.uint8)
+    tensor.shape = np.asarray(data.shape, np.int32)
+    model.buffers[tensor.buffer].data = data
+
+
 def share_one_table(model, sg, ops):
     """Stores only the bias of a per-level operator once: mixed layouts."""
-    tensor = sg.tensors[ops["KS_CONV_2D"][0].inputs[5]]
-    row = np.ascontiguousarray(fb.tensor_data(model, tensor)[0])
-    tensor.shape = np.asarray(row.shape, np.int32)
-    model.buffers[tensor.buffer].data = np.frombuffer(row.tobytes(), np.uint8)
+    rows = options.decode(ops["KS_CONV_2D"][0].customOptions)["rows"]
+    edit_tables(model, sg, ops["KS_CONV_2D"][0], lambda t: [t[0][:rows], t[1], t[2]])
 
 
 def shift_out_of_range(model, sg, ops):
-    tensor = sg.tensors[ops["KS_DEPTHWISE_CONV_2D"][0].inputs[7]]
-    shift = fb.tensor_data(model, tensor).copy()
-    shift.reshape(-1)[-1] = 31
-    model.buffers[tensor.buffer].data = np.frombuffer(shift.tobytes(), np.uint8)
+    def change(tables):
+        tables[2][-1] = 31
+        return tables
+    edit_tables(model, sg, ops["KS_DEPTHWISE_CONV_2D"][0], change)
+
+
+def tables_in_inputs_6_and_7(model, sg, ops):
+    op = ops["KS_CONV_2D"][0]
+    op.inputs = np.asarray([*op.inputs[:6], op.inputs[5], *op.inputs[7:]], np.int32)
 
 
 @pytest.mark.parametrize(
@@ -302,11 +321,13 @@ def shift_out_of_range(model, sg, ops):
          r"KS_FULLY_CONNECTED: weights violate docs/format.md \(KS_ERR_FORMAT\).*level table 30"),
         ("float32", corrupt_pointers, r"KS_CONV_2D: weights violate docs/format.md \(KS_ERR_FORMAT\)"),
         ("float32", wrong_index_type, r"KS_CONV_2D: indices \(input 3\) is int8, expected uint8"),
-        ("int8", retype_tensor(7, "KS_CONV_2D", np.int32), r"KS_CONV_2D: shift \(input 7\) is int32, expected int8"),
+        ("int8", retype_tensor(5, "KS_CONV_2D", np.int32), r"KS_CONV_2D: tables \(input 5\) is int32, expected uint8"),
+        ("int8", tables_in_inputs_6_and_7, r"KS_CONV_2D: inputs 6 and 7 must be -1 \(format v5 keeps bias, "
+                                           r"multiplier and shift in input 5\)"),
         ("int8", retype_tensor(4, "KS_CONV_2D", np.int32),
          r"KS_CONV_2D: level table \(input 4\) is int32, expected uint16"),
-        ("int8", share_one_table, r"KS_CONV_2D: tables \(layout 1\) must have 24 entries "
-                                  r"\(bias 8, scale/multiplier 24, shift 24\)"),
+        ("int8", share_one_table, r"KS_CONV_2D: tables \(input 5\) must be 4-byte aligned whole entries of 9 "
+                                  r"bytes, got 152 bytes"),
         ("int8", shift_out_of_range, r"KS_DEPTHWISE_CONV_2D: requantization tables are invalid \(KS_ERR_ARG\)"),
     ],
 )
@@ -321,12 +342,14 @@ def test_dense_level_outside_the_cmsis_nn_requantization_rule_is_refused(files):
     2^(31 - max(shift, 0)); Prepare refuses a dense level that breaks it (in every build)."""
     def huge_bias(model, sg, ops):
         op = ops["KS_CONV_2D"][0]
-        mult = fb.tensor_data(model, sg.tensors[op.inputs[6]])
-        tensor = sg.tensors[op.inputs[5]]
-        bias = fb.tensor_data(model, tensor).copy()
-        channel = int(np.nonzero(mult[-1] < 0)[0][0])
-        bias[-1, channel] = 2**31 - 1
-        model.buffers[tensor.buffer].data = np.frombuffer(bias.tobytes(), np.uint8)
+        rows = options.decode(op.customOptions)["rows"]
+
+        def change(tables):
+            bias, mult = tables[0].reshape(-1, rows), tables[1].reshape(-1, rows)
+            channel = int(np.nonzero(mult[-1] < 0)[0][0])
+            bias[-1, channel] = 2**31 - 1
+            return tables
+        edit_tables(model, sg, op, change)
 
     with pytest.raises(RuntimeError, match=r"KS_CONV_2D: level 2, channel \d+: negative multiplier with "
                                            r"\|bias\| \+ 255 \* sum\|w\| = \d+ >= 2\^\d+"):
@@ -335,12 +358,9 @@ def test_dense_level_outside_the_cmsis_nn_requantization_rule_is_refused(files):
 
 def test_structured_prefix_tables_must_hold_every_active_row(files):
     def drop_last(model, sg, ops):
-        tensor = sg.tensors[ops["KS_CONV_2D"][0].inputs[7]]  # shift, prefix layout
-        shorter = np.ascontiguousarray(fb.tensor_data(model, tensor)[:-1])
-        tensor.shape = np.asarray(shorter.shape, np.int32)
-        model.buffers[tensor.buffer].data = np.frombuffer(shorter.tobytes(), np.uint8)
+        edit_tables(model, sg, ops["KS_CONV_2D"][0], lambda t: [a[:-1] for a in t])  # prefix layout
 
-    with pytest.raises(RuntimeError, match=r"KS_CONV_2D: tables \(layout 2\) must have (\d+) entries .*shift"):
+    with pytest.raises(RuntimeError, match=r"KS_CONV_2D: tables \(layout 2\) must have (\d+) entries, input 5 holds"):
         tflm.make_interpreter(edited(files["structured", "int8"], drop_last))
 
 

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 import keras_subnets as ks
-from keras_subnets.convert import ConversionError, convert, densify, options, read_levels
+from keras_subnets.convert import ConversionError, convert, densify, formats, options, read_levels
 from keras_subnets.convert import flatbuffer as fb
 from keras_subnets.convert.reference import run_tflm
 from keras_subnets.demo import load_scaled
@@ -127,8 +127,13 @@ def test_tables_of_a_trained_model(trained, data):
     for name, op in fb.custom_ops(parsed):
         opts = options.decode(op.customOptions)
         assert opts["tables"] == (options.TABLES_SHARED if name == "KS_FULLY_CONNECTED" else options.TABLES_PER_LEVEL)
-        bias, mult, shift = (fb.tensor_data(parsed, sg.tensors[i]) for i in op.inputs[5:8])
         rows = opts["rows"]
+        assert [int(i) for i in op.inputs[6:8]] == [-1, -1]  # format v5: every table in input 5
+        bias, mult, shift = (t.reshape(-1, rows) for t in formats.split_tables(
+            fb.tensor_data(parsed, sg.tensors[op.inputs[5]]), True))
+        if name == "KS_FULLY_CONNECTED":
+            assert bias.shape == (1, rows)  # shared: stored once
+            bias, mult, shift = bias[0], mult[0], shift[0]
         # dense_top (format v3): pointers of the sparse levels 0..L-2 only.
         assert fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).size == rows * (L - 1) + 1
         assert fb.tensor_data(parsed, sg.tensors[op.inputs[4]]).dtype == np.uint16

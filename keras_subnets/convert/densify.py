@@ -244,7 +244,8 @@ def densify(tflite: bytes, level: int) -> bytes:
             dense, active = dense_rows(kind, opts, top), np.ones(first.shape, bool)
         out_t = sg.tensors[op.outputs[0]]
         if int8:
-            bias, mult, shift = (level_row(fb.tensor_data(model, t), opts, table, level) for t in tensor[5:8])
+            bias, mult, shift = (level_row(t, opts, table, level)
+                                 for t in formats.split_tables(fb.tensor_data(model, tensor[5]), True))
             (s_x,), _ = fb.quant_params(sg.tensors[op.inputs[0]])
             (s_y,), (z_y,) = fb.quant_params(out_t)
             sign = np.where(mult < 0, -1, 1)
@@ -255,7 +256,8 @@ def densify(tflite: bytes, level: int) -> bytes:
             scales[scales == 0] = np.float32(1e-30)
             activation = _activation_code(opts, True, float(s_y), int(z_y))
         else:
-            bias_t, scale_t = (level_row(fb.tensor_data(model, t), opts, table, level) for t in tensor[5:7])
+            bias_t, scale_t = (level_row(t, opts, table, level)
+                               for t in formats.split_tables(fb.tensor_data(model, tensor[5]), False))
             weights = (dense * active * scale_t[:, None]).astype(np.float32)
             bias = bias_t.astype(np.float32)
             activation = _activation_code(opts, False)

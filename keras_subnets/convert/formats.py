@@ -184,6 +184,34 @@ def pack_tables(tables: list[np.ndarray], nested: Nested) -> tuple[int, list[np.
     return options.TABLES_PER_LEVEL, tables
 
 
+def join_tables(tables: list[np.ndarray]) -> np.ndarray:
+    """The tables of one operator as its single input 5 (format v5, docs/format.md §12).
+
+    int8: bias (int32), multiplier (int32), shift (int8) of the same length
+    ``n``, back to back (``9 n`` bytes; the multipliers start at byte ``4 n``,
+    the shifts at ``8 n``); float32: bias and scale (``8 n`` bytes).
+    """
+    lengths = {t.size for t in tables}
+    if len(lengths) != 1:
+        raise ValueError(f"the tables of one operator differ in length: {[t.size for t in tables]}")
+    return np.frombuffer(b"".join(np.ascontiguousarray(t.ravel()).astype(t.dtype.newbyteorder("<")).tobytes()
+                                  for t in tables), np.uint8).copy()
+
+
+def split_tables(blob: np.ndarray, int8: bool) -> list[np.ndarray]:
+    """`join_tables` undone: ``[bias, multiplier, shift]`` (int8) or ``[bias, scale]`` (float32), 1-D."""
+    raw = np.ascontiguousarray(blob, np.uint8).tobytes()
+    types = (np.dtype("<i4"), np.dtype("<i4"), np.dtype("i1")) if int8 else (np.dtype("<f4"), np.dtype("<f4"))
+    entry = sum(t.itemsize for t in types)
+    if len(raw) % entry:
+        raise ValueError(f"tables of {len(raw)} bytes are not whole entries of {entry} bytes")
+    n, out, start = len(raw) // entry, [], 0
+    for t in types:
+        out.append(np.frombuffer(raw, t, n, start).astype(t.newbyteorder("=")))
+        start += n * t.itemsize
+    return out
+
+
 # Bytes per output row of the per-channel tables: bias + multiplier (int32) + shift (int8), or float bias + scale.
 _TABLE_ROW_BYTES = {True: 9, False: 8}
 

@@ -369,28 +369,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   }
   if (s.U8() % 16 == 0) table += s.Range(0, 2) - 1;
   if (table < 0) table = 0;
-  for (int32_t i = 0; i < table; ++i) fill[i] = s.Range(0, 255) * 64 - 8000;
-  Const1D(&arena, &t[keras_subnets::kBias], o.int8 ? keras_subnets::kTypeInt32 : keras_subnets::kTypeFloat32,
-          table, fill);
+  // Format v5: bias, multiplier (float32: scale), shift (int8) back to back
+  // in one uint8 tensor (input 5); inputs 6 and 7 absent.
+  const int32_t entry_bytes = o.int8 ? 9 : 8;
+  uint8_t* tables = static_cast<uint8_t*>(arena.Alloc(static_cast<size_t>(table) * entry_bytes));
   for (int32_t i = 0; i < table; ++i) {
+    const int32_t bias = s.Range(0, 255) * 64 - 8000;
     const uint8_t b = s.U8();
-    fill[i] = b == 0xFF ? INT32_MIN : b == 0xFE ? 0 : static_cast<int32_t>((1u << 30) + (b << 20)) * (b & 1 ? -1 : 1);
+    const int32_t mult =
+        b == 0xFF ? INT32_MIN : b == 0xFE ? 0 : static_cast<int32_t>((1u << 30) + (b << 20)) * (b & 1 ? -1 : 1);
+    if (o.int8) {  // the kernels read these as int32 arrays: little-endian, 4-aligned
+      memcpy(tables + 4 * i, &bias, 4);
+      memcpy(tables + 4 * (table + i), &mult, 4);
+      const uint8_t sb = s.U8();
+      tables[8 * table + i] = static_cast<uint8_t>(sb >= 0xF0 ? static_cast<int8_t>(sb) * 3 : -static_cast<int32_t>(sb % 14));
+    } else {  // float tables: finite values
+      const float fb = static_cast<float>(i % 5) - 2.0f;
+      const float fs = 0.5f + static_cast<float>(i % 3);
+      memcpy(tables + 4 * i, &fb, 4);
+      memcpy(tables + 4 * (table + i), &fs, 4);
+    }
   }
-  Const1D(&arena, &t[keras_subnets::kScale], o.int8 ? keras_subnets::kTypeInt32 : keras_subnets::kTypeFloat32,
-          table, fill);
-  if (!o.int8) {  // float tables: finite values
-    float* b = static_cast<float*>(t[keras_subnets::kBias].view.data);
-    float* sc = static_cast<float*>(t[keras_subnets::kScale].view.data);
-    for (int32_t i = 0; i < table; ++i) {
-      b[i] = static_cast<float>(i % 5) - 2.0f;
-      sc[i] = 0.5f + static_cast<float>(i % 3);
-    }
-  } else {
-    for (int32_t i = 0; i < table; ++i) {
-      const uint8_t b = s.U8();
-      fill[i] = b >= 0xF0 ? static_cast<int8_t>(b) * 3 : -static_cast<int32_t>(b % 14);
-    }
-    Const1D(&arena, &t[keras_subnets::kShift], keras_subnets::kTypeInt8, table, fill);
+  {
+    const int dims[1] = {table * entry_bytes};
+    SetTensor(&t[keras_subnets::kTables], keras_subnets::kTypeUInt8, dims, 1, tables);
   }
 
   // ---- the dense tensor (input 8): TFLite's layout ----
@@ -470,7 +472,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const uint8_t what = s.U8();
   const int32_t which = s.Range(0, keras_subnets::kMaxInputs - 1);
   TensorView& victim = t[which].view;
-  switch (what % 14) {
+  switch (what % 16) {
     case 0:  // another element type
       victim.type = s.Range(0, 17);
       break;
@@ -518,6 +520,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         memcpy(shorter, d.data, static_cast<size_t>(count));
         d.data = shorter;
       }
+      break;
+    }
+    case 12: {  // tables one entry's byte short, the data block exactly that size
+      TensorView& tv = t[keras_subnets::kTables].view;
+      if (tv.present && t[keras_subnets::kTables].dims[0] > 0) {
+        const int bytes = --t[keras_subnets::kTables].dims[0];
+        void* shorter = arena.Alloc(static_cast<size_t>(bytes));
+        memcpy(shorter, tv.data, static_cast<size_t>(bytes));
+        tv.data = shorter;
+      }
+      break;
+    }
+    case 13: {  // input 6 or 7 present (format v5 keeps every table in input 5)
+      const int32_t slot = (s.U8() & 1) ? keras_subnets::kUnused6 : keras_subnets::kUnused7;
+      t[slot].view = t[keras_subnets::kTables].view;
       break;
     }
     case 11:  // a corrupted dilation, up to 254 (the converter only writes 1)

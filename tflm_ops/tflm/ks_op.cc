@@ -94,8 +94,8 @@ const char* TypeName(int32_t type) {
 
 const char* InputName(int32_t i) {
   static const char* const kNames[kMaxInputs] = {
-      "input", "subnet", "values", "indices", "level table", "bias",
-      "scale/multiplier", "shift", "dense weights"};
+      "input", "subnet", "values", "indices", "level table", "tables",
+      "input 6", "input 7", "dense weights"};
   return (i >= 0 && i < kMaxInputs) ? kNames[i] : "?";
 }
 
@@ -586,7 +586,8 @@ namespace {
 // Element counts of the operator's tensors, as CheckOperatorInputs read them.
 struct TensorCounts {
   int64_t in = 0, subnet = 0, values = 0, indices = 0, table = 0;
-  int64_t bias = 0, scale = 0, shift = 0, out = 0, dense = 0;
+  // Format v5: input 5's bytes, and the entries of each of its tables.
+  int64_t table_bytes = 0, table_entries = 0, out = 0, dense = 0;
 };
 
 // Format v4: an int8 sparse operator always carries the dense weights D
@@ -654,12 +655,23 @@ bool CheckOperatorInputs(const OpData& data, const TensorView* inputs, int32_t n
       !CheckTensor(kind, inputs[kSubnet], kSubnet, kTypeInt32, false, &n->subnet, error) ||
       (!values_in_dense &&
        !CheckTensor(kind, inputs[kValues], kValues, value_type, true, &n->values, error)) ||
-      !CheckTensor(kind, inputs[kBias], kBias, int8 ? kTypeInt32 : kTypeFloat32, true, &n->bias, error) ||
-      !CheckTensor(kind, inputs[kScale], kScale, int8 ? kTypeInt32 : kTypeFloat32, true, &n->scale, error) ||
-      (int8 && !CheckTensor(kind, inputs[kShift], kShift, kTypeInt8, true, &n->shift, error)) ||
+      !CheckTensor(kind, inputs[kTables], kTables, kTypeUInt8, true, &n->table_bytes, error) ||
       (has_dense && !CheckTensor(kind, inputs[kDense], kDense, kTypeInt8, true, &n->dense, error))) {
     return false;
   }
+  // Format v5: bias, multiplier (scale) and shift back to back in input 5,
+  // each of n entries (int8: 4 + 4 + 1 bytes per entry; float32: 4 + 4).
+  if (inputs[kUnused6].present || inputs[kUnused7].present) {
+    Fail(error, kind).Append("inputs 6 and 7 must be -1 (format v5 keeps bias, multiplier and shift in input 5)");
+    return false;
+  }
+  const int64_t entry_bytes = int8 ? 9 : 8;
+  if (n->table_bytes % entry_bytes != 0 || (reinterpret_cast<uintptr_t>(inputs[kTables].data) & 3u) != 0) {
+    Fail(error, kind).Append("tables (input 5) must be 4-byte aligned whole entries of ").Append(entry_bytes)
+        .Append(" bytes, got ").Append(n->table_bytes).Append(" bytes");
+    return false;
+  }
+  n->table_entries = n->table_bytes / entry_bytes;
   if (values_in_dense && inputs[kValues].present) {
     Fail(error, kind).Append(structured ? "structured with dense_top" : "an int8 sparse format (version 4)")
         .Append(" reads its values from input 8: input 2 must be -1");
@@ -801,7 +813,8 @@ bool BuildTables(OpData* data, const TensorView* inputs, const TensorCounts& cou
   const bool int8 = o.int8 != 0;
   const bool dense_top = o.dense_top != 0;
   const int32_t L = static_cast<int32_t>(o.levels);
-  const int64_t n_bias = counts.bias, n_scale = counts.scale, n_shift = counts.shift;
+  const int64_t n_entries = counts.table_entries;
+  const uint8_t* table_bytes = static_cast<const uint8_t*>(inputs[kTables].data);
   const ks_matrix& m = data->matrix;
   // The per-channel tables describe all L levels, also when the sparse
   // arrays hold only L-1 of them.
@@ -816,11 +829,9 @@ bool BuildTables(OpData* data, const TensorView* inputs, const TensorCounts& cou
         .Append(" (prefix) needs the structured format");
     return false;
   }
-  if (n_bias != table || n_scale != table || (int8 && n_shift != table)) {
+  if (n_entries != table) {
     Fail(error, kind).Append("tables (layout ").Append(o.tables).Append(") must have ")
-        .Append(int64_t{table}).Append(" entries (bias ").Append(n_bias)
-        .Append(", scale/multiplier ").Append(n_scale).Append(", shift ")
-        .Append(n_shift).Append(")");
+        .Append(int64_t{table}).Append(" entries, input 5 holds ").Append(n_entries);
     return false;
   }
   if (int8) {
@@ -830,9 +841,9 @@ bool BuildTables(OpData* data, const TensorView* inputs, const TensorCounts& cou
     q.act_min = static_cast<int32_t>(o.act_min);
     q.act_max = static_cast<int32_t>(o.act_max);
     q.per_level = layout;
-    q.bias = static_cast<const int32_t*>(inputs[kBias].data);
-    q.multiplier = static_cast<const int32_t*>(inputs[kScale].data);
-    q.shift = static_cast<const int8_t*>(inputs[kShift].data);
+    q.bias = reinterpret_cast<const int32_t*>(table_bytes);
+    q.multiplier = reinterpret_cast<const int32_t*>(table_bytes + 4 * n_entries);
+    q.shift = reinterpret_cast<const int8_t*>(table_bytes + 8 * n_entries);
     const ks_status qs = ks_validate_quant_params_matrix(&q, &all_levels);
     if (qs != KS_OK) {
       Fail(error, kind).Append("requantization tables are invalid (").Append(StatusName(qs))
@@ -845,8 +856,8 @@ bool BuildTables(OpData* data, const TensorView* inputs, const TensorCounts& cou
     f.act_min = static_cast<float>(o.act_min_f);
     f.act_max = static_cast<float>(o.act_max_f);
     f.per_level = layout;
-    f.bias = static_cast<const float*>(inputs[kBias].data);
-    f.scale = static_cast<const float*>(inputs[kScale].data);
+    f.bias = reinterpret_cast<const float*>(table_bytes);
+    f.scale = reinterpret_cast<const float*>(table_bytes + 4 * n_entries);
   }
   if (dense_top) {
     data->dense_top = true;

@@ -75,9 +75,9 @@ enum InputIndex : int32_t {
   kValues = 2,
   kIndices = 3,
   kLevelTable = 4,
-  kBias = 5,
-  kScale = 6,       // int8: multiplier, float32: scale
-  kShift = 7,       // int8 only
+  kTables = 5,      // format v5: bias, multiplier (float32: scale), shift (int8) back to back, uint8
+  kUnused6 = 6,     // -1 (versions 1-4: multiplier / scale)
+  kUnused7 = 7,     // -1 (versions 1-4: shift)
   kDense = 8,       // int8, option dense_top = 1 only: the densest level (format v3)
   kMaxInputs = 9,
 };
