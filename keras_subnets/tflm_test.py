@@ -205,7 +205,7 @@ def test_run_levels_dequantizes(files, images):
         ("prefix tables on a sparse format", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], tables=2),
          r"KS_CONV_2D: option 'tables' = 2 \(prefix\) needs the structured format"),
         ("per-level layout for shared tables", lambda m, sg, ops: with_options(ops["KS_FULLY_CONNECTED"][0], tables=1),
-         r"KS_FULLY_CONNECTED: tables \(layout 1\) must have 30 entries \(bias 10"),
+         r"KS_FULLY_CONNECTED: tables \(layout 1\) must have 30 entries, input 5 holds 10"),
         ("bad padding", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], padding=1),
          r"KS_CONV_2D: output shape must be"),
         ("dilation wider than the input", lambda m, sg, ops: with_options(ops["KS_CONV_2D"][0], dilation_h=14),

@@ -205,20 +205,22 @@ def _write_custom_operator(tfl, op, name: str, op_plan, subnet_index: int, int8:
     """Rewrites ``op`` in place as ``op_plan``'s custom operator, its tensors added as constants."""
     sg = tfl.subgraphs[0]
     nested = op_plan.nested
+    # Only the level table (input 4) carries a name, "<layer>/levels": tools find the operator's layer by it.
+    # The other constants go unnamed (~20 bytes each; no runtime reads a name).
     inputs = [int(op.inputs[0]), subnet_index,
-              -1 if nested.values is None else fb.add_constant(tfl, sg, f"{name}/values", nested.values),
-              -1 if nested.indices is None else fb.add_constant(tfl, sg, f"{name}/indices", nested.indices),
+              -1 if nested.values is None else fb.add_constant(tfl, sg, None, nested.values),
+              -1 if nested.indices is None else fb.add_constant(tfl, sg, None, nested.indices),
               fb.add_constant(tfl, sg, f"{name}/levels", nested.level_table)]
     # Format v5: bias, multiplier (scale) and shift in one tensor (input 5; inputs 6 and 7 are -1). A constant
     # tensor costs ~77 bytes of flatbuffer structure (table, buffer, alignment), 0.9 kB of the quickstart CNN.
-    inputs += [fb.add_constant(tfl, sg, f"{name}/tables", formats.join_tables(op_plan.tables))]
+    inputs += [fb.add_constant(tfl, sg, None, formats.join_tables(op_plan.tables))]
     inputs += [-1] * (2 if int8 else 1)
     if nested.dense is not None:
         # Input 8 (format v3; v4: every int8 sparse operator): the layer's weights in TFLite's layout.
         # No quantization parameters: the multiplier tables are its requantization, and per-channel
         # scales would cost 4 bytes per output channel (1.6 kB of the quickstart CNN's 26 kB plain
         # model) that nothing reads.
-        inputs.append(fb.add_constant(tfl, sg, f"{name}/dense", nested.dense))
+        inputs.append(fb.add_constant(tfl, sg, None, nested.dense))
     op.opcodeIndex = fb.opcode_index(tfl, fb.BuiltinOperator.CUSTOM, options.OP_NAMES[op_plan.kind])
     op.inputs = np.asarray(inputs, np.int32)
     op.builtinOptionsType = 0

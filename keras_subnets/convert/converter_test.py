@@ -108,12 +108,19 @@ def test_file_structure_schema_and_level_table(quantize, trained, data, capfd):
     # in the sparse arrays (format v4: every level reads its values from D); float32 files keep every
     # level's values sparse.
     weights = sum(int(np.prod(la.kernel.shape)) for la in ks.convert.export.subnet_layers(model))
-    stored = {suffix: sum(fb.tensor_data(parsed, t).nbytes for t in sg.tensors if fb._text(t.name).endswith(suffix))
-              for suffix in ("/values", "/dense")}
+    custom = [op for _, op in fb.custom_ops(parsed)]
+    stored = {slot: sum(fb.tensor_data(parsed, sg.tensors[op.inputs[slot]]).nbytes for op in custom
+                        if len(op.inputs) > slot and op.inputs[slot] >= 0)
+              for slot in (2, options.DENSE_INPUT)}  # values, dense weights
     if quantize == "int8":
-        assert stored == {"/values": 0, "/dense": weights}
+        assert stored == {2: 0, options.DENSE_INPUT: weights}
     else:
-        assert stored == {"/values": weights * 4, "/dense": 0}
+        assert stored == {2: weights * 4, options.DENSE_INPUT: 0}
+    # Constants are unnamed but the level table, "<layer>/levels" (format v5: no runtime reads a name).
+    for op in custom:
+        named = [fb._text(sg.tensors[i].name) for slot, i in enumerate(op.inputs) if slot >= 2 and i >= 0
+                 and sg.tensors[i].name]
+        assert len(named) == 1 and named[0].endswith("/levels")
 
 
 def test_tables_of_a_trained_model(trained, data):

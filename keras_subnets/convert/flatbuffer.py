@@ -105,8 +105,8 @@ def tensor_data(model: schema.ModelT, tensor) -> np.ndarray | None:
     return raw.view(NUMPY_TYPES[tensor.type]).reshape(shape)
 
 
-def add_constant(model: schema.ModelT, subgraph, name: str, array: np.ndarray) -> int:
-    """Adds a constant tensor with its own buffer; returns the tensor index."""
+def add_constant(model: schema.ModelT, subgraph, name: str | None, array: np.ndarray) -> int:
+    """Adds a constant tensor with its own buffer (unnamed for ``name=None``); returns the tensor index."""
     array = np.ascontiguousarray(array)
     buf = _AlignedBufferT()
     buf.data = np.frombuffer(array.tobytes(), dtype=np.uint8)

@@ -119,3 +119,28 @@ def test_bytes_read_counts_the_stored_widths(fmt, int8):
         # Two level pointers per row (its start and its level's end), at their stored width.
         assert top == nested.values.nbytes + nested.indices.nbytes + rows * 2 * 2 + tables
     assert bytes_read(nested, 0, int8) < top
+
+
+@pytest.mark.parametrize("int8", [True, False])
+def test_join_tables_lays_out_input_5(int8):
+    """Format v5: bias, multiplier (scale), shift back to back, each n entries, little-endian."""
+    rng = np.random.default_rng(3)
+    n = 7
+    if int8:
+        tables = [rng.integers(-2**31, 2**31, n).astype(np.int32), rng.integers(-2**31, 2**31, n).astype(np.int32),
+                  rng.integers(-31, 31, n).astype(np.int8)]
+    else:
+        tables = [rng.normal(size=n).astype(np.float32), rng.normal(size=n).astype(np.float32)]
+    blob = formats.join_tables(tables)
+    assert blob.dtype == np.uint8 and blob.size == n * (9 if int8 else 8)
+    raw = blob.tobytes()
+    assert raw[4 * n:8 * n] == tables[1].astype(tables[1].dtype.newbyteorder("<")).tobytes()  # multipliers at 4n
+    if int8:
+        assert raw[8 * n:] == tables[2].tobytes()  # shifts at 8n
+    for got, want in zip(formats.split_tables(blob, int8), tables, strict=True):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+    with pytest.raises(ValueError, match="differ in length"):
+        formats.join_tables([tables[0][:-1], *tables[1:]])
+    with pytest.raises(ValueError, match="not whole entries"):
+        formats.split_tables(blob[:-1], int8)
