@@ -122,7 +122,8 @@ def main(argv):
                 "(`plain_model(model, 3, average_pool=True)`), the file a user ships today. The byte split "
                 "counts the KS_* operators' constant inputs: D (input 8), values (input 2; none in format v4 "
                 "for int8), indices (input 3), level tables (pointers / counts / widths, input 4), requant tables "
-                "(bias, multiplier, shift); *rest* is the graph, the builtins' tensors and the metadata. Every "
+                "(input 5 in format v5: bias, multiplier, shift); *rest* is the graph, the builtins' tensors and "
+                "the metadata. Every "
                 "level has its own BatchNorm statistics, as after training (`vary_batch_norm_per_level`); the "
                 "MLP (Flatten → Dense 256 ReLU → Dense 10) has no BatchNorm. Issue 14 target 4: ≤ 1.25× for "
                 "unstructured, row and block, ≤ 1.05× for structured.\n\n" + text + "\n")
