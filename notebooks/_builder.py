@@ -81,11 +81,8 @@ def execute(nb: nbformat.NotebookNode, fast: bool, timeout: int = 1800) -> nbfor
     """Runs every cell in a scratch directory; raises on the first failing cell."""
     from nbclient import NotebookClient
 
-    saved = {name: os.environ.get(name) for name in ("KS_NOTEBOOK_FAST", "TF_CPP_MIN_LOG_LEVEL", "PYTHONPATH")}
+    saved = {name: os.environ.get(name) for name in ("KS_NOTEBOOK_FAST", "TF_CPP_MIN_LOG_LEVEL")}
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    # The kernel is a new process: without this it would import whichever keras_subnets is installed
-    # (an editable install of another checkout), not the tree whose notebooks run.
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), saved["PYTHONPATH"]]))
     if fast:
         os.environ["KS_NOTEBOOK_FAST"] = "1"
     else:

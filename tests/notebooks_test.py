@@ -9,7 +9,9 @@ each is also executed again on a small data slice (KS_NOTEBOOK_FAST=1) and
 must produce the same kinds of output in the same cells (numbers may differ).
 """
 
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -83,8 +85,20 @@ def test_stored_notebook_is_its_generators_output_with_outputs(generator):
         assert machine_path not in stored_text, f"{path.name} names {machine_path}: regenerate it"
 
 
+def _installed_package_is_this_tree() -> None:
+    """The notebooks run in a Jupyter kernel, a new process that imports the installed keras_subnets: in a
+    second checkout that is the other checkout's code, and the test would pass or fail on it."""
+    origin = subprocess.run([sys.executable, "-c", "import importlib.util as u; print(u.find_spec('keras_subnets')"
+                             ".origin)"], capture_output=True, text=True, cwd=tempfile.gettempdir()).stdout.strip()
+    root = NOTEBOOK_DIR.parent
+    if not origin or not Path(origin).resolve().is_relative_to(root):
+        pytest.fail(f"the notebooks' kernel imports keras_subnets from {origin or 'nowhere'}, not from {root}: "
+                    f"install this tree (pip install -e {root}) to test its notebooks")
+
+
 @pytest.mark.parametrize("generator", GENERATORS, ids=IDS)
 def test_notebook_runs_and_shows_what_is_stored(generator):
+    _installed_package_is_this_tree()
     path = _builder.notebook_path(generator)
     stored = nbformat.read(str(path), as_version=4)
     fresh = _builder.build(_builder.load_cells(generator), fast=True)
