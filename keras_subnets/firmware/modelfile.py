@@ -214,7 +214,10 @@ def firmware_defines(tflite: bytes) -> list[str]:
     Raises:
         ModelFileError: an operator whose options do not name a known format.
     """
-    model = fb.load(tflite)
+    return _firmware_defines(fb.load(tflite))
+
+
+def _firmware_defines(model) -> list[str]:
     formats, op_mask, all_int8 = set(), 0, True
     for name, op in fb.custom_ops(model):
         if name not in OP_BITS:
@@ -270,7 +273,7 @@ def describe(tflite: bytes) -> dict:
     weight_bytes = sum(len(b.data) for b in model.buffers if b.data is not None)
     return {"bytes": len(tflite), "ops": ops_needed(tflite), "levels": level_table(tflite),
             "inputs": [tensor_info(i) for i in sg.inputs], "outputs": [tensor_info(i) for i in sg.outputs],
-            "layers": layers, "weight_bytes": int(weight_bytes), "defines": firmware_defines(tflite)}
+            "layers": layers, "weight_bytes": int(weight_bytes), "defines": _firmware_defines(model)}
 
 
 def _c_identifier(name: str) -> str:
