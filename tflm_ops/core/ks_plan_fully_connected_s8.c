@@ -20,10 +20,10 @@ KS__FCR_DEFINE_ROW(fca_row_u16, uint16_t)
  * never referenced (ks_validate_matrix refused the matrix already). */
 static ks__fcr_fn ks__fca_select(const ks_matrix *w)
 {
-    const int32_t is_block = KS_FORMAT_BUILT(KS_FORMAT_NESTED_BLOCK) && w->format == KS_FORMAT_NESTED_BLOCK;
+    const int32_t is_block = KS__IS_BLOCK(w->format);
     const int32_t u8 = ks_index_is_u8(is_block ? (w->cols + 1) / 2 : w->cols);
     const int32_t p16 = ks_ptr_is_u16(w->num_indices);
-    if (KS_FORMAT_BUILT(KS_FORMAT_ROW) && w->format == KS_FORMAT_ROW) {
+    if (KS__IS_ROW(w->format)) {
         return u8 ? fca_row_u8 : fca_row_u16;
     }
     if (is_block) {
@@ -116,7 +116,7 @@ ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_qu
         return KS_ERR_ARG;
     }
     p->batches = batches;
-    if (KS_FORMAT_BUILT(KS_FORMAT_STRUCTURED) && w->format == KS_FORMAT_STRUCTURED) {
+    if (KS__IS_STRUCTURED(w->format)) {
         /* As ks_fully_connected_s8: FC channels are its columns. */
         if (w->in_channels != w->cols || w->depth_multiplier != 0) {
             return KS_ERR_ARG;
@@ -130,13 +130,13 @@ ks_status ks_plan_fully_connected_s8(ks_plan *p, const ks_matrix *w, const ks_qu
         p->run = ks__run_fc_structured;
         return KS_OK;
     }
-    if (ks__fca_select(w) == NULL) {
+    p->fc_fn = (ks__plan_fn)ks__fca_select(w);
+    if (p->fc_fn == NULL) {
         return KS_ERR_UNSUPPORTED;
     }
     /* The row loops read only the row format's stride of rows_args (not
      * ks__sparse_rows_select_s8, which would link every unplanned row loop). */
     p->rows_args.stride = KS__IS_ROW(w->format) ? w->counts[w->num_levels - 1] : 0;
-    p->fc_fn = (ks__plan_fn)ks__fca_select(w);
     if (w->rows > 0) {
         for (k = 0; k < w->num_levels; ++k) {
             const int32_t base = p->qbase[k];

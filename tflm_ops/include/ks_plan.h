@@ -87,7 +87,7 @@ typedef struct ks_plan {
     int32_t count[KS_MAX_LEVELS];  /* row format: entries per row */
     ks__plan_fn fc_fn;             /* fully connected: its own row loop */
     uint32_t fc_fast;              /* fully connected: bit k = level k's requantization all fast */
-    ks__sparse_args_s8 rows_args;  /* its arguments, level fields patched per run */
+    ks__sparse_args_s8 rows_args;  /* fully connected row format: only .stride (entries per row) */
     /* Dense: TFLite-layout weights, int32-shift requantization. */
     const int8_t *weights;
     ks_dense_quant dq;
