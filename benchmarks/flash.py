@@ -82,16 +82,16 @@ def main(argv):
     if WRITE.value:
         body = "\n".join([
             report.provenance(),
-            report.tflm_provenance(root, "Debian arm-none-eabi-gcc, images run under QEMU"),
+            f"- TFLM tree: {root} (tree id {build.tree_id(root)}), Debian arm-none-eabi-gcc, images run under "
+            "QEMU",
             "",
             "Flash bytes of the whole image (loaded sections of the ELF: TFLM, kernels, the model, runtime and "
             "the harness' start-up) of the whole-model harness (`tflm_ops/firmware`) around each file. *plain* is "
             "the densest level as TensorFlow converts it (GlobalAveragePooling2D → MEAN), the file a user ships "
             "today, with TFLM's builtin kernels and CMSIS-NN. The keras-subnets file (4 levels, int8) is linked "
             "with every keras-subnets kernel, int8 only (`-DKS_NO_FLOAT32`), and with the flags `keras-subnets "
-            "export-c` prints for the file (`-DKS_FORMATS`: only its weight formats' kernels, "
-            "`tflm_ops/include/ks_ops.h`; `-DKS_OPS`: only its operators, `tflm_ops/tflm/ks_op.h`); every "
-            "level of the last image gave outputs bit-exact with the "
+            "export-c` prints for the file (`-DKS_FORMATS`: only its weight formats' kernels; "
+            "`tflm_ops/include/ks_ops.h`); every level of the last image gave outputs bit-exact with the "
             "tflite-micro wheel. The operators' code is the keras-subnets families of the linker map (kernels, "
             "plans and validation, TFLM glue). The images hold the same harness (the runner's start-up, I/O and "
             "profiler), so the differences, more than the ratios, are what the nested file costs an application.",

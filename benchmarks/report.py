@@ -63,20 +63,6 @@ def provenance(argv: list[str] | None = None) -> str:
     )
 
 
-def tflm_provenance(root: Path, rest: str) -> str:
-    """The TFLM line of a firmware benchmark's provenance: the tree by its id (and git commit when it is a
-    checkout), never by its path on the measuring machine, then ``rest`` (toolchain, emulator)."""
-    from keras_subnets.firmware import build  # noqa: PLC0415 (only the firmware benchmarks need it)
-
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                                text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = ""
-    version = f"tflite-micro {commit}, " if commit else "tflite-micro "
-    return f"- TFLM: {version}tree id {build.tree_id(root)} (`keras_subnets.firmware.build.tree_id`), {rest}"
-
-
 def write_section(name: str, title: str, body: str) -> None:
     """Replaces (or appends) the section ``name`` of docs/benchmarks.md."""
     DOC.parent.mkdir(exist_ok=True)

@@ -245,8 +245,8 @@ def main(argv):
     if WRITE.value:
         body = "\n".join([
             report.provenance(),
-            report.tflm_provenance(root, "Debian arm-none-eabi-gcc, QEMU mps2-an386 (M4) / mps2-an500 (M7), "
-                                   "exact instruction counts (ks_icount plugin)"),
+            f"- TFLM tree: {root} (tree id {build.tree_id(root)}), Debian arm-none-eabi-gcc, QEMU "
+            "mps2-an386 (M4) / mps2-an500 (M7), exact instruction counts (ks_icount plugin)",
             "",
             "One whole `Invoke()` per level on one Fashion-MNIST test image, in the whole-model firmware "
             "(`tflm_ops/firmware`: real TFLM, CMSIS-NN kernels for the builtins, the KS_* operators at -O2; "
