@@ -52,13 +52,18 @@ def _data(model: keras.Model, n: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return x, y
 
 
-def _through_the_pipeline(build, name: str, kind: str, tmp_path) -> None:
+def _through_the_pipeline(build, name: str, kind: str, tmp_path, logits: bool = False) -> None:
     # One seed per case: a failure reproduces with -k, whatever ran before it on the worker.
     keras.utils.set_random_seed(zlib.crc32(f"{name}-{kind}".encode()))
     plain = build()
     x, y = _data(plain, 24, seed=len(name) + len(kind))
     regression = name.startswith("fc_autoencoder")
-    loss = "mse" if regression else keras.losses.SparseCategoricalCrossentropy()
+    if logits and not regression:
+        # After three steps the full-size models' softmax is still flat (MobileNetV2: 0.098-0.103
+        # for every class and sample, levels apart by 0.0015), under the int8 output's step of 1/256,
+        # so every level rounds to the same bytes although their weights differ: compare the logits.
+        plain.get_layer("classifier").activation = keras.activations.linear
+    loss = "mse" if regression else keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
     if kind == "reds":
         model, plan = reds.fit_subnets(plain, x, y, fractions=(0.5, 0.75), epochs=1, batch_size=8,
                                           importance_batches=2, loss=loss, metrics=(), verbose=0)  # fmt: skip
@@ -122,7 +127,7 @@ def test_zoo_model_every_kind_bit_exact(name, kind, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "kind"), _matrix(FULL), ids=[f"{n}-{k}" for n, k in _matrix(FULL)])
 def test_full_size_zoo_model_every_kind_bit_exact(name, kind, tmp_path):
-    _through_the_pipeline(FULL[name], name, kind, tmp_path)
+    _through_the_pipeline(FULL[name], name, kind, tmp_path, logits=True)
 
 
 @pytest.mark.parametrize(
