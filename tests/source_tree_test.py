@@ -11,12 +11,17 @@
   scripts, Makefiles, CMake, the ``run`` script) starts with the licence
   header: ``SPDX-License-Identifier: Apache-2.0`` and the copyright line, in
   the file's comment syntax (after a ``#!`` line).
+- Tests sit beside their modules with one naming convention (keras-team/keras
+  style): every module of the package has ``<module>_test.py`` in its folder,
+  no file is named ``test_*.py``, and pytest's ``python_files`` and
+  ``testpaths`` (pyproject.toml) collect every ``*_test.py`` of the tree.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,3 +139,50 @@ def test_every_source_file_carries_the_licence_header():
     bad = [problem for path in owned_source_files()
            if (problem := header_problem(path, path.read_text(encoding="utf-8", errors="replace")))]  # fmt: skip
     assert not bad, f"{len(bad)} file(s) without the licence header:\n" + "\n".join(bad)
+
+
+# Package modules that cannot have a test beside them, each with its reason. Empty: every module has one.
+NO_TEST_BESIDE: dict[str, str] = {}
+
+
+def modules_without_a_test(root: Path = ROOT) -> list[str]:
+    """Modules of the package (not ``__init__.py``, tests or conftest.py) with no ``<module>_test.py`` beside them."""
+    package = root / "keras_subnets"
+    missing = []
+    for path in _walk(package):
+        if path.suffix != ".py" or path.name in ("__init__.py", "conftest.py") or path.name.endswith("_test.py"):
+            continue
+        if not path.with_name(f"{path.stem}_test.py").is_file():
+            missing.append(path.relative_to(root).as_posix())
+    return missing
+
+
+def misnamed_tests(root: Path = ROOT) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in _walk(root) if p.name.startswith("test_") and p.suffix == ".py"]
+
+
+def test_the_test_layout_checks_see_a_missing_or_misnamed_test(tmp_path):
+    package = tmp_path / "keras_subnets" / "sub"
+    package.mkdir(parents=True)
+    for name in ("__init__.py", "tested.py", "tested_test.py", "untested.py", "conftest.py"):
+        (package / name).write_text("")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_old_style.py").write_text("")
+    assert modules_without_a_test(tmp_path) == ["keras_subnets/sub/untested.py"]
+    assert misnamed_tests(tmp_path) == ["tests/test_old_style.py"]
+
+
+def test_every_module_has_a_test_beside_it():
+    missing = sorted(set(modules_without_a_test()) - NO_TEST_BESIDE.keys())
+    assert not missing, "modules without a <module>_test.py beside them:\n" + "\n".join(missing)
+    stale = sorted(NO_TEST_BESIDE.keys() - set(modules_without_a_test()))
+    assert not stale, f"NO_TEST_BESIDE lists modules that exist with a test, or no longer exist: {stale}"
+
+
+def test_tests_are_named_module_test_and_pytest_collects_them_all():
+    assert not misnamed_tests(), f"name tests <module>_test.py, not test_*.py: {misnamed_tests()}"
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert options["python_files"] == ["*_test.py"]
+    uncollected = [p.relative_to(ROOT).as_posix() for p in _walk(ROOT)
+                   if p.name.endswith("_test.py") and p.relative_to(ROOT).parts[0] not in options["testpaths"]]
+    assert not uncollected, f"outside pytest's testpaths {options['testpaths']}: {uncollected}"
