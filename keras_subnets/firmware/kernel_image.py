@@ -380,13 +380,22 @@ static void check_status(const char *n, ks_status st, int want) {
 """
 
 
-def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extra_c: str = "", dense=None) -> Image:
+def build_image(
+    cases, cpu: str, workdir: Path, lib, name: str = "kernels", extra_c: str = "", dense=None, root: Path | None = None
+) -> Image:
     """Write <workdir>/<name>.c for `cases`, compile it with the core for `cpu`.
     `extra_c` is appended to main() before the checks' summary (free-form
     regions, e.g. switch-level measurements).  `dense` = (layers, kernels,
     cmsis_nn_root or None) adds dense_image's dense calls (region "d",
     `Image.dense_calls`) to the same image, linked with the core built by
-    tflm_ops/cortex_m/Makefile (-DKS_CMSIS_NN and CMSIS-NN with a root)."""
+    tflm_ops/cortex_m/Makefile (-DKS_CMSIS_NN and CMSIS-NN with a root).
+    `root` compiles the core, runtime and linker script of another checkout
+    of this repository instead of this one (same test arrays, e.g. to count
+    two versions of a kernel; not with `dense`)."""
+    if root is not None and dense is not None:
+        raise ValueError("root is not supported with dense")
+    root = ROOT if root is None else Path(root)
+    cm = root / "tflm_ops" / "cortex_m"
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     img = Image(workdir / f"{name}_{cpu}.elf", cpu)
@@ -423,8 +432,8 @@ def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extr
         return img
     app = workdir / f"{name}.c"
     app.write_text("".join(src))
-    core = sorted((ROOT / "tflm_ops" / "core").glob("*.c"))
-    rt = [CM / "src" / "startup.c", CM / "src" / "semihost.c", CM / "src" / "ks_bench.S"]
+    core = sorted((root / "tflm_ops" / "core").glob("*.c"))
+    rt = [cm / "src" / "startup.c", cm / "src" / "semihost.c", cm / "src" / "ks_bench.S"]
     cmd = [
         "arm-none-eabi-gcc",
         *ARCH[cpu],
@@ -432,11 +441,11 @@ def build_image(cases, cpu: str, workdir: Path, lib, name: str = "kernels", extr
         "-std=c99",
         "-ffunction-sections",
         "-fdata-sections",
-        f"-I{CM / 'include'}",
-        f"-I{ROOT / 'tflm_ops' / 'include'}",
+        f"-I{cm / 'include'}",
+        f"-I{root / 'tflm_ops' / 'include'}",
         "-nostartfiles",
         "--specs=nano.specs",
-        f"-T{CM / 'ld' / 'mps2.ld'}",
+        f"-T{cm / 'ld' / 'mps2.ld'}",
         "-Wl,--gc-sections",
         "-o",
         str(img.elf),

@@ -35,9 +35,13 @@
             (y)[k_ * (stride)] = KS__ROW_EPI((a)[k_]);                         \
         }                                                                      \
     } while (0)
+#define KS__STORE_PARAM , float es_, float eb_, float act_min, float act_max
+#define KS__STORE_ARG , es_, eb_, act_min, act_max
 #define KS__IN_OFF_PARAM
 #define KS__IN_OFF_ARG
 #define KS__WSCALE(wv) (wv)
+#define KS__WSCALE_PARAM
+#define KS__WSCALE_ARG
 #define KS__BORDER_INIT 0.0f
 #define KS__INTERIOR_INIT 0.0f
 

@@ -128,8 +128,13 @@ static void ks__dw_store(const int32_t *a, int32_t cnt, int8_t *y, int32_t strid
     const int32_t mode_ = ks__dw_rq_mode(&rq_, out_off, act_min, act_max);     \
     const int32_t eb_ = (int32_t)((uint32_t)((p)->bias != NULL ? (p)->bias[(i)] : 0) * sc_)
 #define KS__ROW_EPI(acc) ks__rq_apply((acc), &rq_, out_off, act_min, act_max)
-#define KS__ROW_STORE(a, cnt, y, stride) ks__dw_store((a), (cnt), (y), (stride), &rq_, mode_, out_off, act_min, act_max)
+/* The strip sweep's store, with the channel's constants as its parameters. */
+#define KS__ROW_STORE(a, cnt, y, stride) ks__dw_store((a), (cnt), (y), (stride), rqp_, mode_, out_off, act_min, act_max)
+#define KS__STORE_PARAM , const ks__rq *rqp_, int32_t mode_, int32_t out_off, int32_t act_min, int32_t act_max
+#define KS__STORE_ARG , &rq_, mode_, out_off, act_min, act_max
 #define KS__WSCALE(wv) ((int32_t)((uint32_t)(int32_t)(wv) * sc_))
+#define KS__WSCALE_PARAM , uint32_t sc_
+#define KS__WSCALE_ARG , sc_
 #define KS__BORDER_INIT eb_
 #define KS__INTERIOR_INIT ((int32_t)((uint32_t)folded_ + (uint32_t)eb_))
 /* Products in uint32: prescaled weights can be any int32. */
