@@ -132,3 +132,48 @@ def test_a_milp_solution_that_loses_to_greedy_is_flagged_and_replaced(monkeypatc
     assert solutions[0].method == "greedy" and "lost to greedy" in solutions[0].note
     assert solutions[0].items == expected.items and greedy_solutions[0].items == expected.items
     assert solutions[1].method == "full"
+
+
+def _no_item_fits(problem, solution, budget):
+    for g in problem.groups:
+        if g.fixed or solution.items[g.name] >= len(g.values):
+            continue
+        trial = dict(solution.items)
+        trial[g.name] += 1
+        widths = problem.widths(trial)
+        if all(problem.cost(widths, r) <= b + 1e-9 for r, b in budget.items()):
+            return g.name
+    return None
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.75, 0.9])
+def test_a_level_spends_its_budget_when_the_rest_scores_zero(fraction):
+    # MobileNetV2's dead ReLU6 units score exactly 0: the MILP alone left a 75 % MAC level at 48 %.
+    values = np.array([5.0, 3.0, 1.0] + [0.0] * 13)
+    problem = kn.Problem([kn.Group("a", values.copy(), min_units=2), kn.Group("b", values.copy(), min_units=2)],
+                         {"macs": [[kn.Term(3.0, ("a",)), kn.Term(2.0, ("a", "b")), kn.Term(1.0, ("b",))]]})
+    full = problem.cost(problem.widths(problem.full_items()), "macs")
+    budget = {"macs": fraction * full}
+    solution = kn.solve(problem, budget)
+    exact = kn.brute_force(problem, budget)
+    assert solution.value == pytest.approx(exact.value)
+    assert solution.costs["macs"] <= budget["macs"] + 1e-6
+    assert _no_item_fits(problem, solution, budget) is None, (solution.widths, solution.costs, budget)
+    assert solution.costs["macs"] > 0.85 * budget["macs"]
+    assert "added while the budget allowed" in solution.note
+    # Filling is even: neither group is left at its minimum while the other takes the budget.
+    assert min(solution.widths.values()) > 3
+
+
+def test_greedy_winning_by_less_than_the_solvers_resolution_is_not_a_loss():
+    problem = _random_problem(1)
+    full = problem.cost(problem.widths(problem.full_items()), "macs")
+    budget = {"macs": 0.7 * full}
+    milp = kn.solve(problem, budget)
+    close = kn.Solution(dict(milp.items), dict(milp.widths), milp.value * (1 + 1e-8), dict(milp.costs), 0.0,
+                        method="greedy")
+    far = kn.Solution(dict(milp.items), dict(milp.widths), milp.value * (1 + 1e-4), dict(milp.costs), 0.0,
+                      method="greedy")
+    assert kn.better_of(milp, close, budget) is milp
+    with pytest.warns(RuntimeWarning, match="lost to greedy"):
+        assert kn.better_of(milp, far, budget).method == "greedy"
