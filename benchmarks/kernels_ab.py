@@ -22,6 +22,7 @@ and planned and float32, at every level (90/75/50/0 % sparsity).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +41,7 @@ kb = ki.kb
 BASE_ROOT = flags.DEFINE_string("base_root", None, "Checkout of the version to compare with (its tflm_ops is built).")
 OP = flags.DEFINE_enum("op", "depthwise_conv", ["depthwise_conv", "conv"], "Kernel whose cases are run.")
 CPU = flags.DEFINE_enum("cpu", "m4", ["m4", "m7"], "CPU to count on.")
+WRITE = flags.DEFINE_bool("write", False, "Write the summary to docs/benchmarks.md (section kernels_ab_<op>_<cpu>).")
 
 # name, x shape, y shape, rows, cols, in channels, (kernel, stride, dilation, pad, depth multiplier)
 SMALL = {
@@ -106,7 +108,7 @@ def main(argv):
                 raise SystemExit(f"{tag}: {res.exit_code} failures\n{res.stdout[-3000:]}")
             counts[tag] = res.regions["k"]
     print(file=sys.stderr)
-    rows = []
+    rows, groups = [], {}
     worst = 0.0
     for i, c in enumerate(img.calls):
         if c.status != kb.KS_OK:
@@ -115,12 +117,39 @@ def main(argv):
         worst = max(worst, b / a)
         how = "plan" if c.case.planned else "unplanned"
         rows.append([c.case.name, c.case.dtype, how, c.case.fmt, c.level, f"{a:,}", f"{b:,}", f"{b / a:.4f}"])
+        groups.setdefault((c.case.name, c.case.dtype, how), []).append((a, b))
     header = ["layer", "dtype", "call", "format", "level", f"{CPU.value} base", f"{CPU.value} this", "this ÷ base"]
     print(report.markdown_table(header, rows))
     total_a, total_b = sum(counts["base"]), sum(counts["this"])
-    print(f"\nsum {total_a:,} / {total_b:,} = {total_b / total_a:.4f}; largest ratio {worst:.4f} "
-          f"({time.time() - t0:.0f} s)")
+    summary = (f"sum {total_a:,} / {total_b:,} = {total_b / total_a:.4f}; largest ratio {worst:.4f} "
+               f"({time.time() - t0:.0f} s)")
+    print("\n" + summary)
+    if WRITE.value:
+        _write(trees["base"], groups, summary)
 
+
+def _write(base: Path, groups: dict, summary: str) -> None:
+    """One row per layer, dtype and call: min / max ratio over formats and levels, and the sums."""
+    try:
+        base_commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=base, capture_output=True,
+                                     text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        base_commit = "unknown"
+    rows = []
+    for (name, dtype, how), pairs in groups.items():
+        ratios = [b / a for a, b in pairs]
+        rows.append([name, dtype, how, len(pairs), f"{min(ratios):.4f}", f"{max(ratios):.4f}",
+                     f"{sum(a for a, _ in pairs):,}", f"{sum(b for _, b in pairs):,}"])
+    body = (report.provenance() + f"- base: commit {base_commit} (`--base_root`)\n\n"
+            f"`{OP.value}` kernels of this commit against the base, Cortex-{CPU.value.upper()} under QEMU, exact "
+            "instruction counts of each call, the same arrays in both images; every output checked against the "
+            "host build (int8 bit-exact). Ratios are this ÷ base over the four formats × four levels of each "
+            "row.\n\n"
+            + report.markdown_table(["layer", "dtype", "call", "calls", "min ratio", "max ratio",
+                                     "base instr.", "this instr."], rows)
+            + f"\n\n{summary}\n")
+    report.write_section(f"kernels_ab_{OP.value}_{CPU.value}",
+                         f"Kernel A/B: {OP.value} on Cortex-{CPU.value.upper()} against commit {base_commit}", body)
 
 if __name__ == "__main__":
     app.run(main)
