@@ -41,7 +41,6 @@ kb = ki.kb
 BASE_ROOT = flags.DEFINE_string("base_root", None, "Checkout of the version to compare with (its tflm_ops is built).")
 OP = flags.DEFINE_enum("op", "depthwise_conv", ["depthwise_conv", "conv"], "Kernel whose cases are run.")
 CPU = flags.DEFINE_enum("cpu", "m4", ["m4", "m7"], "CPU to count on.")
-WRITE = flags.DEFINE_bool("write", False, "Write the summary to docs/benchmarks.md (section kernels_ab_<op>_<cpu>).")
 
 # name, x shape, y shape, rows, cols, in channels, (kernel, stride, dilation, pad, depth multiplier)
 SMALL = {
@@ -124,7 +123,7 @@ def main(argv):
     summary = (f"sum {total_a:,} / {total_b:,} = {total_b / total_a:.4f}; largest ratio {worst:.4f} "
                f"({time.time() - t0:.0f} s)")
     print("\n" + summary)
-    if WRITE.value:
+    if flags.FLAGS.write:  # benchmarks.kernels' --write: the summary goes to section kernels_ab_<op>_<cpu>
         _write(trees["base"], groups, summary)
 
 
