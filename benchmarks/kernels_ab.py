@@ -139,7 +139,9 @@ def _write(base: Path, groups: dict, summary: str) -> None:
         ratios = [b / a for a, b in pairs]
         rows.append([name, dtype, how, len(pairs), f"{min(ratios):.4f}", f"{max(ratios):.4f}",
                      f"{sum(a for a, _ in pairs):,}", f"{sum(b for _, b in pairs):,}"])
-    body = (report.provenance() + f"- base: commit {base_commit} (`--base_root`)\n\n"
+    # The checkout's path is the measuring machine's business: the section names its commit.
+    command = report.provenance().replace(BASE_ROOT.value, f"<checkout of {base_commit}>")
+    body = (command + f"- base: commit {base_commit} (`--base_root`)\n\n"
             f"`{OP.value}` kernels of this commit against the base, Cortex-{CPU.value.upper()} under QEMU, exact "
             "instruction counts of each call, the same arrays in both images; every output checked against the "
             "host build (int8 bit-exact). Ratios are this ÷ base over the four formats × four levels of each "
