@@ -13,8 +13,7 @@ import pytest
 
 from keras_subnets import testing
 from keras_subnets.lcs import LcsDepthwiseConv1D, alpha_override
-from keras_subnets.lcs.coordinates import width_fraction
-from keras_subnets.lcs.lcs_layer import prefix_width_numpy
+from keras_subnets.lcs import testing as lcs_testing
 
 CONV = dict(kernel_size=3, depth_multiplier=2, padding="same")
 
@@ -23,23 +22,8 @@ CONV = dict(kernel_size=3, depth_multiplier=2, padding="same")
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 def test_structured_keeps_the_channel_prefix_and_all_its_outputs(alpha, structured_outputs):
     x = np.random.default_rng(0).normal(size=(2, 9, 6)).astype("float32")
-    layer = LcsDepthwiseConv1D(**CONV, compression="structured", structured_inputs=True,
-                               structured_outputs=structured_outputs)
-    layer(x)
-    layer.bias.assign(np.arange(1, 13, dtype="float32"))
-    kept = prefix_width_numpy(float(width_fraction(alpha)), 6)
-    channel = (np.arange(6) < kept).astype("float32")
-    with alpha_override(alpha):
-        kernel, bias = (keras.ops.convert_to_numpy(w) for w in layer.effective_weights())
-        got = keras.ops.convert_to_numpy(layer(x))
-    full = keras.ops.convert_to_numpy(layer.kernel)
-    np.testing.assert_array_equal(kernel, full * channel[None, :, None])
-    # Output c·multiplier + m reads channel c: the first kept·multiplier outputs stay.
-    np.testing.assert_array_equal(bias, np.arange(1, 13) * (np.arange(12) < 2 * kept))
-    plain = keras.layers.DepthwiseConv1D(**CONV)
-    plain.build(x.shape)
-    plain.set_weights([kernel, bias])
-    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(plain(x)), rtol=1e-5, atol=1e-5)
+    lcs_testing.assert_depthwise_keeps_channel_prefix(LcsDepthwiseConv1D, keras.layers.DepthwiseConv1D, CONV, x,
+                                                      alpha, structured_outputs=structured_outputs)
 
 
 def test_without_structured_inputs_every_channel_stays():

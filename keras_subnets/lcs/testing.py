@@ -39,3 +39,34 @@ def tiny_cnn(name: str = "tiny", flatten: bool = False) -> keras.Model:
 def tiny_data(samples: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.normal(size=(samples, 8, 8, 2)).astype("float32"), rng.integers(0, 5, samples)
+
+
+def assert_depthwise_keeps_channel_prefix(layer_class, plain_class, conv: dict, x: np.ndarray, alpha: float,
+                                          **options) -> None:
+    """A structured LCS depthwise layer at ``alpha`` keeps its input's channel prefix with every multiplier output.
+
+    Oracles: a numpy mask over the kernel's channel axis (second to last) and
+    ``plain_class`` (the Keras depthwise layer) given the effective weights.
+    """
+    from keras_subnets.lcs import alpha_override
+    from keras_subnets.lcs.coordinates import width_fraction
+    from keras_subnets.lcs.lcs_layer import prefix_width_numpy
+
+    channels, multiplier = x.shape[-1], conv.get("depth_multiplier", 1)
+    layer = layer_class(**conv, compression="structured", structured_inputs=True, **options)
+    layer(x)
+    outputs = channels * multiplier
+    layer.bias.assign(np.arange(1, outputs + 1, dtype="float32"))
+    kept = prefix_width_numpy(float(width_fraction(alpha)), channels)
+    channel = (np.arange(channels) < kept).astype("float32")
+    with alpha_override(alpha):
+        kernel, bias = (keras.ops.convert_to_numpy(w) for w in layer.effective_weights())
+        got = keras.ops.convert_to_numpy(layer(x))
+    full = keras.ops.convert_to_numpy(layer.kernel)
+    np.testing.assert_array_equal(kernel, full * channel[:, None])
+    # Output c·multiplier + m reads channel c: the first kept·multiplier outputs stay.
+    np.testing.assert_array_equal(bias, np.arange(1, outputs + 1) * (np.arange(outputs) < multiplier * kept))
+    plain = plain_class(**conv)
+    plain.build(x.shape)
+    plain.set_weights([kernel, bias])
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(plain(x)), rtol=1e-5, atol=1e-5)
