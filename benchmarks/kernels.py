@@ -405,37 +405,56 @@ def main(argv):
         tmp = Path(tmp)
         lib = kb.load_library(kb.build_library(tmp / "host"))
         plugin = ki.rq.build_plugin(tmp / "ks_icount.so")
-        cases = layer_cases()
-        dlayers = dense_layers()
-        counts, dcounts = {}, {}
-        for cpu in cpus:
-            _progress(f"kernels: building + running layer image for {cpu}")
-            img = ki.build_image(cases, cpu, tmp / cpu, lib, name="layers", dense=(dlayers, DENSE_KERNELS, nn_root))
-            res = ki.run(img, plugin, timeout=900)
-            if res.exit_code != 0:
-                raise SystemExit(f"{cpu}: {res.exit_code} failures\n{res.stdout[-3000:]}")
-            counts[cpu] = res.regions["k"]
-            dcounts[cpu] = res.regions["d"]
-        calls, dcalls = img.calls, img.dense_calls
-
-        models = []
-        if MODELS.value:
-            specs = [("quickstart", k) for k in ("unstructured", "block", "row", "structured")]
-            specs.append(("ds_cnn_s", "structured"))
-            for which, kind in specs:
-                _progress(f"kernels: converting {which} ({kind})")
-                blob = _model_tflite(which, kind)
-                per = {}
-                for cpu in cpus:
-                    _progress(f"kernels: running {which} ({kind}) on {cpu}")
-                    per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin,
-                                            nn_root)
-                models.append((which, kind, per))
+        measured = run_layer_images(cpus, nn_root, tmp, lib, plugin)
+        models = run_models(cpus, nn_root, tmp, lib, plugin) if MODELS.value else []
         print(file=sys.stderr)
 
-    # ---- dense table: CMSIS-NN, ks_dense (CMSIS-NN build, portable), structured at full width ----
-    dense = {cpu: {(c.layer.name, c.kernel): n for c, n in zip(dcalls, dcounts[cpu], strict=True)} for cpu in cpus}
-    nn = {key: {cpu: dense[cpu][(key, "cmsis_nn")] for cpu in cpus} for key in LAYERS}
+    text = "\n".join(layer_tables(cpus, nn_root, *measured) + model_tables(cpus, models))
+    print(text)
+    print(f"\n({time.time() - t0:.0f} s)")
+    if WRITE.value:
+        report.write_section(
+            "kernels", "Kernel instruction counts on Cortex-M (QEMU)", report.provenance() + "\n" + text
+        )
+
+
+def run_layer_images(cpus, nn_root: str, tmp: Path, lib, plugin):
+    """Builds and runs the layer image (every `layer_cases` case and the dense kernels) on each CPU: the
+    calls, the dense calls, and the instructions of each per CPU."""
+    cases = layer_cases()
+    dlayers = dense_layers()
+    counts, dcounts = {}, {}
+    for cpu in cpus:
+        _progress(f"kernels: building + running layer image for {cpu}")
+        img = ki.build_image(cases, cpu, tmp / cpu, lib, name="layers", dense=(dlayers, DENSE_KERNELS, nn_root))
+        res = ki.run(img, plugin, timeout=900)
+        if res.exit_code != 0:
+            raise SystemExit(f"{cpu}: {res.exit_code} failures\n{res.stdout[-3000:]}")
+        counts[cpu] = res.regions["k"]
+        dcounts[cpu] = res.regions["d"]
+    return img.calls, img.dense_calls, counts, dcounts
+
+
+def run_models(cpus, nn_root: str, tmp: Path, lib, plugin) -> list[tuple[str, str, dict[str, ModelCounts]]]:
+    """The quickstart CNN in each mask kind and DS-CNN S (structured), converted and counted on each CPU."""
+    models = []
+    specs = [("quickstart", k) for k in ("unstructured", "block", "row", "structured")]
+    specs.append(("ds_cnn_s", "structured"))
+    for which, kind in specs:
+        _progress(f"kernels: converting {which} ({kind})")
+        blob = _model_tflite(which, kind)
+        per = {}
+        for cpu in cpus:
+            _progress(f"kernels: running {which} ({kind}) on {cpu}")
+            per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin,
+                                    nn_root)
+        models.append((which, kind, per))
+    return models
+
+
+def dense_table(cpus, calls, dcalls, counts, dense, nn) -> tuple[list[str], list[list]]:
+    """Header and rows of the dense table: CMSIS-NN, ks_dense (CMSIS-NN build, portable), structured at full
+    width, per layer."""
     full = {}
     for i, c in enumerate(calls):
         if c.case.fmt == "structured" and c.level == 3 and c.case.name in LAYERS and c.case.planned:
@@ -461,8 +480,11 @@ def main(argv):
             r += [f"{base:,}", f"{ks:,}", f"{ks / base:.3f}", f"{port:,}", f"{port / base:.2f}"]
             r += [f"{full[key][cpu]:,}", f"{full[key][cpu] / base:.2f}"]
         drows.append(r)
+    return dh, drows
 
-    # ---- per level: unplanned and planned runs of the same matrix ----
+
+def level_table(cpus, calls, counts, nn) -> tuple[list[str], list[list]]:
+    """Header and rows of the per-level table: unplanned and planned runs of the same matrix."""
     header = ["layer", "format", "level", "sparsity", "MACs"]
     for cpu in cpus:
         header += [f"{cpu} instr", f"{cpu} planned", f"{cpu} instr/MAC", f"{cpu} planned ÷ CMSIS-NN dense"]
@@ -480,6 +502,11 @@ def main(argv):
             n, m = counts[cpu][i], counts[cpu][j]
             r += [f"{n:,}", f"{m:,}", f"{m / max(c.macs, 1):.2f}", f"{m / nn[key][cpu]:.2f}"]
         rows.append(r)
+    return header, rows
+
+
+def switch_rows(cpus, calls, counts, dense) -> list[list]:
+    """Rows of the per-call cost table: the 1-weight FC at two levels in every format, and the dense kernels."""
     sw_rows = []
     for i, c in enumerate(calls):
         if c.case.name == "switch":
@@ -487,74 +514,85 @@ def main(argv):
             sw_rows.append([c.case.fmt, how, c.level] + [f"{counts[cpu][i]:,}" for cpu in cpus])
     for kernel in DENSE_KERNELS:
         sw_rows.append([f"dense: {kernel}", "–", "–"] + [f"{dense[cpu][('switch', kernel)]:,}" for cpu in cpus])
+    return sw_rows
+
+
+def rejected_rows(cpus, calls, counts) -> list[list]:
+    """Rows of the rejected-level table (KS_ERR_LEVEL calls)."""
     bad_rows = []
     for i, c in enumerate(calls):
         if c.status == kb.KS_ERR_LEVEL:
             how = "plan" if c.case.planned else "unplanned"
             bad_rows.append([LAYERS[c.case.name][0], c.case.fmt, how] + [f"{counts[cpu][i]:,}" for cpu in cpus])
-    out = [
+    return bad_rows
+
+
+def layer_tables(cpus, nn_root: str, calls, dcalls, counts, dcounts) -> list[str]:
+    """Tables 1-3 and the rejected-level table, with their explanations, as lines of text."""
+    dense = {cpu: {(c.layer.name, c.kernel): n for c, n in zip(dcalls, dcounts[cpu], strict=True)} for cpu in cpus}
+    nn = {key: {cpu: dense[cpu][(key, "cmsis_nn")] for cpu in cpus} for key in LAYERS}
+    cpu_instr = [f"{cpu} instr" for cpu in cpus]
+    return [
         "Dense layers, measured in the same image and run: CMSIS-NN's own kernel called as TFLM's cmsis_nn "
         "operators call it (what the plain int8 model costs on stock TFLM + CMSIS-NN), our `ks_dense` kernels "
         "built with `-DKS_CMSIS_NN` (they call the same CMSIS-NN kernels) and portable, and the structured format "
         "at full width; ÷ = ratio to CMSIS-NN. Every output is checked against the numpy oracle of TFLM's "
         f"reference arithmetic. CMSIS-NN: {_nn_version(nn_root)}, compiled `-O2` as TFLM builds it.",
         "",
-        report.markdown_table(dh, drows),
+        report.markdown_table(*dense_table(cpus, calls, dcalls, counts, dense, nn)),
         "",
         "Per level (levels are nested random masks; structured widths give the MAC share 1 − sparsity): the "
         "unplanned kernel and the same matrix through a plan prepared once (`ks_plan.h`, what Eval runs; a "
         "sparse conv with one input channel runs as a depthwise conv there); ÷ CMSIS-NN dense = planned ÷ the "
         "CMSIS-NN column above:",
         "",
-        report.markdown_table(header, rows),
+        report.markdown_table(*level_table(cpus, calls, counts, nn)),
         "",
         "Per-call cost independent of the layer (switching level = passing another level number): a whole "
         "1×1 FC call (arguments, level check, table selection, one MAC, one requantization) at two levels, "
         "unplanned and through a plan (`ks_run_s8`), and the dense kernels on the same 1-weight layer "
         "(CMSIS-NN's own call, our unplanned and planned calls of the CMSIS-NN build, the portable build):",
         "",
-        report.markdown_table(["format", "call", "level"] + [f"{cpu} instr" for cpu in cpus], sw_rows),
+        report.markdown_table(["format", "call", "level"] + cpu_instr, switch_rows(cpus, calls, counts, dense)),
         "",
         "Rejected level (KS_ERR_LEVEL, before any array is read):",
         "",
-        report.markdown_table(["layer", "format", "call"] + [f"{cpu} instr" for cpu in cpus], bad_rows),
+        report.markdown_table(["layer", "format", "call"] + cpu_instr, rejected_rows(cpus, calls, counts)),
     ]
-    if models:
-        mh = ["model", "kind", "level"]
-        for cpu in cpus:
-            mh += [f"{cpu} custom-op instr", f"{cpu} ÷ level 3", f"{cpu} ÷ CMSIS-NN dense"]
-        mh += ["custom ops", "peak scratch bytes"]
-        mrows = []
-        for which, kind, per in models:
-            first = per[cpus[0]]
-            L = max(first.totals) + 1
-            for k in range(L):
-                r = [which, kind, k]
-                for cpu in cpus:
-                    c = per[cpu]
-                    ratio = f"{c.totals[k] / c.cmsis_nn_dense:.2f}" if c.cmsis_nn_dense else "–"
-                    r += [f"{c.totals[k]:,}", f"{c.totals[k] / c.totals[L - 1]:.2f}", ratio]
-                r += [first.operators, f"{first.peak_scratch:,}"]
-                mrows.append(r)
-        out += [
-            "",
-            "Whole models, int8 (untrained weights: masks follow weight magnitudes at initialisation; counts "
-            "depend on the masks' sizes, not on training). Sum over every KS_* operator of the converted file, "
-            "each run with its own arrays from the .tflite and a random input; builtin operators (pooling, "
-            "softmax, …) are not counted. Levels: quickstart 90/75/50/0 % sparsity, DS-CNN S 75/50/25/0 % "
-            "structured. Format v3: the densest level runs ks_dense_* (dense_top; CMSIS-NN build when a TFLM "
-            "tree with CMSIS-NN is found); \"÷ CMSIS-NN dense\" divides by CMSIS-NN's own kernels on the same "
-            "layers, i.e. the weight layers of the plain int8 model on stock TFLM + CMSIS-NN:",
-            "",
-            report.markdown_table(mh, mrows),
-        ]
-    text = "\n".join(out)
-    print(text)
-    print(f"\n({time.time() - t0:.0f} s)")
-    if WRITE.value:
-        report.write_section(
-            "kernels", "Kernel instruction counts on Cortex-M (QEMU)", report.provenance() + "\n" + text
-        )
+
+
+def model_tables(cpus, models) -> list[str]:
+    """Table 4 (whole models) with its explanation as lines of text; none without models."""
+    if not models:
+        return []
+    mh = ["model", "kind", "level"]
+    for cpu in cpus:
+        mh += [f"{cpu} custom-op instr", f"{cpu} ÷ level 3", f"{cpu} ÷ CMSIS-NN dense"]
+    mh += ["custom ops", "peak scratch bytes"]
+    mrows = []
+    for which, kind, per in models:
+        first = per[cpus[0]]
+        L = max(first.totals) + 1
+        for k in range(L):
+            r = [which, kind, k]
+            for cpu in cpus:
+                c = per[cpu]
+                ratio = f"{c.totals[k] / c.cmsis_nn_dense:.2f}" if c.cmsis_nn_dense else "–"
+                r += [f"{c.totals[k]:,}", f"{c.totals[k] / c.totals[L - 1]:.2f}", ratio]
+            r += [first.operators, f"{first.peak_scratch:,}"]
+            mrows.append(r)
+    return [
+        "",
+        "Whole models, int8 (untrained weights: masks follow weight magnitudes at initialisation; counts "
+        "depend on the masks' sizes, not on training). Sum over every KS_* operator of the converted file, "
+        "each run with its own arrays from the .tflite and a random input; builtin operators (pooling, "
+        "softmax, …) are not counted. Levels: quickstart 90/75/50/0 % sparsity, DS-CNN S 75/50/25/0 % "
+        "structured. Format v3: the densest level runs ks_dense_* (dense_top; CMSIS-NN build when a TFLM "
+        "tree with CMSIS-NN is found); \"÷ CMSIS-NN dense\" divides by CMSIS-NN's own kernels on the same "
+        "layers, i.e. the weight layers of the plain int8 model on stock TFLM + CMSIS-NN:",
+        "",
+        report.markdown_table(mh, mrows),
+    ]
 
 
 if __name__ == "__main__":
