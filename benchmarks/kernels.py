@@ -193,6 +193,49 @@ def find_cmsis_nn_root() -> str | None:
     return str(cmsis) if (cmsis / "Include" / "arm_nnfunctions.h").is_file() else None
 
 
+def _conv_geometry(o: dict, kind: str, xs, ys, geometry):
+    """The ``geometry`` (`kb.ConvGeometry` or `di.Geometry`) of a conv or depthwise conv operator's options."""
+    kh, kw, sh, sw, dh, dw = (
+        o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
+    )
+    ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
+    pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
+    return geometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+
+
+def _operator_nested(name: str, o: dict, arrs: list, fmt: str):
+    """The `kb.Nested` weights of one KS_* operator as the core reads them from the file's arrays."""
+    from keras_subnets.convert import options
+
+    L, rows, cols = o["levels"], o["rows"], o["cols"]
+    dense_top = bool(o["dense_top"])
+    table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
+    # dense_top: a sparse format stores levels 0..L-2; structured reads every level from the dense
+    # tensor (TFLite's layout: tap-major for depthwise). Format v4: an int8 sparse format reads every
+    # level's values from it too.
+    stored_levels = L - 1 if dense_top and fmt != "structured" else L
+    from_dense = arrs[2] is None
+    values = arrs[options.DENSE_INPUT] if from_dense else arrs[2]
+    nested = kb.Nested(
+        fmt,
+        stored_levels,
+        rows,
+        cols,
+        np.ascontiguousarray(values.reshape(-1)),
+        indices=None if arrs[3] is None else np.ascontiguousarray(arrs[3].reshape(-1)),
+        in_channels=o["in_channels"],
+        depth_multiplier=o["depth_multiplier"],
+        tap_major=int(from_dense and "DEPTHWISE" in name),
+    )
+    if fmt in ("nested_csr", "nested_block"):
+        nested.ptr = table
+    elif fmt == "row":
+        nested.counts = table.astype(np.int32)
+    else:
+        nested.out_width, nested.in_width = table[:L].astype(np.int32), table[L:].astype(np.int32)
+    return nested
+
+
 def model_cases(tflite: bytes, tag: str):
     """The sparse-kernel calls of every KS_* operator: one `ki.Case` per operator and the levels it runs
     with the core's kernels (format v3: an operator with option dense_top runs its densest level with
@@ -209,32 +252,8 @@ def model_cases(tflite: bytes, tag: str):
         t_in, t_out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
         arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]
         L, rows, cols, fmt = o["levels"], o["rows"], o["cols"], fmt_names[o["format"]]
-        dense_top = bool(o["dense_top"])
-        table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
-        # dense_top: a sparse format stores levels 0..L-2; structured reads every level from the dense
-        # tensor (TFLite's layout: tap-major for depthwise). Format v4: an int8 sparse format reads every
-        # level's values from it too.
-        stored_levels = L - 1 if dense_top and fmt != "structured" else L
-        from_dense = arrs[2] is None
-        values = arrs[options.DENSE_INPUT] if from_dense else arrs[2]
-        nested = kb.Nested(
-            fmt,
-            stored_levels,
-            rows,
-            cols,
-            np.ascontiguousarray(values.reshape(-1)),
-            indices=None if arrs[3] is None else np.ascontiguousarray(arrs[3].reshape(-1)),
-            in_channels=o["in_channels"],
-            depth_multiplier=o["depth_multiplier"],
-            tap_major=int(from_dense and "DEPTHWISE" in name),
-        )
-        if fmt in ("nested_csr", "nested_block"):
-            nested.ptr = table
-        elif fmt == "row":
-            nested.counts = table.astype(np.int32)
-        else:
-            nested.out_width, nested.in_width = table[:L].astype(np.int32), table[L:].astype(np.int32)
-        sparse_levels = tuple(range(L - 1 if dense_top else L))
+        nested = _operator_nested(name, o, arrs, fmt)
+        sparse_levels = tuple(range(L - 1 if o["dense_top"] else L))
         if not sparse_levels:
             continue
         bias, mult, shift = formats.split_tables(arrs[5], True)  # format v5: one tensor (input 5)
@@ -255,12 +274,7 @@ def model_cases(tflite: bytes, tag: str):
             ys = (xs[0], rows)
         else:
             kind = "conv" if "DEPTHWISE" not in name else "depthwise_conv"
-            kh, kw, sh, sw, dh, dw = (
-                o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
-            )
-            ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
-            pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
-            geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+            geom = _conv_geometry(o, kind, xs, ys, kb.ConvGeometry)
         cases.append(
             ki.Case(
                 f"{tag}/{name}",
@@ -279,6 +293,7 @@ def model_cases(tflite: bytes, tag: str):
             )
         )
     return cases
+
 
 
 def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer]]:
@@ -309,12 +324,7 @@ def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer
             kind, geom = "fc", None
         else:
             kind = "depthwise_conv" if "DEPTHWISE" in name else "conv"
-            kh, kw, sh, sw, dh, dw = (
-                o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
-            )
-            ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
-            pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
-            geom = di.Geometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+            geom = _conv_geometry(o, kind, xs, ys, di.Geometry)
             if kind == "depthwise_conv":
                 weights = weights.reshape(weights.shape[1:])  # [kh][kw][rows]
         x = rng.integers(-128, 128, size=xs).astype(np.int8)
