@@ -193,6 +193,49 @@ def find_cmsis_nn_root() -> str | None:
     return str(cmsis) if (cmsis / "Include" / "arm_nnfunctions.h").is_file() else None
 
 
+def _conv_geometry(o: dict, kind: str, xs, ys, geometry):
+    """The ``geometry`` (`kb.ConvGeometry` or `di.Geometry`) of a conv or depthwise conv operator's options."""
+    kh, kw, sh, sw, dh, dw = (
+        o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
+    )
+    ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
+    pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
+    return geometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+
+
+def _operator_nested(name: str, o: dict, arrs: list, fmt: str):
+    """The `kb.Nested` weights of one KS_* operator as the core reads them from the file's arrays."""
+    from keras_subnets.convert import options
+
+    L, rows, cols = o["levels"], o["rows"], o["cols"]
+    dense_top = bool(o["dense_top"])
+    table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
+    # dense_top: a sparse format stores levels 0..L-2; structured reads every level from the dense
+    # tensor (TFLite's layout: tap-major for depthwise). Format v4: an int8 sparse format reads every
+    # level's values from it too.
+    stored_levels = L - 1 if dense_top and fmt != "structured" else L
+    from_dense = arrs[2] is None
+    values = arrs[options.DENSE_INPUT] if from_dense else arrs[2]
+    nested = kb.Nested(
+        fmt,
+        stored_levels,
+        rows,
+        cols,
+        np.ascontiguousarray(values.reshape(-1)),
+        indices=None if arrs[3] is None else np.ascontiguousarray(arrs[3].reshape(-1)),
+        in_channels=o["in_channels"],
+        depth_multiplier=o["depth_multiplier"],
+        tap_major=int(from_dense and "DEPTHWISE" in name),
+    )
+    if fmt in ("nested_csr", "nested_block"):
+        nested.ptr = table
+    elif fmt == "row":
+        nested.counts = table.astype(np.int32)
+    else:
+        nested.out_width, nested.in_width = table[:L].astype(np.int32), table[L:].astype(np.int32)
+    return nested
+
+
 def model_cases(tflite: bytes, tag: str):
     """The sparse-kernel calls of every KS_* operator: one `ki.Case` per operator and the levels it runs
     with the core's kernels (format v3: an operator with option dense_top runs its densest level with
@@ -209,32 +252,8 @@ def model_cases(tflite: bytes, tag: str):
         t_in, t_out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
         arrs = [None if i < 0 else fb.tensor_data(model, sg.tensors[i]) for i in op.inputs]
         L, rows, cols, fmt = o["levels"], o["rows"], o["cols"], fmt_names[o["format"]]
-        dense_top = bool(o["dense_top"])
-        table = np.ascontiguousarray(arrs[4].reshape(-1))  # pointers: uint16 or int32 (format v2)
-        # dense_top: a sparse format stores levels 0..L-2; structured reads every level from the dense
-        # tensor (TFLite's layout: tap-major for depthwise). Format v4: an int8 sparse format reads every
-        # level's values from it too.
-        stored_levels = L - 1 if dense_top and fmt != "structured" else L
-        from_dense = arrs[2] is None
-        values = arrs[options.DENSE_INPUT] if from_dense else arrs[2]
-        nested = kb.Nested(
-            fmt,
-            stored_levels,
-            rows,
-            cols,
-            np.ascontiguousarray(values.reshape(-1)),
-            indices=None if arrs[3] is None else np.ascontiguousarray(arrs[3].reshape(-1)),
-            in_channels=o["in_channels"],
-            depth_multiplier=o["depth_multiplier"],
-            tap_major=int(from_dense and "DEPTHWISE" in name),
-        )
-        if fmt in ("nested_csr", "nested_block"):
-            nested.ptr = table
-        elif fmt == "row":
-            nested.counts = table.astype(np.int32)
-        else:
-            nested.out_width, nested.in_width = table[:L].astype(np.int32), table[L:].astype(np.int32)
-        sparse_levels = tuple(range(L - 1 if dense_top else L))
+        nested = _operator_nested(name, o, arrs, fmt)
+        sparse_levels = tuple(range(L - 1 if o["dense_top"] else L))
         if not sparse_levels:
             continue
         bias, mult, shift = formats.split_tables(arrs[5], True)  # format v5: one tensor (input 5)
@@ -255,12 +274,7 @@ def model_cases(tflite: bytes, tag: str):
             ys = (xs[0], rows)
         else:
             kind = "conv" if "DEPTHWISE" not in name else "depthwise_conv"
-            kh, kw, sh, sw, dh, dw = (
-                o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
-            )
-            ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
-            pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
-            geom = kb.ConvGeometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+            geom = _conv_geometry(o, kind, xs, ys, kb.ConvGeometry)
         cases.append(
             ki.Case(
                 f"{tag}/{name}",
@@ -279,6 +293,7 @@ def model_cases(tflite: bytes, tag: str):
             )
         )
     return cases
+
 
 
 def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer]]:
@@ -309,12 +324,7 @@ def model_dense_layers(tflite: bytes, tag: str) -> list[tuple[int, di.DenseLayer
             kind, geom = "fc", None
         else:
             kind = "depthwise_conv" if "DEPTHWISE" in name else "conv"
-            kh, kw, sh, sw, dh, dw = (
-                o[k] for k in ("kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w")
-            )
-            ph = _same_pad(xs[1], kh, sh, dh, ys[1]) if o["padding"] == 0 else 0
-            pw = _same_pad(xs[2], kw, sw, dw, ys[2]) if o["padding"] == 0 else 0
-            geom = di.Geometry(kh, kw, sh, sw, dh, dw, ph, pw, o["depth_multiplier"] if kind != "conv" else 0)
+            geom = _conv_geometry(o, kind, xs, ys, di.Geometry)
             if kind == "depthwise_conv":
                 weights = weights.reshape(weights.shape[1:])  # [kh][kw][rows]
         x = rng.integers(-128, 128, size=xs).astype(np.int8)
@@ -405,37 +415,56 @@ def main(argv):
         tmp = Path(tmp)
         lib = kb.load_library(kb.build_library(tmp / "host"))
         plugin = ki.rq.build_plugin(tmp / "ks_icount.so")
-        cases = layer_cases()
-        dlayers = dense_layers()
-        counts, dcounts = {}, {}
-        for cpu in cpus:
-            _progress(f"kernels: building + running layer image for {cpu}")
-            img = ki.build_image(cases, cpu, tmp / cpu, lib, name="layers", dense=(dlayers, DENSE_KERNELS, nn_root))
-            res = ki.run(img, plugin, timeout=900)
-            if res.exit_code != 0:
-                raise SystemExit(f"{cpu}: {res.exit_code} failures\n{res.stdout[-3000:]}")
-            counts[cpu] = res.regions["k"]
-            dcounts[cpu] = res.regions["d"]
-        calls, dcalls = img.calls, img.dense_calls
-
-        models = []
-        if MODELS.value:
-            specs = [("quickstart", k) for k in ("unstructured", "block", "row", "structured")]
-            specs.append(("ds_cnn_s", "structured"))
-            for which, kind in specs:
-                _progress(f"kernels: converting {which} ({kind})")
-                blob = _model_tflite(which, kind)
-                per = {}
-                for cpu in cpus:
-                    _progress(f"kernels: running {which} ({kind}) on {cpu}")
-                    per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin,
-                                            nn_root)
-                models.append((which, kind, per))
+        measured = run_layer_images(cpus, nn_root, tmp, lib, plugin)
+        models = run_models(cpus, nn_root, tmp, lib, plugin) if MODELS.value else []
         print(file=sys.stderr)
 
-    # ---- dense table: CMSIS-NN, ks_dense (CMSIS-NN build, portable), structured at full width ----
-    dense = {cpu: {(c.layer.name, c.kernel): n for c, n in zip(dcalls, dcounts[cpu], strict=True)} for cpu in cpus}
-    nn = {key: {cpu: dense[cpu][(key, "cmsis_nn")] for cpu in cpus} for key in LAYERS}
+    text = "\n".join(layer_tables(cpus, nn_root, *measured) + model_tables(cpus, models))
+    print(text)
+    print(f"\n({time.time() - t0:.0f} s)")
+    if WRITE.value:
+        report.write_section(
+            "kernels", "Kernel instruction counts on Cortex-M (QEMU)", report.provenance() + "\n" + text
+        )
+
+
+def run_layer_images(cpus, nn_root: str, tmp: Path, lib, plugin):
+    """Builds and runs the layer image (every `layer_cases` case and the dense kernels) on each CPU: the
+    calls, the dense calls, and the instructions of each per CPU."""
+    cases = layer_cases()
+    dlayers = dense_layers()
+    counts, dcounts = {}, {}
+    for cpu in cpus:
+        _progress(f"kernels: building + running layer image for {cpu}")
+        img = ki.build_image(cases, cpu, tmp / cpu, lib, name="layers", dense=(dlayers, DENSE_KERNELS, nn_root))
+        res = ki.run(img, plugin, timeout=900)
+        if res.exit_code != 0:
+            raise SystemExit(f"{cpu}: {res.exit_code} failures\n{res.stdout[-3000:]}")
+        counts[cpu] = res.regions["k"]
+        dcounts[cpu] = res.regions["d"]
+    return img.calls, img.dense_calls, counts, dcounts
+
+
+def run_models(cpus, nn_root: str, tmp: Path, lib, plugin) -> list[tuple[str, str, dict[str, ModelCounts]]]:
+    """The quickstart CNN in each mask kind and DS-CNN S (structured), converted and counted on each CPU."""
+    models = []
+    specs = [("quickstart", k) for k in ("unstructured", "block", "row", "structured")]
+    specs.append(("ds_cnn_s", "structured"))
+    for which, kind in specs:
+        _progress(f"kernels: converting {which} ({kind})")
+        blob = _model_tflite(which, kind)
+        per = {}
+        for cpu in cpus:
+            _progress(f"kernels: running {which} ({kind}) on {cpu}")
+            per[cpu] = model_counts(blob, f"{which}-{kind}", cpu, tmp / f"{which}-{kind}-{cpu}", lib, plugin,
+                                    nn_root)
+        models.append((which, kind, per))
+    return models
+
+
+def dense_table(cpus, calls, dcalls, counts, dense, nn) -> tuple[list[str], list[list]]:
+    """Header and rows of the dense table: CMSIS-NN, ks_dense (CMSIS-NN build, portable), structured at full
+    width, per layer."""
     full = {}
     for i, c in enumerate(calls):
         if c.case.fmt == "structured" and c.level == 3 and c.case.name in LAYERS and c.case.planned:
@@ -461,8 +490,11 @@ def main(argv):
             r += [f"{base:,}", f"{ks:,}", f"{ks / base:.3f}", f"{port:,}", f"{port / base:.2f}"]
             r += [f"{full[key][cpu]:,}", f"{full[key][cpu] / base:.2f}"]
         drows.append(r)
+    return dh, drows
 
-    # ---- per level: unplanned and planned runs of the same matrix ----
+
+def level_table(cpus, calls, counts, nn) -> tuple[list[str], list[list]]:
+    """Header and rows of the per-level table: unplanned and planned runs of the same matrix."""
     header = ["layer", "format", "level", "sparsity", "MACs"]
     for cpu in cpus:
         header += [f"{cpu} instr", f"{cpu} planned", f"{cpu} instr/MAC", f"{cpu} planned ÷ CMSIS-NN dense"]
@@ -480,6 +512,11 @@ def main(argv):
             n, m = counts[cpu][i], counts[cpu][j]
             r += [f"{n:,}", f"{m:,}", f"{m / max(c.macs, 1):.2f}", f"{m / nn[key][cpu]:.2f}"]
         rows.append(r)
+    return header, rows
+
+
+def switch_rows(cpus, calls, counts, dense) -> list[list]:
+    """Rows of the per-call cost table: the 1-weight FC at two levels in every format, and the dense kernels."""
     sw_rows = []
     for i, c in enumerate(calls):
         if c.case.name == "switch":
@@ -487,74 +524,85 @@ def main(argv):
             sw_rows.append([c.case.fmt, how, c.level] + [f"{counts[cpu][i]:,}" for cpu in cpus])
     for kernel in DENSE_KERNELS:
         sw_rows.append([f"dense: {kernel}", "–", "–"] + [f"{dense[cpu][('switch', kernel)]:,}" for cpu in cpus])
+    return sw_rows
+
+
+def rejected_rows(cpus, calls, counts) -> list[list]:
+    """Rows of the rejected-level table (KS_ERR_LEVEL calls)."""
     bad_rows = []
     for i, c in enumerate(calls):
         if c.status == kb.KS_ERR_LEVEL:
             how = "plan" if c.case.planned else "unplanned"
             bad_rows.append([LAYERS[c.case.name][0], c.case.fmt, how] + [f"{counts[cpu][i]:,}" for cpu in cpus])
-    out = [
+    return bad_rows
+
+
+def layer_tables(cpus, nn_root: str, calls, dcalls, counts, dcounts) -> list[str]:
+    """Tables 1-3 and the rejected-level table, with their explanations, as lines of text."""
+    dense = {cpu: {(c.layer.name, c.kernel): n for c, n in zip(dcalls, dcounts[cpu], strict=True)} for cpu in cpus}
+    nn = {key: {cpu: dense[cpu][(key, "cmsis_nn")] for cpu in cpus} for key in LAYERS}
+    cpu_instr = [f"{cpu} instr" for cpu in cpus]
+    return [
         "Dense layers, measured in the same image and run: CMSIS-NN's own kernel called as TFLM's cmsis_nn "
         "operators call it (what the plain int8 model costs on stock TFLM + CMSIS-NN), our `ks_dense` kernels "
         "built with `-DKS_CMSIS_NN` (they call the same CMSIS-NN kernels) and portable, and the structured format "
         "at full width; ÷ = ratio to CMSIS-NN. Every output is checked against the numpy oracle of TFLM's "
         f"reference arithmetic. CMSIS-NN: {_nn_version(nn_root)}, compiled `-O2` as TFLM builds it.",
         "",
-        report.markdown_table(dh, drows),
+        report.markdown_table(*dense_table(cpus, calls, dcalls, counts, dense, nn)),
         "",
         "Per level (levels are nested random masks; structured widths give the MAC share 1 − sparsity): the "
         "unplanned kernel and the same matrix through a plan prepared once (`ks_plan.h`, what Eval runs; a "
         "sparse conv with one input channel runs as a depthwise conv there); ÷ CMSIS-NN dense = planned ÷ the "
         "CMSIS-NN column above:",
         "",
-        report.markdown_table(header, rows),
+        report.markdown_table(*level_table(cpus, calls, counts, nn)),
         "",
         "Per-call cost independent of the layer (switching level = passing another level number): a whole "
         "1×1 FC call (arguments, level check, table selection, one MAC, one requantization) at two levels, "
         "unplanned and through a plan (`ks_run_s8`), and the dense kernels on the same 1-weight layer "
         "(CMSIS-NN's own call, our unplanned and planned calls of the CMSIS-NN build, the portable build):",
         "",
-        report.markdown_table(["format", "call", "level"] + [f"{cpu} instr" for cpu in cpus], sw_rows),
+        report.markdown_table(["format", "call", "level"] + cpu_instr, switch_rows(cpus, calls, counts, dense)),
         "",
         "Rejected level (KS_ERR_LEVEL, before any array is read):",
         "",
-        report.markdown_table(["layer", "format", "call"] + [f"{cpu} instr" for cpu in cpus], bad_rows),
+        report.markdown_table(["layer", "format", "call"] + cpu_instr, rejected_rows(cpus, calls, counts)),
     ]
-    if models:
-        mh = ["model", "kind", "level"]
-        for cpu in cpus:
-            mh += [f"{cpu} custom-op instr", f"{cpu} ÷ level 3", f"{cpu} ÷ CMSIS-NN dense"]
-        mh += ["custom ops", "peak scratch bytes"]
-        mrows = []
-        for which, kind, per in models:
-            first = per[cpus[0]]
-            L = max(first.totals) + 1
-            for k in range(L):
-                r = [which, kind, k]
-                for cpu in cpus:
-                    c = per[cpu]
-                    ratio = f"{c.totals[k] / c.cmsis_nn_dense:.2f}" if c.cmsis_nn_dense else "–"
-                    r += [f"{c.totals[k]:,}", f"{c.totals[k] / c.totals[L - 1]:.2f}", ratio]
-                r += [first.operators, f"{first.peak_scratch:,}"]
-                mrows.append(r)
-        out += [
-            "",
-            "Whole models, int8 (untrained weights: masks follow weight magnitudes at initialisation; counts "
-            "depend on the masks' sizes, not on training). Sum over every KS_* operator of the converted file, "
-            "each run with its own arrays from the .tflite and a random input; builtin operators (pooling, "
-            "softmax, …) are not counted. Levels: quickstart 90/75/50/0 % sparsity, DS-CNN S 75/50/25/0 % "
-            "structured. Format v3: the densest level runs ks_dense_* (dense_top; CMSIS-NN build when a TFLM "
-            "tree with CMSIS-NN is found); \"÷ CMSIS-NN dense\" divides by CMSIS-NN's own kernels on the same "
-            "layers, i.e. the weight layers of the plain int8 model on stock TFLM + CMSIS-NN:",
-            "",
-            report.markdown_table(mh, mrows),
-        ]
-    text = "\n".join(out)
-    print(text)
-    print(f"\n({time.time() - t0:.0f} s)")
-    if WRITE.value:
-        report.write_section(
-            "kernels", "Kernel instruction counts on Cortex-M (QEMU)", report.provenance() + "\n" + text
-        )
+
+
+def model_tables(cpus, models) -> list[str]:
+    """Table 4 (whole models) with its explanation as lines of text; none without models."""
+    if not models:
+        return []
+    mh = ["model", "kind", "level"]
+    for cpu in cpus:
+        mh += [f"{cpu} custom-op instr", f"{cpu} ÷ level 3", f"{cpu} ÷ CMSIS-NN dense"]
+    mh += ["custom ops", "peak scratch bytes"]
+    mrows = []
+    for which, kind, per in models:
+        first = per[cpus[0]]
+        L = max(first.totals) + 1
+        for k in range(L):
+            r = [which, kind, k]
+            for cpu in cpus:
+                c = per[cpu]
+                ratio = f"{c.totals[k] / c.cmsis_nn_dense:.2f}" if c.cmsis_nn_dense else "–"
+                r += [f"{c.totals[k]:,}", f"{c.totals[k] / c.totals[L - 1]:.2f}", ratio]
+            r += [first.operators, f"{first.peak_scratch:,}"]
+            mrows.append(r)
+    return [
+        "",
+        "Whole models, int8 (untrained weights: masks follow weight magnitudes at initialisation; counts "
+        "depend on the masks' sizes, not on training). Sum over every KS_* operator of the converted file, "
+        "each run with its own arrays from the .tflite and a random input; builtin operators (pooling, "
+        "softmax, …) are not counted. Levels: quickstart 90/75/50/0 % sparsity, DS-CNN S 75/50/25/0 % "
+        "structured. Format v3: the densest level runs ks_dense_* (dense_top; CMSIS-NN build when a TFLM "
+        "tree with CMSIS-NN is found); \"÷ CMSIS-NN dense\" divides by CMSIS-NN's own kernels on the same "
+        "layers, i.e. the weight layers of the plain int8 model on stock TFLM + CMSIS-NN:",
+        "",
+        report.markdown_table(mh, mrows),
+    ]
 
 
 if __name__ == "__main__":

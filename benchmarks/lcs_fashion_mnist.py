@@ -67,6 +67,8 @@ flags.DEFINE_integer("train_samples", None, "Shorten the training set (smoke run
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_bool("write", False, "Write the table to docs/benchmarks.md.")
 
+INDIVIDUAL = "individual (one model per α)"
+
 
 def main(argv):
     del argv
@@ -75,157 +77,229 @@ def main(argv):
     from absl import logging
 
     logging.set_verbosity(logging.WARNING)
-    import keras
     import numpy as np
 
-    import keras_subnets as ks
-    from benchmarks.report import markdown_table, provenance, write_section
-    from keras_subnets import lcs
+    from benchmarks.report import markdown_table
     from keras_subnets.demo import load_scaled
 
-    (x_train, y_train), (x_test, y_test) = load_scaled(FLAGS.train_samples)
+    data = load_scaled(FLAGS.train_samples)
+    (x_train, _), _ = data
     steps = int(np.ceil(len(x_train) / FLAGS.batch_size))
     warmup = max(1, int(0.8 * steps * FLAGS.epochs))
     points = [float(a) for a in FLAGS.points]
     grid = sorted(set(np.round(np.linspace(FLAGS.grid_min, 1.0, FLAGS.grid), 4).tolist()) | set(points))
 
-    def compile_(model):
-        model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-
-    def accuracy(model):
-        return float(model.evaluate(x_test, y_test, batch_size=512, verbose=0)[1])
-
-    def fit(model, callbacks=()):
-        model.fit(x_train, y_train, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs, verbose=2,
-                  callbacks=list(callbacks))
-
     columns, results, seconds = [], {}, {}
-    configurations = [(v, n, s, 1.0) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings
-                      if s == "lcs"]
-    configurations += [(v, n, s, float(g)) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings
-                       for g in FLAGS.lcs_inner_gradients if s == "sandwich" and (v == "point" or float(g) == 1)]
-    for variant, norm, sampling, routing in configurations:
-        name = f"LCS+{'P' if variant == 'point' else 'L'} ({norm}{', sandwich' if sampling == 'sandwich' else ''}"
-        freeze = FLAGS.freeze_order and sampling == "sandwich" and variant == "point"
-        name += f", inner_gradient {routing:g}" if routing != 1.0 else ""
-        name += ", frozen order" if freeze else ""
-        spacing = FLAGS.draw_spacing if sampling == "sandwich" else "linear"
-        name += ", geometric draws" if spacing == "geometric" else ""
-        stratified = FLAGS.stratified_draws and sampling == "sandwich"
-        name += ", stratified" if stratified else ""
-        if sampling == "sandwich":
-            name += f", {FLAGS.sandwich} draws" if FLAGS.sandwich != 2 else ""
-            name += f", α_min {FLAGS.alpha_min:g}" if FLAGS.alpha_min != 0.025 else ""
-            name += f", warm-up power {FLAGS.warmup_power:g}" if FLAGS.warmup_power != 1 else ""
-            name += f", warm-up {100 * FLAGS.warmup_fraction:g} %" if FLAGS.warmup_fraction != 0.8 else ""
-        name += ")"
-        keras.utils.set_random_seed(FLAGS.seed)
-        start = time.time()
-        # The 'lcs' columns are the paper's recipe; the sandwich flags shape only ours.
-        options = {"seed": 1337 + FLAGS.seed}
-        if sampling == "sandwich":
-            options.update(alpha_min=FLAGS.alpha_min, sandwich=FLAGS.sandwich, stratified_draws=stratified,
-                           warmup_power=FLAGS.warmup_power, warmup_fraction=FLAGS.warmup_fraction)
-        model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
-                             sampling=sampling, alpha_bands=FLAGS.alpha_bands, alpha_bins=FLAGS.alpha_bins,
-                             inner_gradient=routing,
-                             draw_spacing=spacing, freeze_order=freeze, **options)
-        compile_(model)
-        fit(model)
-        lcs.recalibrate_batch_norm(model, x_train)
-        seconds[name] = time.time() - start
-        results[name] = {}
-        for a in grid:
-            with lcs.alpha(model, a):
-                results[name][a] = accuracy(model)
-        columns.append(name)
-        print(name, {a: round(100 * v, 2) for a, v in results[name].items()}, flush=True)
-        if norm == "batch_per_level":
-            # A band's statistics span several-fold different activations at high sparsity; the
-            # statistics of exactly α are what an exported level gets (ks.recalibrate_batch_norm).
-            exact = f"{name}, statistics at exactly α"
-            results[exact] = {}
-            saved = [v.numpy() for v in model.non_trainable_variables]
-            for a in grid:
-                lcs.recalibrate_batch_norm(model, x_train, alpha=a)
-                with lcs.alpha(model, a):
-                    results[exact][a] = accuracy(model)
-            for v, value in zip(model.non_trainable_variables, saved, strict=True):
-                v.assign(value)
-            columns.append(exact)
-            seconds[exact] = seconds[name]
-            print(exact, {a: round(100 * v, 2) for a, v in results[exact].items()}, flush=True)
-
-    individual = "individual (one model per α)"
-    results[individual], seconds[individual] = {}, 0.0
-    for a in points if FLAGS.baselines else []:
-        keras.utils.set_random_seed(FLAGS.seed)
-        start = time.time()
-        model = ks.nest(ks.zoo.quickstart_cnn(), [1.0 - a], kind="unstructured", keep_row_max=False)
-        compile_(model)
-        callbacks = [ks.RecalibrateBatchNorm(x_train)]
-        if a < 1.0:
-            schedule = ks.schedules.PolynomialDecay(0.0, 1.0 - a, 0, warmup, frequency=max(1, steps // 10))
-            callbacks.insert(0, ks.MaskScheduler(schedule))
-        fit(model, callbacks)
-        seconds[individual] += time.time() - start
-        results[individual][a] = accuracy(model)
-        print(individual, a, round(100 * results[individual][a], 2), flush=True)
+    for variant, norm, sampling, routing in subspace_configurations():
+        columns += train_subspace(data, grid, variant, norm, sampling, routing, results, seconds)
+    individual = INDIVIDUAL
+    results[individual], seconds[individual] = train_individual_models(data, points if FLAGS.baselines else [],
+                                                                       steps, warmup)
     if FLAGS.baselines:
         columns.append(individual)
-        nested = f"nested joint (ks.nest, levels = points, inner_gradient {FLAGS.inner_gradient:g})"
-        keras.utils.set_random_seed(FLAGS.seed)
-        start = time.time()
-        levels = [1.0 - a for a in points]
-        model = ks.nest(ks.zoo.quickstart_cnn(), levels, kind="unstructured", keep_row_max=False,
-                        inner_gradient=FLAGS.inner_gradient)
-        compile_(model)
-        schedule = ks.schedules.PolynomialDecay(0.0, levels[0], 0, warmup, frequency=max(1, steps // 10))
-        fit(model, [ks.MaskScheduler(schedule), ks.RecalibrateBatchNorm(x_train)])
-        seconds[nested] = time.time() - start
-        results[nested] = {}
-        for k, a in enumerate(points):
-            with ks.level(model, k):
-                results[nested][a] = accuracy(model)
-        columns.append(nested)
+        columns.append(train_nested_joint(data, points, steps, warmup, results, seconds))
 
-    rows = []
-    for a in grid:
-        row = [f"{a:.3f}", f"{100 * (1 - a):.1f}"]
-        row += [f"{100 * results[c][a]:.2f}" if a in results[c] else "" for c in columns]
-        rows.append(row)
-    rows.append(["training time (s)", ""] + [f"{seconds[c]:.0f}" for c in columns])
-    table = markdown_table(["α", "sparsity %", *columns], rows)
+    table = markdown_table(["α", "sparsity %", *columns], table_rows(grid, columns, results, seconds))
     print(table)
     lcs_p = [c for c in columns if c.startswith("LCS+P")]
     for c in lcs_p if FLAGS.baselines else []:
         gaps = [100 * (results[individual][a] - results[c][a]) for a in points]
         print(f"{c}: largest shortfall against individual models {max(gaps):+.2f} points")
     if FLAGS.write:
-        body = (provenance() + f"\nQuickstart CNN, {len(x_train)} Fashion-MNIST training images, every model "
-                f"trained from scratch for {FLAGS.epochs} epochs (batch {FLAGS.batch_size}, seed {FLAGS.seed}); test "
-                "accuracy "
-                "in % on the full test set (Keras float32). Unstructured sparsity = 1 − α. The individual "
-                "models' masks grow over the same first 80 % of training as LCS's warm-up. `batch_per_level` "
-                f"subspaces hold BatchNorm per band of α ({FLAGS.alpha_bins} {FLAGS.alpha_bands} bands), "
-                "re-estimated after training; the columns "
-                "'statistics at exactly α' re-estimate the band of each α at exactly that α (what an exported "
-                "level gets), GroupNorm needs no statistics. 'sandwich' subspaces train the most compressed "
-                f"(α = {FLAGS.alpha_min:g}), the full and {FLAGS.sandwich} "
-                f"{'stratified' if FLAGS.stratified_draws else 'independent'} α draws between on every batch "
-                f"(our extension of LCS's structured rule; {2 + FLAGS.sandwich}× the step cost) instead of one α "
-                "per step (the 'lcs' columns keep the paper's α_min = 0.025); with 'inner_gradient g' each of "
-                "its passes reaches the weights of the next smaller network at g× the gradient "
-                "(`SubspaceModel(inner_gradient=)`); 'frozen order' freezes the |w| ranking behind every α's "
-                "mask when the warm-up ends (`freeze_order=True`); 'geometric draws' draws the non-endpoint α "
-                "uniformly in log α (`draw_spacing=\"geometric\"`). Sandwich subspaces' warm-up lasts "
-                f"{100 * FLAGS.warmup_fraction:g} % of training, its ramp has power {FLAGS.warmup_power:g} "
-                "(`warmup_power`; 1 = the paper's linear ramp, 3 = the individual models' "
-                "cubic schedule).\n\n" + table + "\n")
-        title = "LCS subspaces against individual and nested models"
-        if FLAGS.section != "lcs_fashion_mnist":
-            title += f" ({', '.join(FLAGS.samplings)} sampling, {', '.join(FLAGS.variants)}, {', '.join(FLAGS.norms)})"
-        write_section(FLAGS.section, title, body)
+        write_lcs_section(len(x_train), table)
+
+
+def _compile(model) -> None:
+    import keras
+
+    model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def _accuracy(data, model) -> float:
+    """Test accuracy on the full test set."""
+    _, (x_test, y_test) = data
+    return float(model.evaluate(x_test, y_test, batch_size=512, verbose=0)[1])
+
+
+def _fit(data, model, callbacks=()) -> None:
+    """Trains ``model`` --epochs."""
+    (x_train, y_train), _ = data
+    model.fit(x_train, y_train, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs, verbose=2,
+              callbacks=list(callbacks))
+
+
+def subspace_configurations() -> list[tuple[str, str, str, float]]:
+    """(variant, norm, sampling, inner_gradient) of every subspace to train: the 'lcs' ones, then the sandwich ones."""
+    configurations = [(v, n, s, 1.0) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings
+                      if s == "lcs"]
+    configurations += [(v, n, s, float(g)) for v in FLAGS.variants for n in FLAGS.norms for s in FLAGS.samplings
+                       for g in FLAGS.lcs_inner_gradients if s == "sandwich" and (v == "point" or float(g) == 1)]
+    return configurations
+
+
+def subspace_settings(variant: str, norm: str, sampling: str, routing: float) -> tuple[str, bool, str, bool]:
+    """The column name of a subspace and its freeze_order, draw_spacing and stratified_draws settings."""
+    name = f"LCS+{'P' if variant == 'point' else 'L'} ({norm}{', sandwich' if sampling == 'sandwich' else ''}"
+    freeze = FLAGS.freeze_order and sampling == "sandwich" and variant == "point"
+    name += f", inner_gradient {routing:g}" if routing != 1.0 else ""
+    name += ", frozen order" if freeze else ""
+    spacing = FLAGS.draw_spacing if sampling == "sandwich" else "linear"
+    name += ", geometric draws" if spacing == "geometric" else ""
+    stratified = FLAGS.stratified_draws and sampling == "sandwich"
+    name += ", stratified" if stratified else ""
+    if sampling == "sandwich":
+        name += f", {FLAGS.sandwich} draws" if FLAGS.sandwich != 2 else ""
+        name += f", α_min {FLAGS.alpha_min:g}" if FLAGS.alpha_min != 0.025 else ""
+        name += f", warm-up power {FLAGS.warmup_power:g}" if FLAGS.warmup_power != 1 else ""
+        name += f", warm-up {100 * FLAGS.warmup_fraction:g} %" if FLAGS.warmup_fraction != 0.8 else ""
+    name += ")"
+    return name, freeze, spacing, stratified
+
+
+def train_subspace(data, grid, variant, norm, sampling, routing, results, seconds) -> list[str]:
+    """Step 1 for one subspace: trained, recalibrated and swept over ``grid``; the columns it adds."""
+    import keras
+
+    import keras_subnets as ks
+    from keras_subnets import lcs
+
+    (x_train, _), _ = data
+    name, freeze, spacing, stratified = subspace_settings(variant, norm, sampling, routing)
+    keras.utils.set_random_seed(FLAGS.seed)
+    start = time.time()
+    # The 'lcs' columns are the paper's recipe; the sandwich flags shape only ours.
+    options = {"seed": 1337 + FLAGS.seed}
+    if sampling == "sandwich":
+        options.update(alpha_min=FLAGS.alpha_min, sandwich=FLAGS.sandwich, stratified_draws=stratified,
+                       warmup_power=FLAGS.warmup_power, warmup_fraction=FLAGS.warmup_fraction)
+    model = lcs.subspace(ks.zoo.quickstart_cnn(), kind="unstructured", variant=variant, norm=norm,
+                         sampling=sampling, alpha_bands=FLAGS.alpha_bands, alpha_bins=FLAGS.alpha_bins,
+                         inner_gradient=routing,
+                         draw_spacing=spacing, freeze_order=freeze, **options)
+    _compile(model)
+    _fit(data, model)
+    lcs.recalibrate_batch_norm(model, x_train)
+    seconds[name] = time.time() - start
+    results[name] = {}
+    for a in grid:
+        with lcs.alpha(model, a):
+            results[name][a] = _accuracy(data, model)
+    print(name, {a: round(100 * v, 2) for a, v in results[name].items()}, flush=True)
+    if norm != "batch_per_level":
+        return [name]
+    # A band's statistics span several-fold different activations at high sparsity; the
+    # statistics of exactly α are what an exported level gets (ks.recalibrate_batch_norm).
+    exact = f"{name}, statistics at exactly α"
+    results[exact] = accuracy_at_exact_alpha(data, model, grid)
+    seconds[exact] = seconds[name]
+    print(exact, {a: round(100 * v, 2) for a, v in results[exact].items()}, flush=True)
+    return [name, exact]
+
+
+def accuracy_at_exact_alpha(data, model, grid) -> dict[float, float]:
+    """Test accuracy at each α of ``grid`` with its band's BatchNorm statistics estimated at exactly that α
+    (the model's statistics are restored afterwards)."""
+    from keras_subnets import lcs
+
+    (x_train, _), _ = data
+    accuracy = {}
+    saved = [v.numpy() for v in model.non_trainable_variables]
+    for a in grid:
+        lcs.recalibrate_batch_norm(model, x_train, alpha=a)
+        with lcs.alpha(model, a):
+            accuracy[a] = _accuracy(data, model)
+    for v, value in zip(model.non_trainable_variables, saved, strict=True):
+        v.assign(value)
+    return accuracy
+
+
+def train_individual_models(data, points, steps: int, warmup: int) -> tuple[dict[float, float], float]:
+    """Step 2: one single-level model per α of ``points``; test accuracy per α and the total training time."""
+    import keras
+
+    import keras_subnets as ks
+
+    (x_train, _), _ = data
+    accuracy, seconds = {}, 0.0
+    for a in points:
+        keras.utils.set_random_seed(FLAGS.seed)
+        start = time.time()
+        model = ks.nest(ks.zoo.quickstart_cnn(), [1.0 - a], kind="unstructured", keep_row_max=False)
+        _compile(model)
+        callbacks = [ks.RecalibrateBatchNorm(x_train)]
+        if a < 1.0:
+            schedule = ks.schedules.PolynomialDecay(0.0, 1.0 - a, 0, warmup, frequency=max(1, steps // 10))
+            callbacks.insert(0, ks.MaskScheduler(schedule))
+        _fit(data, model, callbacks)
+        seconds += time.time() - start
+        accuracy[a] = _accuracy(data, model)
+        print(INDIVIDUAL, a, round(100 * accuracy[a], 2), flush=True)
+    return accuracy, seconds
+
+
+def train_nested_joint(data, points, steps: int, warmup: int, results, seconds) -> str:
+    """Step 3: the levels 1 − α of ``points`` nested and trained jointly; the column it adds."""
+    import keras
+
+    import keras_subnets as ks
+
+    (x_train, _), _ = data
+    nested = f"nested joint (ks.nest, levels = points, inner_gradient {FLAGS.inner_gradient:g})"
+    keras.utils.set_random_seed(FLAGS.seed)
+    start = time.time()
+    levels = [1.0 - a for a in points]
+    model = ks.nest(ks.zoo.quickstart_cnn(), levels, kind="unstructured", keep_row_max=False,
+                    inner_gradient=FLAGS.inner_gradient)
+    _compile(model)
+    schedule = ks.schedules.PolynomialDecay(0.0, levels[0], 0, warmup, frequency=max(1, steps // 10))
+    _fit(data, model, [ks.MaskScheduler(schedule), ks.RecalibrateBatchNorm(x_train)])
+    seconds[nested] = time.time() - start
+    results[nested] = {}
+    for k, a in enumerate(points):
+        with ks.level(model, k):
+            results[nested][a] = _accuracy(data, model)
+    return nested
+
+
+def table_rows(grid, columns, results, seconds) -> list[list[str]]:
+    """One row per α of ``grid`` (empty cells where a column has no model at α), then the training times."""
+    rows = []
+    for a in grid:
+        row = [f"{a:.3f}", f"{100 * (1 - a):.1f}"]
+        row += [f"{100 * results[c][a]:.2f}" if a in results[c] else "" for c in columns]
+        rows.append(row)
+    rows.append(["training time (s)", ""] + [f"{seconds[c]:.0f}" for c in columns])
+    return rows
+
+
+def write_lcs_section(train_samples: int, table: str) -> None:
+    """Writes the table with the protocol into docs/benchmarks.md's section --section."""
+    from benchmarks.report import provenance, write_section
+
+    body = (provenance() + f"\nQuickstart CNN, {train_samples} Fashion-MNIST training images, every model "
+            f"trained from scratch for {FLAGS.epochs} epochs (batch {FLAGS.batch_size}, seed {FLAGS.seed}); test "
+            "accuracy "
+            "in % on the full test set (Keras float32). Unstructured sparsity = 1 − α. The individual "
+            "models' masks grow over the same first 80 % of training as LCS's warm-up. `batch_per_level` "
+            f"subspaces hold BatchNorm per band of α ({FLAGS.alpha_bins} {FLAGS.alpha_bands} bands), "
+            "re-estimated after training; the columns "
+            "'statistics at exactly α' re-estimate the band of each α at exactly that α (what an exported "
+            "level gets), GroupNorm needs no statistics. 'sandwich' subspaces train the most compressed "
+            f"(α = {FLAGS.alpha_min:g}), the full and {FLAGS.sandwich} "
+            f"{'stratified' if FLAGS.stratified_draws else 'independent'} α draws between on every batch "
+            f"(our extension of LCS's structured rule; {2 + FLAGS.sandwich}× the step cost) instead of one α "
+            "per step (the 'lcs' columns keep the paper's α_min = 0.025); with 'inner_gradient g' each of "
+            "its passes reaches the weights of the next smaller network at g× the gradient "
+            "(`SubspaceModel(inner_gradient=)`); 'frozen order' freezes the |w| ranking behind every α's "
+            "mask when the warm-up ends (`freeze_order=True`); 'geometric draws' draws the non-endpoint α "
+            "uniformly in log α (`draw_spacing=\"geometric\"`). Sandwich subspaces' warm-up lasts "
+            f"{100 * FLAGS.warmup_fraction:g} % of training, its ramp has power {FLAGS.warmup_power:g} "
+            "(`warmup_power`; 1 = the paper's linear ramp, 3 = the individual models' "
+            "cubic schedule).\n\n" + table + "\n")
+    title = "LCS subspaces against individual and nested models"
+    if FLAGS.section != "lcs_fashion_mnist":
+        title += f" ({', '.join(FLAGS.samplings)} sampling, {', '.join(FLAGS.variants)}, {', '.join(FLAGS.norms)})"
+    write_section(FLAGS.section, title, body)
 
 
 if __name__ == "__main__":

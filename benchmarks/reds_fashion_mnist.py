@@ -48,37 +48,69 @@ def main(argv):
     import keras
     import numpy as np
 
-    import keras_subnets as ks
-    from benchmarks.report import markdown_table, provenance, write_section
+    from benchmarks.report import markdown_table
     from keras_subnets import knapsack as kn
-    from keras_subnets import reds
-    from keras_subnets.convert import convert, densify, read_levels
-    from keras_subnets.convert.export import sliced_model
-    from keras_subnets.convert.reference import run_tflm
-    from keras_subnets.convert.tf_convert import tf_convert
+    from keras_subnets.convert import convert
     from keras_subnets.demo import load_scaled
 
     keras.utils.set_random_seed(0)
-    (x_train, y_train), (x_test, y_test) = load_scaled(FLAGS.train_samples)
+    data = load_scaled(FLAGS.train_samples)
+    (x_train, _), (x_test, _) = data
     total_epochs = FLAGS.pretrain_epochs + FLAGS.epochs
     print(f"DS-CNN S, Fashion-MNIST {len(x_train)}/{len(x_test)}; {FLAGS.pretrain_epochs} dense + "
           f"{FLAGS.epochs} joint epochs = {total_epochs}", flush=True)
     steps_per_epoch = int(np.ceil(len(x_train) / 128))
+    base, dense_seconds, dense_acc = pretrain_dense(data, steps_per_epoch)
+    work, chosen, ten, scoring_seconds = plan_levels(data, base)
+    model, history, joint_seconds, final = train_jointly(data, work, chosen, steps_per_epoch)
+    blob = convert(model, x_train[:300], quantize="int8", accuracy=[r["accuracy"] for r in final])
+    n = min(FLAGS.eval_samples, len(x_test))
+    header = ["MAC budget", "REDS acc. (250 ep.)", f"ours, test acc. ({total_epochs} ep.)",
+              f"ours, mean last {FLAGS.average_last}", "Δ vs REDS", f"ours int8 in TFLM ({n} imgs)", "MACs",
+              "MAC share", "weights", "REDS size KB", "ours: level as own int8 .tflite KB",
+              "ours: weight KB read from the one file"]
+    result = markdown_table(header, level_rows(data, model, history, final, blob, n))
+    solve_table = knapsack_table(chosen, ten, scoring_seconds)
+    print("\n" + result + "\n\n" + solve_table)
+    print(f"\none int8 file for all 4 levels: {len(blob) / 1024:.2f} KB; dense model after pretraining "
+          f"{100 * dense_acc:.2f} %; pretraining {dense_seconds:.0f} s, joint training {joint_seconds:.0f} s")
+    if FLAGS.write:
+        write_reds_section(result, solve_table, ten, len(blob), dense_acc)
+    del kn
 
-    def adam(peak, epochs):
-        if FLAGS.schedule == "constant":
-            return keras.optimizers.Adam(peak)
-        # Cosine decay to zero over the phase: the last epochs average out the noise of a constant rate.
-        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(peak, max(1, epochs * steps_per_epoch)))
 
+def _adam(peak: float, epochs: int, steps_per_epoch: int):
+    """Adam at ``peak`` learning rate, with --schedule over a phase of ``epochs``."""
+    import keras
+
+    if FLAGS.schedule == "constant":
+        return keras.optimizers.Adam(peak)
+    # Cosine decay to zero over the phase: the last epochs average out the noise of a constant rate.
+    return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(peak, max(1, epochs * steps_per_epoch)))
+
+
+def pretrain_dense(data, steps_per_epoch: int):
+    """Dense DS-CNN S pretrained --pretrain_epochs: the model, its training seconds and test accuracy."""
+    import keras_subnets as ks
+
+    (x_train, y_train), (x_test, y_test) = data
     base = ks.zoo.ds_cnn_s()
-    base.compile(adam(FLAGS.lr, FLAGS.pretrain_epochs), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    base.compile(_adam(FLAGS.lr, FLAGS.pretrain_epochs, steps_per_epoch), "sparse_categorical_crossentropy",
+                 metrics=["accuracy"])
     start = time.perf_counter()
     base.fit(x_train, y_train, batch_size=128, epochs=FLAGS.pretrain_epochs, verbose=2)
     dense_seconds = time.perf_counter() - start
-    dense_acc = float(base.evaluate(x_test, y_test, verbose=0)[1])
+    return base, dense_seconds, float(base.evaluate(x_test, y_test, verbose=0)[1])
 
-    # The knapsack on its own, timed (importance, permutation, MILP), then REDS's workflow.
+
+def plan_levels(data, base):
+    """The knapsack on its own, timed (importance, permutation, MILP): the permuted copy of ``base``, the
+    4-level and 10-level plans and the scoring seconds."""
+    import keras
+
+    from keras_subnets import reds
+
+    (x_train, y_train), _ = data
     t0 = time.perf_counter()
     work = keras.models.clone_model(base)
     work.set_weights(base.get_weights())
@@ -91,10 +123,21 @@ def main(argv):
     print(chosen.table(), flush=True)
     ten = reds.plan(work, [k / 10 for k in range(1, 10)], importance=importance)
     print(ten.table(), flush=True)
+    return work, chosen, ten, scoring_seconds
 
+
+def train_jointly(data, work, chosen, steps_per_epoch: int):
+    """REDS's joint fine-tuning of the nested structured levels, every level evaluated after each epoch
+    (recalibrated on a copy of the statistics); the model, the history, the seconds and the final levels."""
+    import keras
+
+    import keras_subnets as ks
+
+    (x_train, y_train), (x_test, y_test) = data
     model = ks.nest(work, chosen.sparsities, kind="structured", widths=chosen.widths,
                     inner_gradient=FLAGS.inner_gradient)
-    model.compile(adam(FLAGS.joint_lr, FLAGS.epochs), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(_adam(FLAGS.joint_lr, FLAGS.epochs, steps_per_epoch), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     history = []
 
     class Track(keras.callbacks.Callback):
@@ -111,11 +154,21 @@ def main(argv):
     model.fit(x_train, y_train, batch_size=128, epochs=FLAGS.epochs, verbose=2,
               callbacks=[Track(), ks.RecalibrateBatchNorm(x_train)])
     joint_seconds = time.perf_counter() - start
-    final = ks.evaluate_levels(model, x_test, y_test)
-    blob = convert(model, x_train[:300], quantize="int8", accuracy=[r["accuracy"] for r in final])
+    return model, history, joint_seconds, ks.evaluate_levels(model, x_test, y_test)
+
+
+def level_rows(data, model, history, final, blob: bytes, n: int) -> list[list[str]]:
+    """One row per MAC budget: REDS's figures against ours (Keras, int8 in TFLM on ``n`` test images, sizes)."""
+    import numpy as np
+
+    from keras_subnets.convert import densify, read_levels
+    from keras_subnets.convert.export import sliced_model
+    from keras_subnets.convert.reference import run_tflm
+    from keras_subnets.convert.tf_convert import tf_convert
+
+    (x_train, _), (x_test, y_test) = data
     table = read_levels(blob)["levels"]
     samples = [s[None] for s in x_train[:64]]
-    n = min(FLAGS.eval_samples, len(x_test))
     rows = []
     fractions = [0.25, 0.5, 0.75, 1.0]
     for k, fraction in enumerate(fractions):
@@ -129,38 +182,41 @@ def main(argv):
                      f"{final[k]['macs'] / final[-1]['macs']:.1%}", f"{final[k]['nonzeros']:,}",
                      f"{REDS_SIZE_KB[fraction]:.2f}", f"{separate / 1024:.2f}",
                      f"{table[k]['bytes_read'] / 1024:.2f}"])
-    header = ["MAC budget", "REDS acc. (250 ep.)", f"ours, test acc. ({total_epochs} ep.)",
-              f"ours, mean last {FLAGS.average_last}", "Δ vs REDS", f"ours int8 in TFLM ({n} imgs)", "MACs",
-              "MAC share", "weights", "REDS size KB", "ours: level as own int8 .tflite KB",
-              "ours: weight KB read from the one file"]
-    result = markdown_table(header, rows)
+    return rows
+
+
+def knapsack_table(chosen, ten, scoring_seconds: float) -> str:
+    """The knapsack's cost and quality for the 4-level and the 10-level plans."""
+    from benchmarks.report import markdown_table
+
     solve_rows = [[f"{len(chosen.solutions)} levels", f"{scoring_seconds:.1f}", f"{chosen.seconds:.2f}",
                    f"{max((s.gap or 0.0) for s in chosen.solutions):.1e}",
                    f"{sum(s.value for s in chosen.solutions):.4g}", f"{sum(g.value for g in chosen.greedy if g):.4g}"],
                   [f"{len(ten.solutions)} levels", "", f"{ten.seconds:.2f}",
                    f"{max((s.gap or 0.0) for s in ten.solutions):.1e}",
                    f"{sum(s.value for s in ten.solutions):.4g}", f"{sum(g.value for g in ten.greedy if g):.4g}"]]
-    solve_table = markdown_table(["knapsack", "importance + permutation s", "MILP s (all budgets)",
-                                  "worst MILP gap", "Σ value MILP", "Σ value greedy"], solve_rows)
-    print("\n" + result + "\n\n" + solve_table)
-    print(f"\none int8 file for all 4 levels: {len(blob) / 1024:.2f} KB; dense model after pretraining "
-          f"{100 * dense_acc:.2f} %; pretraining {dense_seconds:.0f} s, joint training {joint_seconds:.0f} s")
-    if FLAGS.write:
-        body = (provenance() + "\n"
-                f"DS-CNN S (vision, global average pooling), full Fashion-MNIST, {FLAGS.pretrain_epochs} dense "
-                f"epochs then {FLAGS.epochs} joint epochs of 4 nested structured levels (per-level BatchNorm, "
-                f"recalibrated; REDS loss weights; inner_gradient {FLAGS.inner_gradient:g}), "
-                f"Adam with a {FLAGS.schedule} learning rate from {FLAGS.lr:g} (dense) "
-                f"and {FLAGS.joint_lr:g} (joint), batch 128, seed 0. REDS's figures are the "
-                "published ones (250 epochs, Gurobi knapsack, 19 min search). Test accuracy in %. "
-                f"One int8 file holds all four levels: {len(blob) / 1024:.2f} KB "
-                f"(REDS stores one model and rewrites shapes in RAM). Dense model after pretraining: "
-                f"{100 * dense_acc:.2f} %.\n\n" + result + "\n\nKnapsack (MAC budgets; widths per level "
-                "in the 4-level table printed by the script; REDS's search took 19 minutes):\n\n"
-                + solve_table + "\n\n10-level knapsack (10 % steps), widths per level:\n\n```\n" + ten.table()
-                + "\n```\n")
-        write_section("reds_fashion_mnist", "REDS on Fashion-MNIST (DS-CNN S)", body)
-    del kn
+    return markdown_table(["knapsack", "importance + permutation s", "MILP s (all budgets)",
+                           "worst MILP gap", "Σ value MILP", "Σ value greedy"], solve_rows)
+
+
+def write_reds_section(result: str, solve_table: str, ten, blob_bytes: int, dense_acc: float) -> None:
+    """Writes the tables with the protocol into docs/benchmarks.md's section "reds_fashion_mnist"."""
+    from benchmarks.report import provenance, write_section
+
+    body = (provenance() + "\n"
+            f"DS-CNN S (vision, global average pooling), full Fashion-MNIST, {FLAGS.pretrain_epochs} dense "
+            f"epochs then {FLAGS.epochs} joint epochs of 4 nested structured levels (per-level BatchNorm, "
+            f"recalibrated; REDS loss weights; inner_gradient {FLAGS.inner_gradient:g}), "
+            f"Adam with a {FLAGS.schedule} learning rate from {FLAGS.lr:g} (dense) "
+            f"and {FLAGS.joint_lr:g} (joint), batch 128, seed 0. REDS's figures are the "
+            "published ones (250 epochs, Gurobi knapsack, 19 min search). Test accuracy in %. "
+            f"One int8 file holds all four levels: {blob_bytes / 1024:.2f} KB "
+            f"(REDS stores one model and rewrites shapes in RAM). Dense model after pretraining: "
+            f"{100 * dense_acc:.2f} %.\n\n" + result + "\n\nKnapsack (MAC budgets; widths per level "
+            "in the 4-level table printed by the script; REDS's search took 19 minutes):\n\n"
+            + solve_table + "\n\n10-level knapsack (10 % steps), widths per level:\n\n```\n" + ten.table()
+            + "\n```\n")
+    write_section("reds_fashion_mnist", "REDS on Fashion-MNIST (DS-CNN S)", body)
 
 
 if __name__ == "__main__":
