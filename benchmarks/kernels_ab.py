@@ -16,8 +16,8 @@ as a depthwise conv; conv: 1x1, 3x3 and the stem) plus small odd geometries
 (stride 2, depth multiplier 2, dilation 2), in every format, int8 unplanned
 and planned and float32, at every level (90/75/50/0 % sparsity).
 
-    git worktree add /tmp/ks-main main
-    python -m benchmarks.kernels_ab --base_root /tmp/ks-main --op depthwise_conv --cpu m4
+    git worktree add ../ks-base main   # a checkout of the version to compare with
+    python -m benchmarks.kernels_ab --base_root ../ks-base --op depthwise_conv --cpu m4
 """
 
 from __future__ import annotations
