@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import keras
 
@@ -74,9 +74,27 @@ def level(model: keras.Model, level: int) -> Iterator[keras.Model]:
         >>> with keras_subnets.level(model, 0):
         ...     fast = model.predict(x)
     """
-    previous = get_level(model)
-    set_level(model, level)
+    with switched(model, level, get_level, set_level):
+        yield model
+
+
+@contextlib.contextmanager
+def switched(model: keras.Model, value, get: Callable[[keras.Model], object],
+             put: Callable[[keras.Model, object], None]) -> Iterator[keras.Model]:
+    """Runs ``model`` with its setting put to ``value``, restoring the previous one on exit.
+
+    The one save-and-restore behind `level` and `keras_subnets.lcs.alpha`:
+    the previous setting comes back even when the body raises.
+
+    Args:
+        model: the model.
+        value: the setting for the body.
+        get: reads the model's setting.
+        put: writes a setting into the model.
+    """
+    previous = get(model)
+    put(model, value)
     try:
         yield model
     finally:
-        set_level(model, previous)
+        put(model, previous)

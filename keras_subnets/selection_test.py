@@ -59,3 +59,20 @@ def test_errors_name_the_model_and_level():
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="no sub-network layer"):
         ks.set_level(plain, 0)
+
+
+def test_switched_restores_the_previous_setting_when_the_body_raises():
+    from keras_subnets.selection import switched
+
+    state = {"m": 2}
+    writes = []
+
+    def put(model, value):
+        writes.append(value)
+        state[model] = value
+
+    with pytest.raises(RuntimeError, match="body"):
+        with switched("m", 0, lambda model: state[model], put) as model:
+            assert model == "m" and state["m"] == 0
+            raise RuntimeError("body")
+    assert state["m"] == 2 and writes == [0, 2]

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+# The index and pointer widths are the file format's: the arrays built here are what the converter writes.
+from keras_subnets.convert.formats import index_dtype, pointer_dtype
+
 TFLM_OPS_DIR = Path(__file__).resolve().parents[2] / "tflm_ops"  # a source checkout
 
 KS_OK, KS_ERR_ARG, KS_ERR_FORMAT, KS_ERR_LEVEL, KS_ERR_UNSUPPORTED = 0, 1, 2, 3, 4
@@ -168,22 +171,12 @@ def quantize_multiplier(lib: ctypes.CDLL, real: float) -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 
 
-def index_dtype(space: int) -> np.dtype:
-    """uint8 when the index space has <= 256 positions, else uint16 (format v1 and v2)."""
-    return np.dtype(np.uint8) if space <= 256 else np.dtype(np.uint16)
-
-
 KS_TABLES_SHARED, KS_TABLES_PER_LEVEL, KS_TABLES_PREFIX = 0, 1, 2
 
 
 def prefix_tables(table: np.ndarray, out_width) -> np.ndarray:
     """[L][rows] -> the prefix layout: level k's first out_width[k] rows, level after level (format v2)."""
     return np.ascontiguousarray(np.concatenate([table[k, : int(w)] for k, w in enumerate(out_width)]))
-
-
-def pointer_dtype(num_entries: int) -> np.dtype:
-    """Level pointers: uint16 when the entry count is <= 65535, else int32 (format v2)."""
-    return np.dtype(np.uint16) if num_entries <= 65535 else np.dtype(np.int32)
 
 
 @dataclass

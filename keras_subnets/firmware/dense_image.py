@@ -34,15 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_subnets.firmware.arm_gcc import ARCH, link_image_command
 from keras_subnets.firmware.core_binding import ConvGeometry
 
 CM = Path(__file__).resolve().parents[2] / "tflm_ops" / "cortex_m"
 CORE = CM.parent / "core"
 INCLUDE = CM.parent / "include"
-ARCH = {
-    "m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
-    "m7": ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
-}
 KERNELS = ("ks_dense", "ks_dense_portable", "cmsis_nn")
 # Also: "ks_dense_plan", ks_dense as linked through a ks_plan (ks_plan.h)
 # prepared outside the counted region.
@@ -526,28 +523,7 @@ def link_image(cpu: str, elf: Path, app_c: str, workdir: Path, cmsis_nn_root: st
     inc = [f"-I{CM / 'include'}", f"-I{INCLUDE}", f"-I{CORE}"]
     if cmsis_nn_root:
         inc += [f"-I{cmsis_nn_root}", f"-I{Path(cmsis_nn_root) / 'Include'}", "-DKS_CMSIS_NN"]
-    rt = [CM / "src" / "startup.c", CM / "src" / "semihost.c", CM / "src" / "ks_bench.S"]
-    cmd = [
-        "arm-none-eabi-gcc",
-        *ARCH[cpu],
-        "-O2",
-        "-std=c11",
-        "-ffunction-sections",
-        "-fdata-sections",
-        *inc,
-        "-nostartfiles",
-        "--specs=nano.specs",
-        f"-T{CM / 'ld' / 'mps2.ld'}",
-        "-Wl,--gc-sections",
-        "-o",
-        str(elf),
-        str(app),
-        *map(str, rt),
-        *map(str, objs),
-        *map(str, libs),
-        "-lm",
-    ]
-    _run(cmd)
+    _run(link_image_command(cpu, elf, app, CM, inc, [*objs, *libs]))
 
 
 def dense_source(

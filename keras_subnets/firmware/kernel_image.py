@@ -29,14 +29,11 @@ import numpy as np
 
 from keras_subnets.firmware import core_binding as kb
 from keras_subnets.firmware import qemu as rq
+from keras_subnets.firmware.arm_gcc import link_image_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CM = ROOT / "tflm_ops" / "cortex_m"
 
-ARCH = {
-    "m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
-    "m7": ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
-}
 FORMATS = ("nested_csr", "nested_block", "row", "structured")
 CTYPES = {np.int8: "int8_t", np.uint8: "uint8_t", np.uint16: "uint16_t", np.int32: "int32_t", np.float32: "float"}
 
@@ -433,27 +430,8 @@ def build_image(
     app = workdir / f"{name}.c"
     app.write_text("".join(src))
     core = sorted((root / "tflm_ops" / "core").glob("*.c"))
-    rt = [cm / "src" / "startup.c", cm / "src" / "semihost.c", cm / "src" / "ks_bench.S"]
-    cmd = [
-        "arm-none-eabi-gcc",
-        *ARCH[cpu],
-        "-O2",
-        "-std=c99",
-        "-ffunction-sections",
-        "-fdata-sections",
-        f"-I{cm / 'include'}",
-        f"-I{root / 'tflm_ops' / 'include'}",
-        "-nostartfiles",
-        "--specs=nano.specs",
-        f"-T{cm / 'ld' / 'mps2.ld'}",
-        "-Wl,--gc-sections",
-        "-o",
-        str(img.elf),
-        str(app),
-        *map(str, rt),
-        *map(str, core),
-        "-lm",
-    ]
+    inc = [f"-I{cm / 'include'}", f"-I{root / 'tflm_ops' / 'include'}"]
+    cmd = link_image_command(cpu, img.elf, app, cm, inc, core, std="c99")
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return img
 

@@ -17,6 +17,7 @@ from keras_subnets.lcs.lcs_batch_normalization import LcsBatchNormalization, ban
 from keras_subnets.lcs.lcs_layer import LcsLayerMixin
 from keras_subnets.lcs.subspace_model import SubspaceModel
 from keras_subnets.model_layers import functional_io, model_layers, require_built
+from keras_subnets.selection import switched
 from keras_subnets.variables import copy_into
 
 NORMS = ("group", "instance", "batch_per_level")
@@ -267,9 +268,5 @@ def alpha(model: keras.Model, value: float) -> Iterator[keras.Model]:
         >>> with keras_subnets.lcs.alpha(model, 0.3):
         ...     fast = model.predict(x)
     """
-    previous = get_alpha(model)
-    set_alpha(model, value)
-    try:
+    with switched(model, value, get_alpha, set_alpha):
         yield model
-    finally:
-        set_alpha(model, previous)
