@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The keras-subnets Authors
 
+/* ks_fully_connected_f32(): its body is in ks_fc_impl.inc, one template for the float32 and int8
+ * kernels; this file instantiates it (KS__FN and the KS__* macros below, then #include "ks_fc_impl.inc")
+ * with float32 types. */
+
 #include "ks_internal.h"
 
 #define KS__T float

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The keras-subnets Authors
 
+/* ks__sparse_rows_f32(), ks__structured_rows_f32() and ks__sparse_rows_select_f32(): their bodies are in
+ * ks_rows_impl.inc (the row loops of every sparse format, generated per pointer / index width by
+ * KS__DEFINE_ROWS), one template for the float32 and int8 kernels; this file instantiates it with float32
+ * types and the scale + bias + clamp epilogue. */
+
 #include "ks_internal.h"
 
 #define KS__DSP 0

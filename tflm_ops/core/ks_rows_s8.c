@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The keras-subnets Authors
 
+/* ks__sparse_rows_s8(), ks__structured_rows_s8() and ks__sparse_rows_select_s8(): their bodies are in
+ * ks_rows_impl.inc (the row loops of every sparse format, generated per pointer / index width by
+ * KS__DEFINE_ROWS), one template for the float32 and int8 kernels; this file instantiates it with int8
+ * types, the requantization epilogue and, on DSP cores, the SMLAD paths. */
+
 #include "ks_dsp.h"
 #include "ks_internal.h"
 
