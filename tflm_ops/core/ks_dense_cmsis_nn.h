@@ -125,12 +125,16 @@ static inline const ks__nn_plan *ks__nn_plan_of_c(const ks_plan *p)
     return (const ks__nn_plan *)(const void *)&p->nn;
 }
 
-/* The dims TFLM's cmsis_nn CONV_2D and DEPTHWISE_CONV_2D pass: NHWC input
- * and output, a 1 x kh x kw x filter_c filter (filter_c = in->c for a conv,
- * out->c for a depthwise conv) and one bias per output channel. */
-static inline void ks__nn_conv_dims(ks__nn_plan *n, const ks_conv_params *cp, const ks_dims *in, const ks_dims *out,
-                                    int32_t filter_c)
+/* The per-channel quantization (when q != NULL; a buffer size needs none)
+ * and the dims TFLM's cmsis_nn CONV_2D and DEPTHWISE_CONV_2D pass: NHWC
+ * input and output, a 1 x kh x kw x filter_c filter (filter_c = in->c for a
+ * conv, out->c for a depthwise conv) and one bias per output channel. */
+static inline void ks__nn_conv_dims(ks__nn_plan *n, const ks_dense_quant *q, const ks_conv_params *cp,
+                                    const ks_dims *in, const ks_dims *out, int32_t filter_c)
 {
+    if (q != NULL) {
+        n->pq = ks__nn_quant(q);
+    }
     n->in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
     n->filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, filter_c);
     n->bias_dims = ks__nn_dims(1, 1, 1, out->c);

@@ -12,7 +12,7 @@ int32_t ks_dense_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_dims
         return 0;
     }
     n.u.conv = ks__nn_conv_params(cp, NULL);
-    ks__nn_conv_dims(&n, cp, in, out, in->c);
+    ks__nn_conv_dims(&n, NULL, cp, in, out, in->c);
     return arm_convolve_wrapper_s8_get_buffer_size(&n.u.conv, &n.in_dims, &n.filter_dims, &n.out_dims);
 }
 #else

@@ -27,8 +27,7 @@ ks_status ks_dense_depthwise_conv_s8(const ks_conv_params *cp, const int8_t *wei
         return KS_ERR_ARG;
     }
     n.u.dw = ks__nn_dw_params(cp, q);
-    n.pq = ks__nn_quant(q);
-    ks__nn_conv_dims(&n, cp, in, out, out->c);
+    ks__nn_conv_dims(&n, q, cp, in, out, out->c);
     n.buf_size = arm_depthwise_conv_wrapper_s8_get_buffer_size(&n.u.dw, &n.in_dims, &n.filter_dims, &n.out_dims);
     s = ks__nn_context(&ctx, n.buf_size, scratch);
     if (s != KS_OK) {

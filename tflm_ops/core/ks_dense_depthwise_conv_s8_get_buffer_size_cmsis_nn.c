@@ -13,7 +13,7 @@ int32_t ks_dense_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp, con
         return 0;
     }
     n.u.dw = ks__nn_dw_params(cp, NULL);
-    ks__nn_conv_dims(&n, cp, in, out, out->c);
+    ks__nn_conv_dims(&n, NULL, cp, in, out, out->c);
     return arm_depthwise_conv_wrapper_s8_get_buffer_size(&n.u.dw, &n.in_dims, &n.filter_dims, &n.out_dims);
 }
 #else

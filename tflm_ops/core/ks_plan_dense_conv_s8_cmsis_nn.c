@@ -39,8 +39,7 @@ ks_status ks_plan_dense_conv_s8(ks_plan *p, const ks_conv_params *cp, const int8
     }
     n = ks__nn_plan_of(p);
     n->u.conv = ks__nn_conv_params(cp, q);
-    n->pq = ks__nn_quant(q);
-    ks__nn_conv_dims(n, cp, in, out, in->c);
+    ks__nn_conv_dims(n, q, cp, in, out, in->c);
     n->buf_size = arm_convolve_wrapper_s8_get_buffer_size(&n->u.conv, &n->in_dims, &n->filter_dims, &n->out_dims);
     p->scratch_size = n->buf_size;
     p->run = ks__run_nn_conv;

@@ -39,8 +39,7 @@ ks_status ks_plan_dense_depthwise_conv_s8(ks_plan *p, const ks_conv_params *cp, 
     }
     n = ks__nn_plan_of(p);
     n->u.dw = ks__nn_dw_params(cp, q);
-    n->pq = ks__nn_quant(q);
-    ks__nn_conv_dims(n, cp, in, out, out->c);
+    ks__nn_conv_dims(n, q, cp, in, out, out->c);
     n->buf_size = arm_depthwise_conv_wrapper_s8_get_buffer_size(&n->u.dw, &n->in_dims, &n->filter_dims,
                                                                 &n->out_dims);
     p->scratch_size = n->buf_size;
