@@ -49,20 +49,18 @@ static inline cmsis_nn_conv_params ks__nn_conv_params(const ks_conv_params *cp, 
     return p;
 }
 
+/* The conv's fields, plus the channel multiplier. */
 static inline cmsis_nn_dw_conv_params ks__nn_dw_params(const ks_conv_params *cp, const ks_dense_quant *q)
 {
+    const cmsis_nn_conv_params c = ks__nn_conv_params(cp, q);
     cmsis_nn_dw_conv_params p;
-    p.input_offset = q != NULL ? q->input_offset : 0;
-    p.output_offset = q != NULL ? q->output_offset : 0;
+    p.input_offset = c.input_offset;
+    p.output_offset = c.output_offset;
     p.ch_mult = cp->depth_multiplier;
-    p.stride.h = cp->stride_h;
-    p.stride.w = cp->stride_w;
-    p.padding.h = cp->pad_h;
-    p.padding.w = cp->pad_w;
-    p.dilation.h = cp->dilation_h;
-    p.dilation.w = cp->dilation_w;
-    p.activation.min = q != NULL ? q->act_min : -128;
-    p.activation.max = q != NULL ? q->act_max : 127;
+    p.stride = c.stride;
+    p.padding = c.padding;
+    p.dilation = c.dilation;
+    p.activation = c.activation;
     return p;
 }
 
@@ -125,6 +123,45 @@ static inline ks__nn_plan *ks__nn_plan_of(ks_plan *p)
 static inline const ks__nn_plan *ks__nn_plan_of_c(const ks_plan *p)
 {
     return (const ks__nn_plan *)(const void *)&p->nn;
+}
+
+/* The per-channel quantization (when q != NULL; a buffer size needs none)
+ * and the dims TFLM's cmsis_nn CONV_2D and DEPTHWISE_CONV_2D pass: NHWC
+ * input and output, a 1 x kh x kw x filter_c filter (filter_c = in->c for a
+ * conv, out->c for a depthwise conv) and one bias per output channel. */
+static inline void ks__nn_conv_dims(ks__nn_plan *n, const ks_dense_quant *q, const ks_conv_params *cp,
+                                    const ks_dims *in, const ks_dims *out, int32_t filter_c)
+{
+    if (q != NULL) {
+        n->pq = ks__nn_quant(q);
+    }
+    n->in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
+    n->filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, filter_c);
+    n->bias_dims = ks__nn_dims(1, 1, 1, out->c);
+    n->out_dims = ks__nn_dims(out->n, out->h, out->w, out->c);
+}
+
+/* CMSIS-NN's context over `scratch`, which must be given when CMSIS-NN asks
+ * for `size` > 0 bytes. */
+static inline ks_status ks__nn_context(cmsis_nn_context *ctx, int32_t size, void *scratch)
+{
+    if (size > 0 && scratch == NULL) {
+        return KS_ERR_ARG;
+    }
+    ctx->buf = scratch;
+    ctx->size = size;
+    return KS_OK;
+}
+
+/* What a dense conv / depthwise plan's run checks: its only level is 0,
+ * then the context over the buffer sized at Prepare. */
+static inline ks_status ks__nn_plan_context(const ks__nn_plan *n, int32_t level, void *scratch,
+                                            cmsis_nn_context *ctx)
+{
+    if (level != 0) {
+        return KS_ERR_LEVEL;
+    }
+    return ks__nn_context(ctx, n->buf_size, scratch);
 }
 
 #endif /* KS_DENSE_CMSIS_NN_H */

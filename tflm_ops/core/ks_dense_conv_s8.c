@@ -49,12 +49,12 @@ ks_status ks_dense_conv_s8(const ks_conv_params *cp, const int8_t *weights, cons
     int32_t oy;
     int32_t ox;
     int8_t pad;
-    ks_status s = ks__check_conv_args(cp, in, out);
+    ks_status s = ks__dense_conv_args(cp, weights, q, in, out);
 
     if (s != KS_OK) {
         return s;
     }
-    if (weights == NULL || !ks__dense_quant_ok(q) || out->c < 1) {
+    if (out->c < 1) {
         return KS_ERR_ARG;
     }
     if ((int64_t)cp->kernel_h * cp->kernel_w * in->c > INT32_MAX / 4) {
@@ -64,10 +64,7 @@ ks_status ks_dense_conv_s8(const ks_conv_params *cp, const int8_t *weights, cons
     if (stride > 0 && scratch == NULL) {
         return KS_ERR_ARG;
     }
-    if ((int64_t)in->n * in->h * in->w * in->c > 0 && input == NULL) {
-        return KS_ERR_ARG;
-    }
-    if ((int64_t)out->n * out->h * out->w * out->c > 0 && output == NULL) {
+    if (!ks__dense_buffers_ok(in, input, out, output)) {
         return KS_ERR_ARG;
     }
     e = ks__dq_make(q);

@@ -11,18 +11,13 @@ ks_status ks_dense_conv_s8(const ks_conv_params *cp, const int8_t *weights, cons
                            void *scratch)
 {
     cmsis_nn_context ctx;
-    cmsis_nn_conv_params conv;
-    cmsis_nn_per_channel_quant_params pq;
-    cmsis_nn_dims in_dims;
-    cmsis_nn_dims filter_dims;
-    cmsis_nn_dims bias_dims;
-    cmsis_nn_dims out_dims;
-    ks_status s = ks__check_conv_args(cp, in, out);
+    ks__nn_plan n; /* the plan's CMSIS-NN arguments, built per call */
+    ks_status s = ks__dense_conv_args(cp, weights, q, in, out);
 
     if (s != KS_OK) {
         return s;
     }
-    if (weights == NULL || !ks__dense_quant_ok(q) || out->c < 1 || !ks__nn_geometry_ok(cp, in, out)) {
+    if (out->c < 1 || !ks__nn_geometry_ok(cp, in, out)) {
         return KS_ERR_ARG;
     }
     if (in->n == 0) {
@@ -31,19 +26,15 @@ ks_status ks_dense_conv_s8(const ks_conv_params *cp, const int8_t *weights, cons
     if (input == NULL || output == NULL) {
         return KS_ERR_ARG;
     }
-    conv = ks__nn_conv_params(cp, q);
-    pq = ks__nn_quant(q);
-    in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
-    filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, in->c);
-    bias_dims = ks__nn_dims(1, 1, 1, out->c);
-    out_dims = ks__nn_dims(out->n, out->h, out->w, out->c);
-    ctx.size = arm_convolve_wrapper_s8_get_buffer_size(&conv, &in_dims, &filter_dims, &out_dims);
-    ctx.buf = scratch;
-    if (ctx.size > 0 && scratch == NULL) {
-        return KS_ERR_ARG;
+    n.u.conv = ks__nn_conv_params(cp, q);
+    ks__nn_conv_dims(&n, q, cp, in, out, in->c);
+    n.buf_size = arm_convolve_wrapper_s8_get_buffer_size(&n.u.conv, &n.in_dims, &n.filter_dims, &n.out_dims);
+    s = ks__nn_context(&ctx, n.buf_size, scratch);
+    if (s != KS_OK) {
+        return s;
     }
-    return arm_convolve_wrapper_s8(&ctx, &conv, &pq, &in_dims, input, &filter_dims, weights, &bias_dims, q->bias,
-                                   &out_dims, output) == ARM_CMSIS_NN_SUCCESS
+    return arm_convolve_wrapper_s8(&ctx, &n.u.conv, &n.pq, &n.in_dims, input, &n.filter_dims, weights, &n.bias_dims,
+                                   q->bias, &n.out_dims, output) == ARM_CMSIS_NN_SUCCESS
                ? KS_OK
                : KS_ERR_ARG;
 }

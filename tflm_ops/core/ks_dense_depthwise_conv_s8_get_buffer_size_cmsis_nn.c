@@ -8,18 +8,13 @@
 int32_t ks_dense_depthwise_conv_s8_get_buffer_size(const ks_conv_params *cp, const ks_dims *in,
                                                    const ks_dims *out)
 {
-    cmsis_nn_dw_conv_params dw;
-    cmsis_nn_dims in_dims;
-    cmsis_nn_dims filter_dims;
-    cmsis_nn_dims out_dims;
+    ks__nn_plan n;
     if (ks__check_conv_args(cp, in, out) != KS_OK) {
         return 0;
     }
-    dw = ks__nn_dw_params(cp, NULL);
-    in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
-    filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, out->c);
-    out_dims = ks__nn_dims(out->n, out->h, out->w, out->c);
-    return arm_depthwise_conv_wrapper_s8_get_buffer_size(&dw, &in_dims, &filter_dims, &out_dims);
+    n.u.dw = ks__nn_dw_params(cp, NULL);
+    ks__nn_conv_dims(&n, NULL, cp, in, out, out->c);
+    return arm_depthwise_conv_wrapper_s8_get_buffer_size(&n.u.dw, &n.in_dims, &n.filter_dims, &n.out_dims);
 }
 #else
 /* ISO C forbids an empty translation unit. */

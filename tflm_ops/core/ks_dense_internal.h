@@ -61,6 +61,34 @@ static inline int32_t ks__dense_quant_ok(const ks_dense_quant *q)
            q->act_min >= -128 && q->act_max <= 127 && q->act_min <= q->act_max;
 }
 
+/* The checks every dense conv / depthwise kernel (portable or CMSIS-NN)
+ * starts with: the geometry, then the weights and the O(1) fields of `q`. */
+static inline ks_status ks__dense_conv_args(const ks_conv_params *cp, const int8_t *weights,
+                                            const ks_dense_quant *q, const ks_dims *in, const ks_dims *out)
+{
+    const ks_status s = ks__check_conv_args(cp, in, out);
+    if (s != KS_OK) {
+        return s;
+    }
+    return weights != NULL && ks__dense_quant_ok(q) ? KS_OK : KS_ERR_ARG;
+}
+
+/* 1 when a depthwise conv's output channels are its input channels times
+ * its depth multiplier (>= 1). */
+static inline int32_t ks__dense_dw_channels_ok(const ks_conv_params *cp, const ks_dims *in, const ks_dims *out)
+{
+    return cp->depth_multiplier >= 1 && (int64_t)in->c * cp->depth_multiplier == out->c;
+}
+
+/* 1 when each non-empty tensor has a buffer (the portable kernels accept
+ * NULL for an empty one). */
+static inline int32_t ks__dense_buffers_ok(const ks_dims *in, const int8_t *input, const ks_dims *out,
+                                           const int8_t *output)
+{
+    return ((int64_t)in->n * in->h * in->w * in->c <= 0 || input != NULL) &&
+           ((int64_t)out->n * out->h * out->w * out->c <= 0 || output != NULL);
+}
+
 /* 1 when every output pixel of a 1x1 conv reads an input pixel (no
  * padding, and the output shape stays inside the image). */
 static inline int32_t ks__conv_1x1_direct(const ks_conv_params *cp, const ks_dims *in, const ks_dims *out)

@@ -5,11 +5,9 @@
 
 static ks_status ks__run_conv(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output, void *scratch)
 {
-    if ((uint32_t)level >= (uint32_t)p->num_levels) {
-        return KS_ERR_LEVEL;
-    }
-    if (p->scratch_size > 0 && scratch == NULL) {
-        return KS_ERR_ARG;
+    const ks_status s = ks__plan_run_check(p, level, scratch);
+    if (s != KS_OK) {
+        return s;
     }
     return ks__conv_s8_body(&p->cp, &p->w, level, &p->q, &p->in, input, &p->out, output, scratch, p->qbase[level]);
 }
@@ -17,11 +15,9 @@ static ks_status ks__run_conv(const ks_plan *p, int32_t level, const int8_t *inp
 static ks_status ks__run_conv_as_depthwise(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
                                            void *scratch)
 {
-    if ((uint32_t)level >= (uint32_t)p->num_levels) {
-        return KS_ERR_LEVEL;
-    }
-    if (p->scratch_size > 0 && scratch == NULL) {
-        return KS_ERR_ARG;
+    const ks_status s = ks__plan_run_check(p, level, scratch);
+    if (s != KS_OK) {
+        return s;
     }
     return ks__depthwise_conv_s8_body(&p->cp, &p->w, level, &p->q, &p->in, input, &p->out, output, scratch,
                                       p->qbase[level]);

@@ -14,14 +14,10 @@ static ks_status ks__run_nn_conv(const ks_plan *p, int32_t level, const int8_t *
 {
     const ks__nn_plan *n = ks__nn_plan_of_c(p);
     cmsis_nn_context ctx;
-    if (level != 0) {
-        return KS_ERR_LEVEL;
+    const ks_status s = ks__nn_plan_context(n, level, scratch, &ctx);
+    if (s != KS_OK) {
+        return s;
     }
-    if (n->buf_size > 0 && scratch == NULL) {
-        return KS_ERR_ARG;
-    }
-    ctx.buf = scratch;
-    ctx.size = n->buf_size;
     return arm_convolve_wrapper_s8(&ctx, &n->u.conv, &n->pq, &n->in_dims, input, &n->filter_dims, p->weights,
                                    &n->bias_dims, p->dq.bias, &n->out_dims, output) == ARM_CMSIS_NN_SUCCESS
                ? KS_OK
@@ -43,11 +39,7 @@ ks_status ks_plan_dense_conv_s8(ks_plan *p, const ks_conv_params *cp, const int8
     }
     n = ks__nn_plan_of(p);
     n->u.conv = ks__nn_conv_params(cp, q);
-    n->pq = ks__nn_quant(q);
-    n->in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
-    n->filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, in->c);
-    n->bias_dims = ks__nn_dims(1, 1, 1, out->c);
-    n->out_dims = ks__nn_dims(out->n, out->h, out->w, out->c);
+    ks__nn_conv_dims(n, q, cp, in, out, in->c);
     n->buf_size = arm_convolve_wrapper_s8_get_buffer_size(&n->u.conv, &n->in_dims, &n->filter_dims, &n->out_dims);
     p->scratch_size = n->buf_size;
     p->run = ks__run_nn_conv;

@@ -14,14 +14,10 @@ static ks_status ks__run_nn_dw(const ks_plan *p, int32_t level, const int8_t *in
 {
     const ks__nn_plan *n = ks__nn_plan_of_c(p);
     cmsis_nn_context ctx;
-    if (level != 0) {
-        return KS_ERR_LEVEL;
+    const ks_status s = ks__nn_plan_context(n, level, scratch, &ctx);
+    if (s != KS_OK) {
+        return s;
     }
-    if (n->buf_size > 0 && scratch == NULL) {
-        return KS_ERR_ARG;
-    }
-    ctx.buf = scratch;
-    ctx.size = n->buf_size;
     return arm_depthwise_conv_wrapper_s8(&ctx, &n->u.dw, &n->pq, &n->in_dims, input, &n->filter_dims, p->weights,
                                          &n->bias_dims, p->dq.bias, &n->out_dims, output) == ARM_CMSIS_NN_SUCCESS
                ? KS_OK
@@ -37,18 +33,13 @@ ks_status ks_plan_dense_depthwise_conv_s8(ks_plan *p, const ks_conv_params *cp, 
     if (s != KS_OK) {
         return s;
     }
-    if (cp->depth_multiplier < 1 || (int64_t)in->c * cp->depth_multiplier != out->c || in->n < 1 ||
-        !ks__nn_geometry_ok(cp, in, out)) {
+    if (!ks__dense_dw_channels_ok(cp, in, out) || in->n < 1 || !ks__nn_geometry_ok(cp, in, out)) {
         memset(p, 0, sizeof *p);
         return KS_ERR_ARG;
     }
     n = ks__nn_plan_of(p);
     n->u.dw = ks__nn_dw_params(cp, q);
-    n->pq = ks__nn_quant(q);
-    n->in_dims = ks__nn_dims(in->n, in->h, in->w, in->c);
-    n->filter_dims = ks__nn_dims(1, cp->kernel_h, cp->kernel_w, out->c);
-    n->bias_dims = ks__nn_dims(1, 1, 1, out->c);
-    n->out_dims = ks__nn_dims(out->n, out->h, out->w, out->c);
+    ks__nn_conv_dims(n, q, cp, in, out, out->c);
     n->buf_size = arm_depthwise_conv_wrapper_s8_get_buffer_size(&n->u.dw, &n->in_dims, &n->filter_dims,
                                                                 &n->out_dims);
     p->scratch_size = n->buf_size;

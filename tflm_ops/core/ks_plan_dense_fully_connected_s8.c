@@ -3,7 +3,7 @@
 
 #if !defined(KS_CMSIS_NN)
 #include "ks_dense_internal.h"
-#include "ks_plan_internal.h"
+#include "ks_plan_dense_internal.h"
 
 static ks_status ks__run_dense_fc(const ks_plan *p, int32_t level, const int8_t *input, int8_t *output,
                                   void *scratch)
@@ -31,21 +31,10 @@ static ks_status ks__run_dense_fc(const ks_plan *p, int32_t level, const int8_t 
 ks_status ks_plan_dense_fully_connected_s8(ks_plan *p, const int8_t *weights, int32_t rows, int32_t cols,
                                            const ks_dense_quant *q, int32_t batches)
 {
-    ks_status s;
-    if (p == NULL || weights == NULL || rows < 1 || cols < 1 || batches < 0) {
-        return KS_ERR_ARG;
-    }
-    s = ks_dense_validate_quant(q, rows);
+    const ks_status s = ks__plan_dense_fc_common(p, weights, rows, cols, q, batches);
     if (s != KS_OK) {
         return s;
     }
-    memset(p, 0, sizeof *p);
-    p->num_levels = 1;
-    p->weights = weights;
-    p->dq = *q;
-    p->rows = rows;
-    p->cols = cols;
-    p->batches = batches;
     p->run = ks__run_dense_fc;
     return KS_OK;
 }

@@ -2,9 +2,8 @@
 // Copyright 2026 The keras-subnets Authors
 
 #if defined(KS_CMSIS_NN)
-#include <string.h>
-
 #include "ks_dense_cmsis_nn.h"
+#include "ks_plan_dense_internal.h"
 
 /* CMSIS-NN's argument structs were built at Prepare: a run is the call
  * TFLM's cmsis_nn FULLY_CONNECTED makes. */
@@ -47,21 +46,10 @@ ks_status ks_plan_dense_fully_connected_s8(ks_plan *p, const int8_t *weights, in
                                            const ks_dense_quant *q, int32_t batches)
 {
     ks__nn_plan *n;
-    ks_status s;
-    if (p == NULL || weights == NULL || rows < 1 || cols < 1 || batches < 0) {
-        return KS_ERR_ARG;
-    }
-    s = ks_dense_validate_quant(q, rows);
+    const ks_status s = ks__plan_dense_fc_common(p, weights, rows, cols, q, batches);
     if (s != KS_OK) {
         return s;
     }
-    memset(p, 0, sizeof *p);
-    p->num_levels = 1;
-    p->weights = weights;
-    p->dq = *q;
-    p->rows = rows;
-    p->cols = cols;
-    p->batches = batches;
     n = ks__nn_plan_of(p);
     n->filter_dims = ks__nn_dims(cols, 1, 1, rows);
     n->buf_size = arm_fully_connected_s8_get_buffer_size(&n->filter_dims);

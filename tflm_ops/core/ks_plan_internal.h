@@ -51,4 +51,14 @@ static inline ks_status ks__plan_sparse(ks_plan *p, const ks_matrix *w, const ks
     return KS_OK;
 }
 
+/* What a sparse plan's run checks first: a level the plan has, and a
+ * scratch buffer when the plan asked for one. */
+static inline ks_status ks__plan_run_check(const ks_plan *p, int32_t level, const void *scratch)
+{
+    if ((uint32_t)level >= (uint32_t)p->num_levels) {
+        return KS_ERR_LEVEL;
+    }
+    return p->scratch_size > 0 && scratch == NULL ? KS_ERR_ARG : KS_OK;
+}
+
 #endif /* KS_PLAN_INTERNAL_H */
