@@ -110,11 +110,17 @@ static inline void ks__rqf_table(ks__rqf *f, const ks_quant_params *q, int32_t q
  * origin in an image W pixels wide with C channels. */
 static inline void ks__tap_offsets(int32_t *toff, const ks_conv_params *cp, int32_t W, int32_t C)
 {
+    /* Locals: the int32 stores may alias *cp. */
+    const int32_t kh = cp->kernel_h;
+    const int32_t kw = cp->kernel_w;
+    const int32_t dh = cp->dilation_h;
+    const int32_t dw = cp->dilation_w;
     int32_t ky;
     int32_t kx;
-    for (ky = 0; ky < cp->kernel_h; ++ky) {
-        for (kx = 0; kx < cp->kernel_w; ++kx) {
-            *toff++ = (ky * cp->dilation_h * W + kx * cp->dilation_w) * C;
+    int32_t i;
+    for (ky = 0, i = 0; ky < kh; ++ky) {
+        for (kx = 0; kx < kw; ++kx, ++i) {
+            toff[i] = (ky * dh * W + kx * dw) * C;
         }
     }
 }

@@ -33,13 +33,15 @@
 
 typedef struct {
     const int8_t *wg;        /* weights group-major: [group][tap][4] */
-    ks__epi8 e;
+    const ks__rqf *rqf;
+    const ks_quant_params *q;
+    int32_t qbase;
     int32_t taps, rows, ow;
     int32_t groups;  /* ow / 4 */
     int32_t partial; /* ow % 4 channels in one more group read as a whole word */
     int32_t scalar;  /* ow % 4 channels done one at a time (the word would pass C) */
     const int8_t *ws; /* scalar channels' weights: [channel][tap] */
-    int32_t in_off;
+    int32_t in_off, out_off, act_min, act_max;
 } ks__sdw_ctx;
 
 /* One tap of four channels: input word at t + xc, weight word at w. */
@@ -74,12 +76,12 @@ static KS__ALWAYS_INLINE void ks__sdw_pixel_impl(const ks__sdw_ctx *x, const int
 {
     const int8_t *const *tend = tp0 + x->taps;
     const int8_t *wp = x->wg;
-    const int32_t out_off = x->e.out_off;
-    const int32_t act_min = x->e.act_min;
-    const int32_t act_max = x->e.act_max;
-    const ks__rqf *rqf = x->e.rqf;
-    const ks_quant_params *q = x->e.q;
-    const int32_t qbase = x->e.qbase;
+    const int32_t out_off = x->out_off;
+    const int32_t act_min = x->act_min;
+    const int32_t act_max = x->act_max;
+    const ks__rqf *rqf = x->rqf;
+    const ks_quant_params *q = x->q;
+    const int32_t qbase = x->qbase;
     const int32_t groups = x->groups;
     const int32_t partial = x->partial;
     const int32_t ng = groups + (partial > 0);
@@ -166,160 +168,136 @@ static KS__NOINLINE void ks__sdw_pixels_ssat(const ks__sdw_ctx *x, const int8_t 
     ks__sdw_pixels_impl(x, tp, y, n, step, KS__RQ_SSAT);
 }
 
-typedef void (*ks__sdw_pixels_fn)(const ks__sdw_ctx *, const int8_t **, int8_t *, int32_t, int32_t);
-
-/* Steps of ks__structured_depthwise_conv_s8, once per call:
- * ks__sdw_ctx_init, ks__sdw_weights, ks__tap_offsets, ks__sdw_choose_pixels,
- * then ks__sdw_sweep (per output row ks__sdw_row, forced inline). */
-
-/* The call's widths and output constants; the last ow % 4 channels are
- * one word when it stays within the pixel, else done one at a time. */
-static void ks__sdw_ctx_init(ks__sdw_ctx *x, const ks_conv_params *cp, const ks_matrix *w, int32_t level,
-                             const ks_quant_params *q, int32_t qbase, int32_t C, const ks__rqf *rqf)
-{
-    const int32_t ow = w->out_width[level];
-    x->taps = cp->kernel_h * cp->kernel_w;
-    x->rows = w->rows;
-    x->ow = ow;
-    x->groups = ow >> 2;
-    x->partial = (ow & 3) != 0 && (ow & ~3) + 4 <= C ? ow & 3 : 0;
-    x->scalar = (ow & 3) != 0 && x->partial == 0 ? ow & 3 : 0;
-    x->in_off = q->input_offset;
-    ks__epi8_init(&x->e, rqf, q, qbase);
-}
-
-/* The level's weights group-major, [group][tap][4 channels] (whole last
- * group when partial), then the scalar channels [c][tap]: one pointer walks
- * them.  Tap-major source: v[t*rows + o]; canonical: v[o*taps + t]. */
-static void ks__sdw_weights(ks__sdw_ctx *x, const ks_matrix *w, int8_t *wg)
-{
-    const int8_t *v = (const int8_t *)w->values;
-    const int32_t taps = x->taps;
-    const int32_t nvec = 4 * (x->groups + (x->partial > 0));
-    const int32_t ts = w->tap_major ? x->rows : 1;
-    const int32_t os = w->tap_major ? 1 : taps;
-    int8_t *d = wg;
-    int32_t o;
-    int32_t t;
-    for (o = 0; o < nvec; o += 4) {
-        for (t = 0; t < taps; ++t, d += 4) {
-            d[0] = v[t * ts + o * os];
-            d[1] = v[t * ts + (o + 1) * os];
-            d[2] = v[t * ts + (o + 2) * os];
-            d[3] = v[t * ts + (o + 3) * os];
-        }
-    }
-    x->ws = d;
-    for (o = nvec; o < nvec + x->scalar; ++o) {
-        for (t = 0; t < taps; ++t) {
-            *d++ = v[t * ts + o * os];
-        }
-    }
-    x->wg = wg;
-}
-
-/* The active channels' requantization, folded once per call, picks the
- * pixel loop: a mode that every channel allows. */
-static ks__sdw_pixels_fn ks__sdw_choose_pixels(const ks__sdw_ctx *x, ks__rqf *rqf)
-{
-    ks__rqf_table(rqf, x->e.q, x->e.qbase, x->ow);
-    switch (ks__rq_mode(rqf, x->ow, x->e.act_min, x->e.act_max)) {
-    case KS__RQ_SSAT:
-        return ks__sdw_pixels_ssat;
-    case KS__RQ_CLAMP:
-        return ks__sdw_pixels_clamp;
-    default:
-        return ks__sdw_pixels_general;
-    }
-}
-
-/* One output row y whose windows start at input row iy0 (rows_in: all its
- * tap rows are inside): runs of interior pixels share one tap pointer
- * table moved along the row; a border pixel's taps outside the image read
- * the padding row. */
-static KS__ALWAYS_INLINE void ks__sdw_row(const ks__sdw_ctx *x, ks__sdw_pixels_fn pixels, const ks_conv_params *cp,
-                                          const ks_dims *in, const ks_dims *out, const int8_t *img, int32_t iy0,
-                                          int32_t rows_in, int8_t *y, const int8_t **tp, const int32_t *toff,
-                                          const int8_t *pad)
-{
-    const int32_t H = in->h;
-    const int32_t W = in->w;
-    const int32_t C = in->c;
-    const int32_t taps = x->taps;
-    const int32_t rows = x->rows;
-    const int32_t span_w = (cp->kernel_w - 1) * cp->dilation_w;
-    int32_t ox = 0;
-    int32_t t;
-    int32_t ky;
-    int32_t kx;
-    while (ox < out->w) {
-        const int32_t ix0 = ox * cp->stride_w - cp->pad_w;
-        if (rows_in && ix0 >= 0 && ix0 + span_w < W) {
-            const int8_t *org = img + (iy0 * W + ix0) * C;
-            int32_t n = 1;
-            while (ox + n < out->w && (ox + n) * cp->stride_w - cp->pad_w + span_w < W) {
-                ++n;
-            }
-            for (t = 0; t < taps; ++t) {
-                tp[t] = org + toff[t];
-            }
-            pixels(x, tp, y + ox * rows, n, cp->stride_w * C);
-            ox += n;
-            continue;
-        }
-        for (ky = 0, t = 0; ky < cp->kernel_h; ++ky) {
-            const int32_t iy = iy0 + ky * cp->dilation_h;
-            for (kx = 0; kx < cp->kernel_w; ++kx, ++t) {
-                const int32_t ix = ix0 + kx * cp->dilation_w;
-                tp[t] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? img + (iy * W + ix) * C : pad;
-            }
-        }
-        pixels(x, tp, y + ox * rows, 1, 0);
-        ++ox;
-    }
-}
-
-/* Every output row of every image of the batch. */
-static void ks__sdw_sweep(const ks__sdw_ctx *x, ks__sdw_pixels_fn pixels, const ks_conv_params *cp,
-                          const ks_dims *in, const int8_t *input, const ks_dims *out, int8_t *output,
-                          const int8_t **tp, const int32_t *toff, const int8_t *pad)
-{
-    const int32_t span_h = (cp->kernel_h - 1) * cp->dilation_h;
-    const int32_t rows = x->rows;
-    int32_t b;
-    int32_t oy;
-    for (b = 0; b < in->n; ++b) {
-        const int8_t *img = input + (int32_t)b * in->h * in->w * in->c;
-        int8_t *yb = output + (int32_t)b * out->h * out->w * rows;
-        for (oy = 0; oy < out->h; ++oy) {
-            const int32_t iy0 = oy * cp->stride_h - cp->pad_h;
-            const int32_t rows_in = iy0 >= 0 && iy0 + span_h < in->h;
-            ks__sdw_row(x, pixels, cp, in, out, img, iy0, rows_in, yb + oy * out->w * rows, tp, toff, pad);
-        }
-    }
-}
-
 int32_t ks__structured_depthwise_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
                                          const ks_quant_params *q, int32_t qbase, const ks_dims *in,
                                          const int8_t *input, const ks_dims *out, int8_t *output, void *scratch)
 {
     const int32_t C = in->c;
     const int32_t taps = cp->kernel_h * cp->kernel_w;
+    const int32_t rows = w->rows;
+    const int32_t ow = w->out_width[level];
+    const int32_t H = in->h;
+    const int32_t W = in->w;
+    const int32_t span_h = (cp->kernel_h - 1) * cp->dilation_h;
+    const int32_t span_w = (cp->kernel_w - 1) * cp->dilation_w;
     /* Pointers first: the widest alignment. */
     const int8_t **tp = (const int8_t **)scratch;
     int32_t *toff = (int32_t *)(tp + taps);
     ks__rqf *rqf = (ks__rqf *)(toff + taps);
-    int8_t *pad = (int8_t *)(rqf + w->rows);
+    int8_t *pad = (int8_t *)(rqf + rows);
     int8_t *wg = pad + ((C + 3) & ~3);
+    const int8_t *v = (const int8_t *)w->values;
+    void (*pixels)(const ks__sdw_ctx *, const int8_t **, int8_t *, int32_t, int32_t);
     ks__sdw_ctx x;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    int32_t i;
+    int32_t t;
+    int32_t ky;
+    int32_t kx;
 
     if (scratch == NULL || cp->depth_multiplier != 1) {
         return 0;
     }
-    ks__sdw_ctx_init(&x, cp, w, level, q, qbase, C, rqf);
-    ks__sdw_weights(&x, w, wg);
+    x.groups = ow >> 2;
+    /* The last ow % 4 channels: one word when it stays within the pixel. */
+    x.partial = (ow & 3) != 0 && (ow & ~3) + 4 <= C ? ow & 3 : 0;
+    x.scalar = (ow & 3) != 0 && x.partial == 0 ? ow & 3 : 0;
+    {
+        /* The level's weights group-major, [group][tap][4 channels] (whole
+         * last group when partial), then the scalar channels [c][tap]: one
+         * pointer walks them.  Tap-major source: v[t*rows + o]; canonical:
+         * v[o*taps + t]. */
+        const int32_t nvec = 4 * (x.groups + (x.partial > 0));
+        const int32_t ts = w->tap_major ? rows : 1;
+        const int32_t os = w->tap_major ? 1 : taps;
+        int8_t *d = wg;
+        int32_t o;
+        for (o = 0; o < nvec; o += 4) {
+            for (t = 0; t < taps; ++t, d += 4) {
+                d[0] = v[t * ts + o * os];
+                d[1] = v[t * ts + (o + 1) * os];
+                d[2] = v[t * ts + (o + 2) * os];
+                d[3] = v[t * ts + (o + 3) * os];
+            }
+        }
+        x.ws = d;
+        for (o = nvec; o < nvec + x.scalar; ++o) {
+            for (t = 0; t < taps; ++t) {
+                *d++ = v[t * ts + o * os];
+            }
+        }
+    }
+    x.wg = wg;
     memset(pad, -q->input_offset, (size_t)C);
-    ks__tap_offsets(toff, cp, in->w, C);
-    ks__sdw_sweep(&x, ks__sdw_choose_pixels(&x, rqf), cp, in, input, out, output, tp, toff, pad);
+    for (i = 0; i < ow; ++i) {
+        rqf[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i],
+                              q->shift[qbase + i]);
+    }
+    for (ky = 0, t = 0; ky < cp->kernel_h; ++ky) {
+        for (kx = 0; kx < cp->kernel_w; ++kx, ++t) {
+            toff[t] = (ky * cp->dilation_h * W + kx * cp->dilation_w) * C;
+        }
+    }
+    x.rqf = rqf;
+    x.q = q;
+    x.qbase = qbase;
+    x.taps = taps;
+    x.rows = rows;
+    x.ow = ow;
+    x.in_off = q->input_offset;
+    x.out_off = q->output_offset;
+    x.act_min = q->act_min;
+    x.act_max = q->act_max;
+    switch (ks__rq_mode(rqf, ow, x.act_min, x.act_max)) {
+    case KS__RQ_SSAT:
+        pixels = ks__sdw_pixels_ssat;
+        break;
+    case KS__RQ_CLAMP:
+        pixels = ks__sdw_pixels_clamp;
+        break;
+    default:
+        pixels = ks__sdw_pixels_general;
+        break;
+    }
+
+    for (b = 0; b < in->n; ++b) {
+        const int8_t *img = input + (int32_t)b * H * W * C;
+        int8_t *yb = output + (int32_t)b * out->h * out->w * rows;
+        for (oy = 0; oy < out->h; ++oy) {
+            const int32_t iy0 = oy * cp->stride_h - cp->pad_h;
+            const int32_t rows_in = iy0 >= 0 && iy0 + span_h < H;
+            int8_t *y = yb + oy * out->w * rows;
+            ox = 0;
+            while (ox < out->w) {
+                const int32_t ix0 = ox * cp->stride_w - cp->pad_w;
+                if (rows_in && ix0 >= 0 && ix0 + span_w < W) {
+                    /* A run of interior pixels: one pointer table, moved
+                     * along the row. */
+                    const int8_t *org = img + (iy0 * W + ix0) * C;
+                    int32_t n = 1;
+                    while (ox + n < out->w && (ox + n) * cp->stride_w - cp->pad_w + span_w < W) {
+                        ++n;
+                    }
+                    for (t = 0; t < taps; ++t) {
+                        tp[t] = org + toff[t];
+                    }
+                    pixels(&x, tp, y + ox * rows, n, cp->stride_w * C);
+                    ox += n;
+                    continue;
+                }
+                for (ky = 0, t = 0; ky < cp->kernel_h; ++ky) {
+                    const int32_t iy = iy0 + ky * cp->dilation_h;
+                    for (kx = 0; kx < cp->kernel_w; ++kx, ++t) {
+                        const int32_t ix = ix0 + kx * cp->dilation_w;
+                        tp[t] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? img + (iy * W + ix) * C : pad;
+                    }
+                }
+                pixels(&x, tp, y + ox * rows, 1, 0);
+                ++ox;
+            }
+        }
+    }
     return 1;
 }
