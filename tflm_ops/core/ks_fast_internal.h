@@ -77,6 +77,54 @@ static inline int32_t ks__rq_mode(const ks__rqf *f, int32_t n, int32_t act_min, 
     return act_min == -128 && act_max == 127 ? KS__RQ_SSAT : KS__RQ_CLAMP;
 }
 
+/* Output constants of a call that the fast kernels' row loops read: the
+ * folded requantization table (NULL where a kernel folds per row), the
+ * parameters the general requantizer reads, the output offset and range.
+ * Row loops copy it into a local: int8 stores may alias the context. */
+typedef struct {
+    const ks__rqf *rqf;
+    const ks_quant_params *q;
+    int32_t qbase, out_off, act_min, act_max;
+} ks__epi8;
+
+static inline void ks__epi8_init(ks__epi8 *e, const ks__rqf *rqf, const ks_quant_params *q, int32_t qbase)
+{
+    e->rqf = rqf;
+    e->q = q;
+    e->qbase = qbase;
+    e->out_off = q->output_offset;
+    e->act_min = q->act_min;
+    e->act_max = q->act_max;
+}
+
+/* Folded requantization of channels qbase .. qbase+n-1, once per call. */
+static inline void ks__rqf_table(ks__rqf *f, const ks_quant_params *q, int32_t qbase, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        f[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i], q->shift[qbase + i]);
+    }
+}
+
+/* Per tap of the window (row-major), its input offset from the window's
+ * origin in an image W pixels wide with C channels. */
+static inline void ks__tap_offsets(int32_t *toff, const ks_conv_params *cp, int32_t W, int32_t C)
+{
+    /* Locals: the int32 stores may alias *cp. */
+    const int32_t kh = cp->kernel_h;
+    const int32_t kw = cp->kernel_w;
+    const int32_t dh = cp->dilation_h;
+    const int32_t dw = cp->dilation_w;
+    int32_t ky;
+    int32_t kx;
+    int32_t i;
+    for (ky = 0, i = 0; ky < kh; ++ky) {
+        for (kx = 0; kx < kw; ++kx, ++i) {
+            toff[i] = (ky * dh * W + kx * dw) * C;
+        }
+    }
+}
+
 /* Output of channel idx (table entry q->...[idx] for the general path)
  * from its raw accumulator; mode is a constant after inlining.  The int8
  * stores may alias anything, so callers keep f's table, out_off and the

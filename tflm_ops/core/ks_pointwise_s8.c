@@ -30,9 +30,8 @@ typedef struct {
     const void *idx;
     int32_t rows;
     int32_t C, npix;
-    int32_t in_off, out_off, act_min, act_max;
-    const ks_quant_params *q;
-    int32_t qbase;
+    int32_t in_off;
+    ks__epi8 e; /* no rqf table: each row folds its own */
 } ks__pw_args;
 
 /* One entry (BLK = 1: a block of columns c, c + 1) against four pixels.
@@ -70,11 +69,11 @@ typedef struct {
     {                                                                          \
         const int32_t C = a->C;                                                \
         const int32_t rows = a->rows;                                          \
-        const int32_t out_off = a->out_off;                                    \
-        const int32_t act_min = a->act_min;                                    \
-        const int32_t act_max = a->act_max;                                    \
-        const ks_quant_params *q = a->q;                                       \
-        const int32_t qi = a->qbase + o;                                       \
+        const int32_t out_off = a->e.out_off;                                  \
+        const int32_t act_min = a->e.act_min;                                  \
+        const int32_t act_max = a->e.act_max;                                  \
+        const ks_quant_params *q = a->e.q;                                     \
+        const int32_t qi = a->e.qbase + o;                                     \
         int32_t px;                                                            \
         int8_t *yp = y + o;                                                    \
         for (px = a->npix; px >= KS__PW_PIX; px -= KS__PW_PIX) {               \
@@ -127,11 +126,11 @@ typedef struct {
     {                                                                          \
         const ITYPE *idx = (const ITYPE *)a->idx;                              \
         const int8_t *v = a->v;                                                \
-        const ks_quant_params *q = a->q;                                       \
-        const int32_t full = a->act_min == -128 && a->act_max == 127;          \
+        const ks_quant_params *q = a->e.q;                                     \
+        const int32_t full = a->e.act_min == -128 && a->e.act_max == 127;      \
         int32_t o;                                                             \
         for (o = 0; o < a->rows; ++o) {                                        \
-            const int32_t qi = a->qbase + o;                                   \
+            const int32_t qi = a->e.qbase + o;                                 \
             int32_t b;                                                         \
             int32_t e;                                                         \
             int32_t j;                                                         \
@@ -206,11 +205,7 @@ int32_t ks__sparse_pointwise_s8(const ks_matrix *w, int32_t level, const int8_t 
     a.C = w->cols;
     a.npix = npix;
     a.in_off = q->input_offset;
-    a.out_off = q->output_offset;
-    a.act_min = q->act_min;
-    a.act_max = q->act_max;
-    a.q = q;
-    a.qbase = qbase;
+    ks__epi8_init(&a.e, NULL, q, qbase);
     if (is_block) {
         (u8 ? pw_blk_u8 : pw_blk_u16)(&a, x, y);
     } else if (KS__CSR_BUILT || KS_FORMAT_BUILT(KS_FORMAT_ROW)) {

@@ -47,9 +47,7 @@ typedef struct {
     const void *idx;
     const int32_t *rng; /* per row: first and end entry of the level */
     int32_t rows, cols;
-    const ks__rqf *rqf;
-    const ks_quant_params *q;
-    int32_t qbase, out_off, act_min, act_max;
+    ks__epi8 e;
 } ks__spc_ctx;
 
 /* Input of output pixel i (linear index over batch, rows, columns) at each
@@ -246,12 +244,12 @@ static KS__NOINLINE void ks__spc_fill(uint32_t *col, const int8_t *const *tp, in
         const int32_t *rng = x->rng;                                           \
         const int32_t rows = x->rows;                                          \
         const int32_t cols = x->cols;                                          \
-        const ks__rqf *rqf = x->rqf;                                           \
-        const ks_quant_params *q = x->q;                                       \
-        const int32_t qbase = x->qbase;                                        \
-        const int32_t out_off = x->out_off;                                    \
-        const int32_t act_min = x->act_min;                                    \
-        const int32_t act_max = x->act_max;                                    \
+        const ks__rqf *rqf = x->e.rqf;                                         \
+        const ks_quant_params *q = x->e.q;                                     \
+        const int32_t qbase = x->e.qbase;                                      \
+        const int32_t out_off = x->e.out_off;                                  \
+        const int32_t act_min = x->e.act_min;                                  \
+        const int32_t act_max = x->e.act_max;                                  \
         int32_t o;                                                             \
         for (o = 0; o < rows; ++o, rng += 2) {                                 \
             uint32_t a0 = 0;                                                   \
@@ -277,16 +275,99 @@ KS__DEFINE_SPC_ROWS(spc_csr_u16, uint16_t, 0)
 KS__DEFINE_SPC_ROWS(spc_blk_u8, uint8_t, 1)
 KS__DEFINE_SPC_ROWS(spc_blk_u16, uint16_t, 1)
 
+typedef void (*ks__spc_rows_fn)(const ks__spc_ctx *, const uint32_t *, int8_t *, int32_t);
+
+/* Steps of ks__sparse_conv_s8, once per call: ks__spc_choose_rows,
+ * ks__spc_ctx_init, ks__tap_offsets, ks__spc_tables, then ks__spc_sweep
+ * over the groups of four pixels. */
+
+/* The row loop of the format and index width (NULL: a format this build
+ * leaves out). */
+static ks__spc_rows_fn ks__spc_choose_rows(const ks_matrix *w, int32_t K)
+{
+    const int32_t is_block = KS__IS_BLOCK(w->format);
+    const int32_t u8 = ks_index_is_u8(is_block ? (K + 1) / 2 : K);
+    if (is_block) {
+        return u8 ? spc_blk_u8 : spc_blk_u16;
+    }
+    if (KS__CSR_BUILT || KS_FORMAT_BUILT(KS_FORMAT_ROW)) {
+        return u8 ? spc_csr_u8 : spc_csr_u16; /* row too */
+    }
+    return NULL;
+}
+
+/* The call's geometry, level tables and output constants. */
+static void ks__spc_ctx_init(ks__spc_ctx *g, const ks_conv_params *cp, const ks_matrix *w, const ks_quant_params *q,
+                             int32_t qbase, const ks_dims *in, const int8_t *input, const ks_dims *out,
+                             const int32_t *toff, const int8_t *pad, const int32_t *rng, const ks__rqf *rqf)
+{
+    g->img0 = input;
+    g->toff = toff;
+    g->pad = pad;
+    g->H = in->h;
+    g->W = in->w;
+    g->C = in->c;
+    g->kh = cp->kernel_h;
+    g->kw = cp->kernel_w;
+    g->dh = cp->dilation_h;
+    g->dw = cp->dilation_w;
+    g->sh = cp->stride_h;
+    g->sw = cp->stride_w;
+    g->ph = cp->pad_h;
+    g->pw = cp->pad_w;
+    g->span_h = (g->kh - 1) * g->dh;
+    g->span_w = (g->kw - 1) * g->dw;
+    g->taps = g->kh * g->kw;
+    g->OH = out->h;
+    g->OW = out->w;
+    g->in_off = q->input_offset;
+    g->v = (const int8_t *)w->values;
+    g->idx = w->indices;
+    g->rng = rng;
+    g->rows = w->rows;
+    g->cols = w->cols;
+    ks__epi8_init(&g->e, rqf, q, qbase);
+}
+
+/* Per row its folded requantization and its level's entry range, in one
+ * loop (every row runs: sparse levels keep all rows). */
+static void ks__spc_tables(const ks_matrix *w, int32_t level, const ks_quant_params *q, int32_t qbase,
+                           ks__rqf *rqf, int32_t *rng)
+{
+    int32_t i;
+    for (i = 0; i < w->rows; ++i) {
+        rqf[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i],
+                              q->shift[qbase + i]);
+        ks__row_range(w, level, i, &rng[2 * i], &rng[2 * i + 1]);
+    }
+}
+
+/* Every group of four output pixels (over the whole batch): tap pointers,
+ * q15 columns, then every row; a short last group repeats its last pixel
+ * (outputs not stored). */
+static void ks__spc_sweep(const ks__spc_ctx *g, const int8_t **tp, uint32_t *col, int8_t *output, int32_t npix,
+                          ks__spc_rows_fn rows_fn)
+{
+    const int32_t taps = g->taps;
+    int32_t i;
+    for (i = 0; i < npix; i += KS__SPC_PIX) {
+        const int32_t n = npix - i < KS__SPC_PIX ? npix - i : KS__SPC_PIX;
+        int32_t p;
+        for (p = 0; p < KS__SPC_PIX; ++p) {
+            ks__spc_taps(g, i + (p < n ? p : n - 1), tp + p * taps);
+        }
+        ks__spc_fill(col, tp, taps, g->C, g->in_off);
+        rows_fn(g, col, output + i * g->rows, n);
+    }
+}
+
 int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level, const ks_quant_params *q,
                            int32_t qbase, const ks_dims *in, const int8_t *input, const ks_dims *out, int8_t *output,
                            void *scratch)
 {
-    const int32_t fmt = w->format;
-    const int32_t is_block = KS__IS_BLOCK(fmt);
     const int32_t taps = cp->kernel_h * cp->kernel_w;
     const int32_t K = taps * in->c;
     const int32_t rows = w->rows;
-    const int32_t npix = in->n * out->h * out->w;
     /* Pointers first: the widest alignment. */
     const int8_t **tp = (const int8_t **)scratch;
     ks__rqf *rqf = (ks__rqf *)(tp + KS__SPC_PIX * taps);
@@ -294,79 +375,24 @@ int32_t ks__sparse_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t
     int32_t *toff = rng + 2 * rows;
     uint32_t *col = (uint32_t *)(toff + taps);
     int8_t *pad = (int8_t *)(col + 2 * (K + 1));
-    void (*rows_fn)(const ks__spc_ctx *, const uint32_t *, int8_t *, int32_t);
+    ks__spc_rows_fn rows_fn;
     ks__spc_ctx g;
-    int32_t u8;
-    int32_t i;
-    int32_t ky;
-    int32_t kx;
 
-    if (scratch == NULL || KS__IS_STRUCTURED(fmt) || w->cols != K) {
+    if (scratch == NULL || KS__IS_STRUCTURED(w->format) || w->cols != K) {
         return 0;
     }
-    u8 = ks_index_is_u8(is_block ? (K + 1) / 2 : K);
-    if (is_block) {
-        rows_fn = u8 ? spc_blk_u8 : spc_blk_u16;
-    } else if (KS__CSR_BUILT || KS_FORMAT_BUILT(KS_FORMAT_ROW)) {
-        rows_fn = u8 ? spc_csr_u8 : spc_csr_u16; /* row too */
-    } else {
+    rows_fn = ks__spc_choose_rows(w, K);
+    if (rows_fn == NULL) {
         return 0;
     }
-    g.img0 = input;
-    g.toff = toff;
-    g.pad = pad;
-    g.H = in->h;
-    g.W = in->w;
-    g.C = in->c;
-    g.kh = cp->kernel_h;
-    g.kw = cp->kernel_w;
-    g.dh = cp->dilation_h;
-    g.dw = cp->dilation_w;
-    g.sh = cp->stride_h;
-    g.sw = cp->stride_w;
-    g.ph = cp->pad_h;
-    g.pw = cp->pad_w;
-    g.span_h = (g.kh - 1) * g.dh;
-    g.span_w = (g.kw - 1) * g.dw;
-    g.taps = taps;
-    g.OH = out->h;
-    g.OW = out->w;
-    g.in_off = q->input_offset;
-    g.v = (const int8_t *)w->values;
-    g.idx = w->indices;
-    g.rng = rng;
-    g.rows = rows;
-    g.cols = K;
-    g.rqf = rqf;
-    g.q = q;
-    g.qbase = qbase;
-    g.out_off = q->output_offset;
-    g.act_min = q->act_min;
-    g.act_max = q->act_max;
-    for (ky = 0, i = 0; ky < g.kh; ++ky) {
-        for (kx = 0; kx < g.kw; ++kx, ++i) {
-            toff[i] = (ky * g.dh * g.W + kx * g.dw) * g.C;
-        }
-    }
-    for (i = 0; i < rows; ++i) {
-        rqf[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i],
-                              q->shift[qbase + i]);
-        ks__row_range(w, level, i, &rng[2 * i], &rng[2 * i + 1]);
-    }
+    ks__spc_ctx_init(&g, cp, w, q, qbase, in, input, out, toff, pad, rng, rqf);
+    ks__tap_offsets(toff, cp, in->w, in->c);
+    ks__spc_tables(w, level, q, qbase, rqf, rng);
     /* The column past K: what an odd-width matrix's last block multiplies
      * its zero second value with. */
     col[2 * K] = 0;
     col[2 * K + 1] = 0;
     memset(pad, -q->input_offset, (size_t)in->c);
-    for (i = 0; i < npix; i += KS__SPC_PIX) {
-        const int32_t n = npix - i < KS__SPC_PIX ? npix - i : KS__SPC_PIX;
-        int32_t p;
-        for (p = 0; p < KS__SPC_PIX; ++p) {
-            /* A short last group repeats its last pixel (outputs not stored). */
-            ks__spc_taps(&g, i + (p < n ? p : n - 1), tp + p * taps);
-        }
-        ks__spc_fill(col, tp, taps, in->c, g.in_off);
-        rows_fn(&g, col, output + i * rows, n);
-    }
+    ks__spc_sweep(&g, tp, col, output, in->n * out->h * out->w, rows_fn);
     return 1;
 }

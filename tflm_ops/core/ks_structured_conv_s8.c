@@ -76,14 +76,11 @@ typedef struct {
     int32_t tail;   /* K % 4 (contiguous only) */
     /* rows */
     const int8_t *v;
-    const ks__rqf *rqf;
-    const ks_quant_params *q;
-    int32_t qbase;
+    ks__epi8 e;
     int32_t cols, ow, rows;
     int32_t runs;  /* weight runs per row */
     int32_t rgroups; /* groups of four per run */
     int32_t wskip; /* weight bytes from a run's end to the next run */
-    int32_t out_off, act_min, act_max;
 } ks__sc_ctx;
 
 /* One tap of the runs layout: iw inputs of pixel p (src, or padding when
@@ -227,49 +224,148 @@ static void ks__sc_fill(int16_t *col, const ks__sc_ctx *g, int32_t p, int32_t iy
     }
 }
 
+/* A row pair against a pixel pair: the rows' and the columns' next
+ * elements and the four sums a<row><pixel>. */
+typedef struct {
+    const int8_t *r0;
+    const int8_t *r1;
+    const int16_t *c;
+    uint32_t a00, a01, a10, a11;
+} ks__sc_dot;
+
 /* One group of four elements: rows r0, r1 against both pixels. */
 #if KS_HAVE_DSP
-#define KS__SC_GROUP()                                                         \
+#define KS__SC_GROUP(s)                                                        \
     do {                                                                       \
-        const uint32_t k0_ = ks__read_u32(r0);                                 \
-        const uint32_t k1_ = ks__read_u32(r1);                                 \
-        uint32_t x0_ = ks__read_u32(c);                                        \
-        uint32_t x1_ = ks__read_u32(c + 4);                                    \
+        const uint32_t k0_ = ks__read_u32((s)->r0);                            \
+        const uint32_t k1_ = ks__read_u32((s)->r1);                            \
+        uint32_t x0_ = ks__read_u32((s)->c);                                   \
+        uint32_t x1_ = ks__read_u32((s)->c + 4);                               \
         uint32_t ke_ = ks__sxtb16(k0_);                                        \
-        a00 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a00);                     \
-        a01 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a01);                     \
+        (s)->a00 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)(s)->a00);           \
+        (s)->a01 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)(s)->a01);           \
         ke_ = ks__sxtb16(k1_);                                                 \
-        a10 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a10);                     \
-        a11 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a11);                     \
-        x0_ = ks__read_u32(c + 2);                                             \
-        x1_ = ks__read_u32(c + 6);                                             \
+        (s)->a10 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)(s)->a10);           \
+        (s)->a11 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)(s)->a11);           \
+        x0_ = ks__read_u32((s)->c + 2);                                        \
+        x1_ = ks__read_u32((s)->c + 6);                                        \
         ke_ = ks__sxtb16_ror8(k0_);                                            \
-        a00 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a00);                     \
-        a01 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a01);                     \
+        (s)->a00 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)(s)->a00);           \
+        (s)->a01 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)(s)->a01);           \
         ke_ = ks__sxtb16_ror8(k1_);                                            \
-        a10 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)a10);                     \
-        a11 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)a11);                     \
-        r0 += 4;                                                               \
-        r1 += 4;                                                               \
-        c += 8;                                                                \
+        (s)->a10 = (uint32_t)ks__smlad(ke_, x0_, (int32_t)(s)->a10);           \
+        (s)->a11 = (uint32_t)ks__smlad(ke_, x1_, (int32_t)(s)->a11);           \
+        (s)->r0 += 4;                                                          \
+        (s)->r1 += 4;                                                          \
+        (s)->c += 8;                                                           \
     } while (0)
 #else
-#define KS__SC_GROUP()                                                         \
+#define KS__SC_GROUP(s)                                                        \
     do {                                                                       \
         int32_t i_;                                                            \
         for (i_ = 0; i_ < 4; ++i_) {                                           \
-            const int32_t w0_ = r0[i_];                                        \
-            const int32_t w1_ = r1[i_];                                        \
-            a00 += (uint32_t)(w0_ * c[i_]);                                    \
-            a01 += (uint32_t)(w0_ * c[4 + i_]);                                \
-            a10 += (uint32_t)(w1_ * c[i_]);                                    \
-            a11 += (uint32_t)(w1_ * c[4 + i_]);                                \
+            const int32_t w0_ = (s)->r0[i_];                                   \
+            const int32_t w1_ = (s)->r1[i_];                                   \
+            (s)->a00 += (uint32_t)(w0_ * (s)->c[i_]);                          \
+            (s)->a01 += (uint32_t)(w0_ * (s)->c[4 + i_]);                      \
+            (s)->a10 += (uint32_t)(w1_ * (s)->c[i_]);                          \
+            (s)->a11 += (uint32_t)(w1_ * (s)->c[4 + i_]);                      \
         }                                                                      \
-        r0 += 4;                                                               \
-        r1 += 4;                                                               \
-        c += 8;                                                                \
+        (s)->r0 += 4;                                                          \
+        (s)->r1 += 4;                                                          \
+        (s)->c += 8;                                                           \
     } while (0)
 #endif
+
+/* Steps of the row loop, forced inline into it (they run per row pair):
+ * the weights as one run, as one run per tap, the K % 4 tail, the stores. */
+
+/* One run (in_width == C, or a 1x1 window): the whole column, no run loop. */
+static KS__SC_INLINE void ks__sc_single(ks__sc_dot *s, int32_t rgroups)
+{
+    const int16_t *ce = s->c + 8 * rgroups;
+    while (s->c != ce) {
+        KS__SC_GROUP(s);
+    }
+}
+
+/* One run per tap, rgroups groups each, wskip weight bytes between runs;
+ * short runs (a few channels per tap) unrolled: no loop test. */
+static KS__SC_INLINE void ks__sc_runs(ks__sc_dot *s, int32_t runs, int32_t rgroups, int32_t wskip)
+{
+    int32_t r;
+    for (r = runs; r > 0; --r) {
+        switch (rgroups) {
+        case 4:
+            KS__SC_GROUP(s);
+            /* fall through */
+        case 3:
+            KS__SC_GROUP(s);
+            /* fall through */
+        case 2:
+            KS__SC_GROUP(s);
+            /* fall through */
+        case 1:
+            KS__SC_GROUP(s);
+            break;
+        default:
+            ks__sc_single(s, rgroups);
+            break;
+        }
+        s->r0 += wskip;
+        s->r1 += wskip;
+    }
+}
+
+/* K % 4 = 1..3 last elements, [pixel][tail] (contiguous case). */
+static KS__SC_INLINE void ks__sc_tail(ks__sc_dot *s, int32_t tail)
+{
+    const int8_t *r0 = s->r0;
+    const int8_t *r1 = s->r1;
+    const int16_t *c = s->c;
+    int32_t w0 = r0[0];
+    int32_t w1 = r1[0];
+    s->a00 += (uint32_t)(w0 * c[0]);
+    s->a01 += (uint32_t)(w0 * c[tail]);
+    s->a10 += (uint32_t)(w1 * c[0]);
+    s->a11 += (uint32_t)(w1 * c[tail]);
+    if (tail > 1) {
+        w0 = r0[1];
+        w1 = r1[1];
+        s->a00 += (uint32_t)(w0 * c[1]);
+        s->a01 += (uint32_t)(w0 * c[tail + 1]);
+        s->a10 += (uint32_t)(w1 * c[1]);
+        s->a11 += (uint32_t)(w1 * c[tail + 1]);
+        if (tail > 2) {
+            w0 = r0[2];
+            w1 = r1[2];
+            s->a00 += (uint32_t)(w0 * c[2]);
+            s->a01 += (uint32_t)(w0 * c[tail + 2]);
+            s->a10 += (uint32_t)(w1 * c[2]);
+            s->a11 += (uint32_t)(w1 * c[tail + 2]);
+        }
+    }
+}
+
+/* Outputs of rows o, o1 for both pixels (an odd last row pairs with itself:
+ * only its first result is stored). */
+static KS__SC_INLINE void ks__sc_store(const ks__sc_dot *s, const ks__epi8 *e, int32_t o, int32_t o1, int8_t *y0,
+                                       int8_t *y1, int32_t mode)
+{
+    const int32_t v01 = ks__rqf_out(s->a01, &e->rqf[o], e->q, e->qbase + o, e->out_off, e->act_min, e->act_max, mode);
+    const int32_t v00 = ks__rqf_out(s->a00, &e->rqf[o], e->q, e->qbase + o, e->out_off, e->act_min, e->act_max, mode);
+    if (o1 != o) {
+        const int32_t v11 = ks__rqf_out(s->a11, &e->rqf[o1], e->q, e->qbase + o1, e->out_off, e->act_min,
+                                        e->act_max, mode);
+        const int32_t v10 = ks__rqf_out(s->a10, &e->rqf[o1], e->q, e->qbase + o1, e->out_off, e->act_min,
+                                        e->act_max, mode);
+        y1[o1] = (int8_t)v11;
+        y0[o1] = (int8_t)v10;
+    }
+    /* y1 before y0: an odd last pixel has y1 == y0. */
+    y1[o] = (int8_t)v01;
+    y0[o] = (int8_t)v00;
+}
 
 /* Every active row pair against the pixel pair's columns (y1 may equal y0:
  * an odd last pixel's second column is a copy of its first). */
@@ -284,266 +380,193 @@ static KS__SC_INLINE void ks__sc_rows_impl(const ks__sc_ctx *x, const int16_t *c
     const int32_t wskip = x->wskip;
     const int32_t tail = x->tail;
     const int8_t *v = x->v;
-    const ks__rqf *rqf = x->rqf;
-    const ks_quant_params *q = x->q;
-    const int32_t qbase = x->qbase;
-    const int32_t out_off = x->out_off;
-    const int32_t act_min = x->act_min;
-    const int32_t act_max = x->act_max;
+    /* A local copy: the int8 stores may alias the context. */
+    const ks__epi8 e = x->e;
     int32_t o;
     for (o = 0; o < ow; o += 2) {
         /* An odd last row pairs with itself; only its first result is kept. */
         const int32_t o1 = o + 1 < ow ? o + 1 : o;
-        const int8_t *r0 = v + o * cols;
-        const int8_t *r1 = v + o1 * cols;
-        const int16_t *c = col;
-        uint32_t a00 = 0;
-        uint32_t a01 = 0;
-        uint32_t a10 = 0;
-        uint32_t a11 = 0;
-        int32_t r;
+        ks__sc_dot s;
+        s.r0 = v + o * cols;
+        s.r1 = v + o1 * cols;
+        s.c = col;
+        s.a00 = 0;
+        s.a01 = 0;
+        s.a10 = 0;
+        s.a11 = 0;
         if (single) {
-            const int16_t *ce = c + 8 * rgroups;
-            while (c != ce) {
-                KS__SC_GROUP();
-            }
-        }
-        for (r = single ? 0 : runs; r > 0; --r) {
-            /* Short runs (a few channels per tap) unrolled: no loop test. */
-            switch (rgroups) {
-            case 4:
-                KS__SC_GROUP();
-                /* fall through */
-            case 3:
-                KS__SC_GROUP();
-                /* fall through */
-            case 2:
-                KS__SC_GROUP();
-                /* fall through */
-            case 1:
-                KS__SC_GROUP();
-                break;
-            default: {
-                const int16_t *ce = c + 8 * rgroups;
-                while (c != ce) {
-                    KS__SC_GROUP();
-                }
-                break;
-            }
-            }
-            r0 += wskip;
-            r1 += wskip;
+            ks__sc_single(&s, rgroups);
+        } else {
+            ks__sc_runs(&s, runs, rgroups, wskip);
         }
         if (tail > 0) {
-            /* K % 4 = 1..3 last elements, [pixel][tail] (contiguous case). */
-            int32_t w0 = r0[0];
-            int32_t w1 = r1[0];
-            a00 += (uint32_t)(w0 * c[0]);
-            a01 += (uint32_t)(w0 * c[tail]);
-            a10 += (uint32_t)(w1 * c[0]);
-            a11 += (uint32_t)(w1 * c[tail]);
-            if (tail > 1) {
-                w0 = r0[1];
-                w1 = r1[1];
-                a00 += (uint32_t)(w0 * c[1]);
-                a01 += (uint32_t)(w0 * c[tail + 1]);
-                a10 += (uint32_t)(w1 * c[1]);
-                a11 += (uint32_t)(w1 * c[tail + 1]);
-                if (tail > 2) {
-                    w0 = r0[2];
-                    w1 = r1[2];
-                    a00 += (uint32_t)(w0 * c[2]);
-                    a01 += (uint32_t)(w0 * c[tail + 2]);
-                    a10 += (uint32_t)(w1 * c[2]);
-                    a11 += (uint32_t)(w1 * c[tail + 2]);
-                }
-            }
+            ks__sc_tail(&s, tail);
         }
-        {
-            const int32_t v01 = ks__rqf_out(a01, &rqf[o], q, qbase + o, out_off, act_min, act_max, mode);
-            const int32_t v00 = ks__rqf_out(a00, &rqf[o], q, qbase + o, out_off, act_min, act_max, mode);
-            if (o1 != o) {
-                const int32_t v11 = ks__rqf_out(a11, &rqf[o1], q, qbase + o1, out_off, act_min, act_max, mode);
-                const int32_t v10 = ks__rqf_out(a10, &rqf[o1], q, qbase + o1, out_off, act_min, act_max, mode);
-                y1[o1] = (int8_t)v11;
-                y0[o1] = (int8_t)v10;
-            }
-            /* y1 before y0: an odd last pixel has y1 == y0. */
-            y1[o] = (int8_t)v01;
-            y0[o] = (int8_t)v00;
-        }
+        ks__sc_store(&s, &e, o, o1, y0, y1, mode);
     }
 }
 
-static KS__SC_NOINLINE void ks__sc_rows_general_single(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
-                                                   int8_t *y1)
-{
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_GENERAL, 1);
-}
+/* The row loop for one requantization mode and run layout, out of line. */
+#define KS__SC_DEFINE_ROWS(NAME, MODE, SINGLE)                                 \
+    static KS__SC_NOINLINE void NAME(const ks__sc_ctx *x, const int16_t *col, int8_t *y0, int8_t *y1) \
+    {                                                                          \
+        ks__sc_rows_impl(x, col, y0, y1, MODE, SINGLE);                        \
+    }
 
-static KS__SC_NOINLINE void ks__sc_rows_general_runs(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
-                                                   int8_t *y1)
-{
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_GENERAL, 0);
-}
+KS__SC_DEFINE_ROWS(ks__sc_rows_general_single, KS__RQ_GENERAL, 1)
+KS__SC_DEFINE_ROWS(ks__sc_rows_general_runs, KS__RQ_GENERAL, 0)
+KS__SC_DEFINE_ROWS(ks__sc_rows_clamp_single, KS__RQ_CLAMP, 1)
+KS__SC_DEFINE_ROWS(ks__sc_rows_clamp_runs, KS__RQ_CLAMP, 0)
+KS__SC_DEFINE_ROWS(ks__sc_rows_ssat_single, KS__RQ_SSAT, 1)
+KS__SC_DEFINE_ROWS(ks__sc_rows_ssat_runs, KS__RQ_SSAT, 0)
 
-static KS__SC_NOINLINE void ks__sc_rows_clamp_single(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
-                                                   int8_t *y1)
-{
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_CLAMP, 1);
-}
+typedef void (*ks__sc_rows_fn)(const ks__sc_ctx *, const int16_t *, int8_t *, int8_t *);
 
-static KS__SC_NOINLINE void ks__sc_rows_clamp_runs(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
-                                                   int8_t *y1)
-{
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_CLAMP, 0);
-}
+/* Steps of ks__structured_conv_s8, once per call: ks__sc_ctx_init,
+ * ks__tap_offsets, ks__sc_slots, ks__sc_choose_rows, then ks__sc_sweep
+ * over the pixel pairs. */
 
-static KS__SC_NOINLINE void ks__sc_rows_ssat_single(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
-                                                   int8_t *y1)
-{
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_SSAT, 1);
-}
-
-static KS__SC_NOINLINE void ks__sc_rows_ssat_runs(const ks__sc_ctx *x, const int16_t *col, int8_t *y0,
-                                                   int8_t *y1)
-{
-    ks__sc_rows_impl(x, col, y0, y1, KS__RQ_SSAT, 0);
-}
-
-int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
-                               const ks_quant_params *q, int32_t qbase, const ks_dims *in,
-                               const int8_t *input, const ks_dims *out, int8_t *output, void *scratch)
+/* The call's geometry, level widths and column layout (0: a level whose
+ * runs are not whole words, left to the row loop). */
+static int32_t ks__sc_ctx_init(ks__sc_ctx *g, const ks_conv_params *cp, const ks_matrix *w, int32_t level,
+                               const ks_quant_params *q, int32_t qbase, const ks_dims *in, ks__rqf *rqf,
+                               const int32_t *toff)
 {
     const int32_t C = in->c;
     const int32_t taps = cp->kernel_h * cp->kernel_w;
     const int32_t iw = w->in_width[level];
-    const int32_t ow = w->out_width[level];
-    const int32_t rows = w->rows;
-    const int32_t npix = out->h * out->w;
     const int32_t contiguous = iw == C;
-    ks__rqf *rqf = (ks__rqf *)scratch;
-    int32_t *toff = (int32_t *)(rqf + rows);
-    int16_t *pos = (int16_t *)(toff + taps);
-    int16_t *col = pos + 2 * taps * C;
-    void (*rows_fn)(const ks__sc_ctx *, const int16_t *, int8_t *, int8_t *);
-    ks__sc_ctx g;
-    int32_t b;
-    int32_t i;
-    int32_t ky;
-    int32_t kx;
-
-    if (scratch == NULL || iw < 1) {
-        return 0;
-    }
-    g.rp = contiguous ? C : (iw + 3) & ~3;
-    if (!contiguous && g.rp > C) {
+    g->rp = contiguous ? C : (iw + 3) & ~3;
+    if (!contiguous && g->rp > C) {
         return 0; /* no whole-word runs: the row loop handles it */
     }
-    g.H = in->h;
-    g.W = in->w;
-    g.C = C;
-    g.iw = iw;
-    g.kh = cp->kernel_h;
-    g.kw = cp->kernel_w;
-    g.dh = cp->dilation_h;
-    g.dw = cp->dilation_w;
-    g.taps = taps;
-    g.span_h = (g.kh - 1) * g.dh;
-    g.span_w = (g.kw - 1) * g.dw;
-    g.in_off = q->input_offset;
-    g.toff = toff;
-    g.pos = NULL;
-    g.v = (const int8_t *)w->values;
-    g.rqf = rqf;
-    g.q = q;
-    g.qbase = qbase;
-    g.cols = w->cols;
-    g.ow = ow;
-    g.rows = rows;
-    g.out_off = q->output_offset;
-    g.act_min = q->act_min;
-    g.act_max = q->act_max;
-    if (contiguous) {
-        g.groups = taps * C / 4;
-        g.tail = taps * C % 4;
-        g.runs = 1;
-        g.rgroups = g.groups;
-        g.wskip = 0;
-    } else {
-        g.groups = taps * g.rp / 4;
-        g.tail = 0;
-        g.runs = taps;
-        g.rgroups = g.rp / 4;
-        g.wskip = C - g.rp;
-    }
-    for (ky = 0, i = 0; ky < g.kh; ++ky) {
-        for (kx = 0; kx < g.kw; ++kx, ++i) {
-            toff[i] = (ky * g.dh * g.W + kx * g.dw) * C;
-        }
-    }
-    if (contiguous && (C & 3) != 0) {
-        /* Slot of element e of pixel 0 (pos[e]) and pixel 1 (pos[K + e]). */
-        const int32_t k = taps * C;
-        const int32_t k4 = 4 * g.groups;
-        for (i = 0; i < k; ++i) {
-            pos[i] = (int16_t)(i < k4 ? 8 * (i >> 2) + KS__SC_SLOT(i & 3) : 2 * k4 + (i - k4));
-            pos[k + i] = (int16_t)(pos[i] + (i < k4 ? 4 : g.tail));
-        }
-        g.pos = pos;
-    }
+    g->H = in->h;
+    g->W = in->w;
+    g->C = C;
+    g->iw = iw;
+    g->kh = cp->kernel_h;
+    g->kw = cp->kernel_w;
+    g->dh = cp->dilation_h;
+    g->dw = cp->dilation_w;
+    g->taps = taps;
+    g->span_h = (g->kh - 1) * g->dh;
+    g->span_w = (g->kw - 1) * g->dw;
+    g->in_off = q->input_offset;
+    g->toff = toff;
+    g->pos = NULL;
+    g->v = (const int8_t *)w->values;
+    ks__epi8_init(&g->e, rqf, q, qbase);
+    g->cols = w->cols;
+    g->ow = w->out_width[level];
+    g->rows = w->rows;
+    g->groups = taps * g->rp / 4;
+    g->tail = contiguous ? taps * C % 4 : 0;
+    g->runs = contiguous ? 1 : taps;
+    g->rgroups = contiguous ? g->groups : g->rp / 4;
+    g->wskip = C - g->rp;
     /* Partial group of iw & 3 inputs: lanes {0, 2} and {1, 3} (DSP order;
      * the C build reads them as flags). */
-    g.m02 = (iw & 3) == 3 ? 0xFFFFFFFFu : 0xFFFFu;
-    g.m13 = (iw & 3) >= 2 ? 0xFFFFu : 0u;
-    /* Requantization constants of the active rows, once per call. */
-    for (i = 0; i < ow; ++i) {
-        rqf[i] = ks__rqf_make(q->bias != NULL ? q->bias[qbase + i] : 0, q->multiplier[qbase + i],
-                              q->shift[qbase + i]);
-    }
-    switch (ks__rq_mode(rqf, ow, g.act_min, g.act_max)) {
-    case KS__RQ_SSAT:
-        rows_fn = g.runs == 1 ? ks__sc_rows_ssat_single : ks__sc_rows_ssat_runs;
-        break;
-    case KS__RQ_CLAMP:
-        rows_fn = g.runs == 1 ? ks__sc_rows_clamp_single : ks__sc_rows_clamp_runs;
-        break;
-    default:
-        rows_fn = g.runs == 1 ? ks__sc_rows_general_single : ks__sc_rows_general_runs;
-        break;
-    }
+    g->m02 = (iw & 3) == 3 ? 0xFFFFFFFFu : 0xFFFFu;
+    g->m13 = (iw & 3) >= 2 ? 0xFFFFu : 0u;
+    return 1;
+}
 
+/* Contiguous columns with C % 4 != 0 (e.g. the 1-channel stem) are filled
+ * element by element: the slot of element e of pixel 0 (pos[e]) and of
+ * pixel 1 (pos[K + e]). */
+static void ks__sc_slots(ks__sc_ctx *g, int16_t *pos)
+{
+    const int32_t k = g->taps * g->C;
+    const int32_t k4 = 4 * g->groups;
+    int32_t i;
+    if (g->iw != g->C || (g->C & 3) == 0) {
+        return;
+    }
+    for (i = 0; i < k; ++i) {
+        pos[i] = (int16_t)(i < k4 ? 8 * (i >> 2) + KS__SC_SLOT(i & 3) : 2 * k4 + (i - k4));
+        pos[k + i] = (int16_t)(pos[i] + (i < k4 ? 4 : g->tail));
+    }
+    g->pos = pos;
+}
+
+/* The active rows' requantization, folded once per call, picks the row
+ * loop: a mode that every row allows, and the run layout. */
+static ks__sc_rows_fn ks__sc_choose_rows(const ks__sc_ctx *g, ks__rqf *rqf)
+{
+    ks__rqf_table(rqf, g->e.q, g->e.qbase, g->ow);
+    switch (ks__rq_mode(rqf, g->ow, g->e.act_min, g->e.act_max)) {
+    case KS__RQ_SSAT:
+        return g->runs == 1 ? ks__sc_rows_ssat_single : ks__sc_rows_ssat_runs;
+    case KS__RQ_CLAMP:
+        return g->runs == 1 ? ks__sc_rows_clamp_single : ks__sc_rows_clamp_runs;
+    default:
+        return g->runs == 1 ? ks__sc_rows_general_single : ks__sc_rows_general_runs;
+    }
+}
+
+/* Every pair of output pixels, in order over the batch: both columns, the
+ * row loop, and the inactive rows' outputs. */
+static void ks__sc_sweep(ks__sc_ctx *g, const ks_conv_params *cp, const ks_dims *in, const int8_t *input,
+                         const ks_dims *out, int8_t *output, int16_t *col, ks__sc_rows_fn rows_fn)
+{
+    const int32_t npix = out->h * out->w;
+    const int32_t rows = g->rows;
+    const int32_t ow = g->ow;
+    int32_t b;
+    int32_t i;
     for (b = 0; b < in->n; ++b) {
         int8_t *yb = output + (int32_t)b * npix * rows;
         int32_t oy = 0;
         int32_t ox = 0;
-        g.img = input + (int32_t)b * in->h * in->w * C;
+        g->img = input + (int32_t)b * in->h * in->w * in->c;
         for (i = 0; i < npix; i += 2) {
             int8_t *y0 = yb + i * rows;
             int8_t *y1 = y0;
             const int32_t iy0 = oy * cp->stride_h - cp->pad_h;
             const int32_t ix0 = ox * cp->stride_w - cp->pad_w;
-            ks__sc_fill(col, &g, 0, iy0, ix0);
+            ks__sc_fill(col, g, 0, iy0, ix0);
             if (++ox == out->w) {
                 ox = 0;
                 ++oy;
             }
             if (i + 1 < npix) {
-                ks__sc_fill(col, &g, 1, oy * cp->stride_h - cp->pad_h, ox * cp->stride_w - cp->pad_w);
+                ks__sc_fill(col, g, 1, oy * cp->stride_h - cp->pad_h, ox * cp->stride_w - cp->pad_w);
                 y1 = y0 + rows;
                 if (++ox == out->w) {
                     ox = 0;
                     ++oy;
                 }
             } else {
-                ks__sc_fill(col, &g, 1, iy0, ix0);
+                ks__sc_fill(col, g, 1, iy0, ix0);
             }
-            rows_fn(&g, col, y0, y1);
+            rows_fn(g, col, y0, y1);
             if (ow < rows) {
-                ks__fill_s8(y0 + ow, rows - ow, g.out_off);
-                ks__fill_s8(y1 + ow, rows - ow, g.out_off);
+                ks__fill_s8(y0 + ow, rows - ow, g->e.out_off);
+                ks__fill_s8(y1 + ow, rows - ow, g->e.out_off);
             }
         }
     }
+}
+
+int32_t ks__structured_conv_s8(const ks_conv_params *cp, const ks_matrix *w, int32_t level,
+                               const ks_quant_params *q, int32_t qbase, const ks_dims *in,
+                               const int8_t *input, const ks_dims *out, int8_t *output, void *scratch)
+{
+    const int32_t taps = cp->kernel_h * cp->kernel_w;
+    ks__rqf *rqf = (ks__rqf *)scratch;
+    int32_t *toff = (int32_t *)(rqf + w->rows);
+    int16_t *pos = (int16_t *)(toff + taps);
+    int16_t *col = pos + 2 * taps * in->c;
+    ks__sc_ctx g;
+
+    if (scratch == NULL || w->in_width[level] < 1) {
+        return 0;
+    }
+    if (!ks__sc_ctx_init(&g, cp, w, level, q, qbase, in, rqf, toff)) {
+        return 0;
+    }
+    ks__tap_offsets(toff, cp, g.W, g.C);
+    ks__sc_slots(&g, pos);
+    ks__sc_sweep(&g, cp, in, input, out, output, col, ks__sc_choose_rows(&g, rqf));
     return 1;
 }
