@@ -76,13 +76,13 @@ class Plan:
     def ptr(self):
         return self.buf.ctypes.data
 
-    def run(self, level: int, x: np.ndarray, y_shape) -> tuple[int, np.ndarray]:
+    def run(self, level: int, x: np.ndarray, y_shape, with_scratch: bool = True) -> tuple[int, np.ndarray]:
         size = self.lib.ks_plan_scratch_size(self.ptr)
         scratch = np.full(size + 64, 0xA5, np.uint8)
         out = np.full(int(np.prod(y_shape)) + 64, 0x5A, np.uint8)
         x = np.ascontiguousarray(x, np.int8)
         status = self.lib.ks_run_s8(
-            self.ptr, level, x.ctypes.data, out.ctypes.data, scratch.ctypes.data if size else None
+            self.ptr, level, x.ctypes.data, out.ctypes.data, scratch.ctypes.data if size and with_scratch else None
         )
         assert np.all(scratch[size:] == 0xA5), "scratch written past ks_plan_scratch_size"
         n = int(np.prod(y_shape))
@@ -169,6 +169,9 @@ def test_sparse_plan_equals_unplanned(plib, case, fmt):
         np.testing.assert_array_equal(y, y_ref, err_msg=f"level {level}")
     for bad in (-1, L, 1 << 30, -(1 << 31)):
         assert plan.run(bad, x, ys)[0] == kb.KS_ERR_LEVEL
+    if plib.ks_plan_scratch_size(plan.ptr) > 0:
+        # A plan that needs scratch refuses a call without it instead of writing through NULL.
+        assert plan.run(0, x, ys, with_scratch=False)[0] == kb.KS_ERR_ARG
 
 
 def test_plan_validates_the_matrix(plib):
