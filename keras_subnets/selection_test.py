@@ -71,8 +71,7 @@ def test_switched_restores_the_previous_setting_when_the_body_raises():
         writes.append(value)
         state[model] = value
 
-    with pytest.raises(RuntimeError, match="body"):
-        with switched("m", 0, lambda model: state[model], put) as model:
-            assert model == "m" and state["m"] == 0
-            raise RuntimeError("body")
+    with pytest.raises(RuntimeError, match="body"), switched("m", 0, lambda model: state[model], put) as model:
+        assert model == "m" and state["m"] == 0
+        raise RuntimeError("body")
     assert state["m"] == 2 and writes == [0, 2]
