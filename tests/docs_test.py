@@ -22,6 +22,8 @@ Checks, over every Markdown file and every source file of the repository:
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from pathlib import Path
 
@@ -55,13 +57,19 @@ NOT_IN_TREE = {
 EXTERNAL_PREFIXES = ("tensorflow/", "kernels/", "tools/", "Include/", "build/", "out/")
 
 
-def _files(suffixes: set[str]) -> list[Path]:
+@functools.cache
+def _tree() -> tuple[Path, ...]:
+    # Walked once, pruning the skipped folders: a virtualenv in the clone holds
+    # tens of thousands of files that rglob would visit for every lookup.
     out = []
-    for p in ROOT.rglob("*"):
-        rel = p.relative_to(ROOT)
-        if p.is_file() and not set(rel.parts) & SKIP_DIRS and (p.suffix in suffixes or p.name == "Makefile"):
-            out.append(p)
-    return sorted(out)
+    for folder, dirs, names in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        out.extend(Path(folder) / name for name in names)
+    return tuple(sorted(out))
+
+
+def _files(suffixes: set[str]) -> list[Path]:
+    return [p for p in _tree() if p.suffix in suffixes or p.name == "Makefile"]
 
 
 _HEADING = re.compile(r"^#{2,4}\s+(?:(\d+(?:\.\d+)?)\.?\s+)?(.*)$", re.M)
